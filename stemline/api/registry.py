@@ -1,0 +1,153 @@
+"""The method registry: every API method declared once, the single source of truth.
+
+From a declaration come the route, the grant check, the methods offered when a token is
+created, the marketplace presets, the OpenAPI document and docs/api.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ninja import Schema
+
+from stemline.core.models import Role
+
+COMPANY, CUSTOMER, VENDOR, USER = "company", "customer", "vendor", "user"
+TOKEN_TYPES = (COMPANY, CUSTOMER, VENDOR, USER)
+
+ALL_STAFF = frozenset({Role.ADMIN, Role.SETUP, Role.SALES, Role.PURCHASING})
+# Which company roles a User token (from `login`) acts with, per area: (read, write).
+AREA_ROLES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "auth": (ALL_STAFF, ALL_STAFF),
+    "master": (ALL_STAFF, frozenset({Role.ADMIN, Role.SETUP})),
+    "sales": (
+        frozenset({Role.ADMIN, Role.SALES, Role.SETUP}),
+        frozenset({Role.ADMIN, Role.SALES}),
+    ),
+    "inventory": (ALL_STAFF, frozenset({Role.ADMIN, Role.SALES, Role.PURCHASING})),
+    "purchasing": (
+        frozenset({Role.ADMIN, Role.PURCHASING, Role.SALES}),
+        frozenset({Role.ADMIN, Role.PURCHASING}),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    handler: Callable[..., Any]
+    request: type[Schema]
+    response: type[Schema]
+    token_types: frozenset[str]
+    description: str
+    area: str
+    read: bool
+    verbs: tuple[str, ...]
+    roles: frozenset[str]
+    account_required: bool = False
+    creates: bool = False
+    strict: bool = True
+    max_body: int | None = None
+    deprecated: bool = False
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def needs_token(self) -> bool:
+        return bool(self.token_types)
+
+    def accepts(self, token_type: str) -> bool:
+        return token_type in self.token_types
+
+    @property
+    def grantable_types(self) -> frozenset[str]:
+        """Token types whose grant list may hold this method (User tokens go by role)."""
+        return self.token_types - {USER}
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._methods: dict[str, Method] = {}
+        self._frozen = False
+
+    def register(self, method: Method) -> None:
+        if self._frozen:
+            raise RuntimeError(f"registry is frozen; cannot add {method.name}")
+        if method.name in self._methods:
+            raise RuntimeError(f"API method {method.name} is declared twice")
+        self._methods[method.name] = method
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def get(self, name: str) -> Method | None:
+        return self._methods.get(name)
+
+    def __iter__(self):
+        return iter(sorted(self._methods.values(), key=lambda m: m.name))
+
+    def __len__(self) -> int:
+        return len(self._methods)
+
+    def names(self) -> list[str]:
+        return sorted(self._methods)
+
+    def grantable(self, token_type: str) -> list[Method]:
+        """The methods a person may tick for a token of this type (retired ones excluded)."""
+        return [m for m in self if token_type in m.grantable_types and not m.deprecated]
+
+
+registry = Registry()
+
+
+def api_method(
+    name: str,
+    *,
+    request: type[Schema],
+    response: type[Schema],
+    tokens: Iterable[str],
+    area: str,
+    read: bool = False,
+    verbs: Iterable[str] | None = None,
+    roles: Iterable[str] | None = None,
+    account_required: bool = False,
+    creates: bool = False,
+    strict: bool = True,
+    max_body: int | None = None,
+    deprecated: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare an API method. The handler takes (call, params) and returns the payload dict."""
+
+    token_types = frozenset(tokens)
+    unknown = token_types - set(TOKEN_TYPES)
+    if unknown:
+        raise ValueError(f"{name}: unknown token types {sorted(unknown)}")
+    if roles is None:
+        read_roles, write_roles = AREA_ROLES[area]
+        roles = read_roles if read else write_roles
+
+    def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+        doc = (handler.__doc__ or "").strip()
+        registry.register(
+            Method(
+                name=name,
+                handler=handler,
+                request=request,
+                response=response,
+                token_types=token_types,
+                description=doc.splitlines()[0] if doc else name,
+                area=area,
+                read=read,
+                verbs=tuple(verbs) if verbs else (("GET", "POST") if read else ("POST",)),
+                roles=frozenset(roles),
+                account_required=account_required,
+                creates=creates,
+                strict=strict,
+                max_body=max_body,
+                deprecated=deprecated,
+            )
+        )
+        return handler
+
+    return decorate

@@ -1,0 +1,75 @@
+"""Building blocks of request and response schemas: lenient input, Komet-shaped output."""
+
+from decimal import Decimal
+from typing import Annotated
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, PlainSerializer, StringConstraints
+
+MAX_INT = 2**63 - 1
+
+# Input types. Komet clients send numbers and booleans as strings; pydantic's lax mode takes
+# "12" for 12 and "1"/"0"/"true"/"false" for booleans, which is exactly the contract.
+Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+Count = Annotated[int, Field(ge=0, le=2_000_000_000)]
+
+
+def Str(max_length: int, min_length: int = 0):  # noqa: N802  (reads like a type)
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=max_length, min_length=min_length)
+    ]
+
+
+def Required(max_length: int):  # noqa: N802
+    return Str(max_length, min_length=1)
+
+
+def Money(max_digits: int = 12, decimal_places: int = 2):  # noqa: N802
+    """Decimal in, JSON number out, never float arithmetic in between."""
+    return Annotated[
+        Decimal,
+        Field(max_digits=max_digits, decimal_places=decimal_places, allow_inf_nan=False),
+        PlainSerializer(float, return_type=float, when_used="json"),
+    ]
+
+
+# Output type for decimals already computed: written as a JSON number.
+Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
+class Params(Schema):
+    """Request parameters of a strict method: unknown fields are refused by name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LooseParams(Schema):
+    """Request parameters of a lenient method: unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class NoParams(Params):
+    pass
+
+
+class Envelope(Schema):
+    status: int = 1
+    message: str = "OK"
+
+
+class ErrorItem(Schema):
+    field: str | None = None
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    status: int = 0
+    message: str
+    errors: list[ErrorItem] = []
+
+
+def flag(value: bool) -> int:
+    """Komet writes booleans as 1/0."""
+    return 1 if value else 0

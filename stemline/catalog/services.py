@@ -1,0 +1,85 @@
+"""Every write to the catalog: products, categories, box types."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from stemline.core.errors import Conflict, Invalid, NotFound
+from stemline.core.models import Company
+
+from .models import STANDARD_BOX_TYPES, BoxType, Category, Product, UnitType
+
+
+def category_named(*, company: Company, name: str, create: bool = True) -> Category:
+    category = Category.objects.filter(company=company, name__iexact=name).first()
+    if category is None:
+        if not create:
+            raise NotFound(f"category {name!r} does not exist", field="category")
+        category, _ = Category.objects.get_or_create(company=company, name=name)
+    return category
+
+
+def _description(fields: dict) -> str:
+    parts = [fields.get("category_name", "")] + [fields.get(k) or "" for k in ("variety", "color", "grade")]
+    return " ".join(p for p in parts if p)[:300]
+
+
+PRODUCT_FIELDS = (
+    "variety", "color", "grade", "legacy_code", "default_unit_type", "regions_of_origin",
+    "product_roll_up_code", "tags", "description", "active",
+)
+
+
+def _apply(product: Product, changes: dict) -> None:
+    for name in PRODUCT_FIELDS:
+        if name in changes and changes[name] is not None:
+            setattr(product, name, changes[name])
+    if product.default_unit_type not in UnitType.values:
+        raise Invalid("must be Stem or Bunch", field="defaultUnitType")
+    if not (product.variety or product.color or product.grade):
+        raise Invalid("give at least one of variety, color, grade", field="variety")
+    if not product.description:
+        product.description = _description(
+            {"category_name": product.category.name, "variety": product.variety,
+             "color": product.color, "grade": product.grade}
+        )
+
+
+def _save(product: Product) -> Product:
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"another product already has the code {product.legacy_code!r}", field="code"
+        ) from exc
+    return product
+
+
+def add_product(*, company: Company, category: str, **changes) -> Product:
+    product = Product(company=company, category=category_named(company=company, name=category))
+    _apply(product, changes)
+    return _save(product)
+
+
+def update_product(*, company: Company, product_id: int, category: str | None = None, **changes) -> Product:
+    product = Product.objects.select_related("category").filter(company=company, pk=product_id).first()
+    if product is None:
+        raise NotFound(f"product {product_id} does not exist", field="productId")
+    if category:
+        product.category = category_named(company=company, name=category)
+    _apply(product, changes)
+    return _save(product)
+
+
+def create_standard_box_types(*, company: Company) -> list[BoxType]:
+    boxes = []
+    for code, name, fbe, network_id in STANDARD_BOX_TYPES:
+        box, _ = BoxType.objects.get_or_create(
+            company=company,
+            code=code,
+            defaults={"name": name, "fbe": Decimal(fbe), "komet_network_id": network_id,
+                      "komet_network_name": code},
+        )
+        boxes.append(box)
+    return boxes

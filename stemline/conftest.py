@@ -1,0 +1,84 @@
+"""Fixtures shared by every app's tests: companies, tokens and an API caller."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from stemline.core.models import Role
+from stemline.core.services import create_company, create_user
+from stemline.parties.models import Customer, Vendor
+from stemline.tokens.services import create_token
+
+
+class Api:
+    """Calls `/api/<method>` the way an integration does, and decodes the answer."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def __call__(self, method, token=None, data=None, *, verb="POST", account=None,
+                 headers=None, raw=None, content_type="application/json"):
+        extra = {}
+        if token is not None:
+            secret = token if isinstance(token, str) else token.secret
+            extra["HTTP_AUTHENTICATIONTOKEN"] = secret
+            if account is None and not isinstance(token, str):
+                account = token.token.company.account_id
+        if account is not None:
+            extra["HTTP_X_ACCOUNT"] = str(account)
+        for name, value in (headers or {}).items():
+            extra["HTTP_" + name.upper().replace("-", "_")] = value
+        url = f"/api/{method}"
+        if verb == "GET":
+            response = self.client.get(url, data or {}, **extra)
+        elif raw is not None:
+            response = self.client.generic(verb, url, raw, content_type=content_type, **extra)
+        else:
+            body = json.dumps(data or {}) if content_type == "application/json" else data
+            response = self.client.generic(verb, url, body, content_type=content_type, **extra)
+        response.json_body = json.loads(response.content) if response.content else None
+        return response
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+@pytest.fixture
+def company(db):
+    return create_company(name="Sunrise Floral Imports")
+
+
+@pytest.fixture
+def other_company(db):
+    return create_company(name="Other Wholesale Co")
+
+
+@pytest.fixture
+def make_token(db):
+    def make(company, token_type="company", *, grants=None, all_methods=None, **kw):
+        if token_type == "customer" and "customer_id" not in kw:
+            kw["customer_id"] = Customer.objects.create(company=company, name="Token Customer").pk
+        if token_type == "vendor" and "vendor_id" not in kw:
+            kw["vendor_id"] = Vendor.objects.create(
+                company=company, name="Token Vendor", port_origin="BOG"
+            ).pk
+        if token_type == "user" and "user" not in kw:
+            kw["user"] = create_user(
+                company=company, email=f"user{company.pk}@example.com", role=Role.ADMIN
+            )
+        if all_methods is None:
+            all_methods = grants is None
+        return create_token(
+            company=company, token_type=token_type, description=f"{token_type} test token",
+            grants=grants, all_methods=all_methods, **kw,
+        )
+
+    return make
+
+
+@pytest.fixture
+def company_token(company, make_token):
+    return make_token(company)

@@ -1,0 +1,11 @@
+"""Companies, locations, users and roles."""
+
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "stemline.core"
+    label = "core"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the deploy checks)

@@ -1,0 +1,115 @@
+"""Companies (tenants), their locations, and the people who work in them."""
+
+import secrets
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+def _new_account_id() -> int:
+    # A public, non-sequential Company ID (the X-ACCOUNT header), so IDs do not reveal counts.
+    return secrets.randbelow(900_000) + 100_000
+
+
+class Company(models.Model):
+    name = models.CharField(max_length=200)
+    account_id = models.PositiveIntegerField(unique=True, default=_new_account_id)
+    multi_location = models.BooleanField(default=False)
+    transaction_fee_rate = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal("0.0150"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    auto_confirm = models.BooleanField(default=False)
+    currency = models.CharField(max_length=3, default="USD")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(transaction_fee_rate__gte=0) & Q(transaction_fee_rate__lte=1),
+                name="company_fee_rate_between_0_and_1",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="company_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyOwned(models.Model):
+    """Base of every tenant row: it belongs to exactly one company."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Location(CompanyOwned):
+    name = models.CharField(max_length=100)
+    short_name = models.CharField(max_length=20, blank=True)
+    code = models.CharField(max_length=10)
+    address = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=50, blank=True)
+    state = models.CharField(max_length=50, blank=True)
+    is_default = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="location_code_unique"),
+            models.UniqueConstraint(fields=["company", "name"], name="location_name_unique"),
+            models.UniqueConstraint(
+                fields=["company"], condition=Q(is_default=True), name="location_one_default"
+            ),
+            models.CheckConstraint(condition=~Q(code=""), name="location_code_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    SETUP = "setup", "Setup"
+    SALES = "sales", "Sales"
+    PURCHASING = "purchasing", "Purchasing"
+    VENDOR = "vendor", "Vendor (portal)"
+
+
+STAFF_ROLES = (Role.ADMIN, Role.SETUP, Role.SALES, Role.PURCHASING)
+
+
+class StemlineUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        # Logins are e-mail addresses; people type them in any case.
+        return self.get(username__iexact=username)
+
+
+class User(AbstractUser):
+    """A person: a company user with one role, or a grower's Vendor Portal user."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="users"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.SALES)
+
+    objects = StemlineUserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role]), name="user_role_valid"
+            ),
+        ]
+
+    @property
+    def is_company_staff(self) -> bool:
+        return self.company_id is not None and self.role in STAFF_ROLES

@@ -1,0 +1,16 @@
+"""Project routes."""
+
+from django.http import JsonResponse
+from django.urls import include, path
+
+
+def healthz(request):
+    # Constant answer for load balancers (and the bench's bare-view baseline).
+    return JsonResponse({"status": 1, "message": "OK"})
+
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/", include("stemline.api.urls")),
+    path("", include("stemline.web.urls")),
+]
