@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: companies, tokens and an API caller."""
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -17,8 +18,18 @@ class Api:
     def __init__(self, client: Client):
         self.client = client
 
-    def __call__(self, method, token=None, data=None, *, verb="POST", account=None,
-                 headers=None, raw=None, content_type="application/json"):
+    def __call__(
+        self,
+        method,
+        token=None,
+        data=None,
+        *,
+        verb="POST",
+        account=None,
+        headers=None,
+        raw=None,
+        content_type="application/json",
+    ):
         extra = {}
         if token is not None:
             secret = token if isinstance(token, str) else token.secret
@@ -35,7 +46,10 @@ class Api:
         elif raw is not None:
             response = self.client.generic(verb, url, raw, content_type=content_type, **extra)
         else:
-            body = json.dumps(data or {}) if content_type == "application/json" else data
+            if content_type == "application/json":
+                body = json.dumps(data or {})
+            else:
+                body = urlencode(data or {}, doseq=True)
             response = self.client.generic(verb, url, body, content_type=content_type, **extra)
         response.json_body = json.loads(response.content) if response.content else None
         return response
@@ -72,8 +86,12 @@ def make_token(db):
         if all_methods is None:
             all_methods = grants is None
         return create_token(
-            company=company, token_type=token_type, description=f"{token_type} test token",
-            grants=grants, all_methods=all_methods, **kw,
+            company=company,
+            token_type=token_type,
+            description=f"{token_type} test token",
+            grants=grants,
+            all_methods=all_methods,
+            **kw,
         )
 
     return make

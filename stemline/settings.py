@@ -121,7 +121,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
-if DEBUG or env_bool("STEMLINE_STATIC_FINDERS", False):
+# The embedded default keeps its database and collected static files here.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Hashed file names once `stemline collectstatic` has run (serve does it); straight from the
+# apps before that, so a fresh checkout still shows its pages.
+if DEBUG or not (STATIC_ROOT / "staticfiles.json").exists():
     WHITENOISE_USE_FINDERS = True
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 

@@ -8,19 +8,19 @@ validation -> Transactional-API-Access fields -> handler -> envelope.
 import hashlib
 import json
 import logging
-import math
-import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
 
 from stemline.core import errors as domain
+from stemline.core import ratelimit
 from stemline.tokens.models import ApiToken
 from stemline.tokens.services import find_active
 
@@ -99,7 +99,10 @@ def parse_params(request: HttpRequest) -> dict:
                     raise bad_request("the JSON body must be an object")
                 params.update(body)
         elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            params.update(_querydict_to_dict(request.POST))
+            try:
+                params.update(_querydict_to_dict(request.POST))
+            except MultiPartParserError as exc:
+                raise bad_request(f"the form body cannot be read: {exc}") from exc
     _check_text(params, "")
     return params
 
@@ -159,9 +162,7 @@ def _check_transactional(method: Method, params: dict, token: ApiToken | None) -
     for name, info in method.request.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         if extra.get("transactional") and params.get(name) not in (None, "", []):
-            raise forbidden(
-                f"{name}: needs a token with Transactional API Access", field_name=name
-            )
+            raise forbidden(f"{name}: needs a token with Transactional API Access", field_name=name)
 
 
 # ---------------------------------------------------------------- authentication
@@ -187,13 +188,17 @@ def _account_id(request: HttpRequest, params: dict, method: Method) -> int | Non
     try:
         return int(raw)
     except ValueError:
-        raise ApiError.for_field("X-ACCOUNT", "invalid", "must be the numeric Company ID", 400)
+        raise ApiError.for_field(
+            "X-ACCOUNT", "invalid", "must be the numeric Company ID", 400
+        ) from None
 
 
 def authenticate(request: HttpRequest, params: dict, method: Method) -> ApiToken:
     secret = _token_secret(request, params)
     if not secret:
-        raise unauthorized("authenticationToken: missing; send it in the authenticationToken header")
+        raise unauthorized(
+            "authenticationToken: missing; send it in the authenticationToken header"
+        )
     token = find_active(secret)
     if token is None:
         raise unauthorized("authenticationToken: unknown or revoked token")
@@ -204,7 +209,9 @@ def authenticate(request: HttpRequest, params: dict, method: Method) -> ApiToken
     body_company = params.get("companyId")
     if body_company not in (None, ""):
         if str(body_company).strip() != str(company.account_id):
-            raise forbidden("companyId: this token belongs to another company", field_name="companyId")
+            raise forbidden(
+                "companyId: this token belongs to another company", field_name="companyId"
+            )
     if not method.accepts(token.token_type):
         allowed = ", ".join(sorted(t.capitalize() for t in method.token_types)) or "no"
         raise forbidden(
@@ -213,57 +220,30 @@ def authenticate(request: HttpRequest, params: dict, method: Method) -> ApiToken
         )
     if token.token_type == USER:
         user = token.user
-        if not user.is_active or user.role not in method.roles:
+        if not user.is_active:
+            raise unauthorized("authenticationToken: the user of this key is deactivated")
+        if user.role not in method.roles:
             raise forbidden(f"{method.name} is not allowed for the role of this user")
     elif method.name not in token.grants:
         raise forbidden(f"{method.name} is not among the methods granted to this token")
     return token
 
 
-# ---------------------------------------------------------------- rate limit (GCRA)
+# ---------------------------------------------------------------- rate limit
 
 
 def rate_limit(token: ApiToken) -> dict[str, str]:
-    """Take one request from the token's quota, shared by every server process.
-
-    Generic cell rate algorithm: the token row holds the theoretical arrival time (TAT); a
-    compare-and-set UPDATE moves it, so two processes can never both spend the last slot.
-    """
-    rate = token.rate_per_second or settings.API_RATE_PER_SECOND
-    burst = token.rate_burst or settings.API_RATE_BURST
-    interval = 1.0 / rate
-    window = burst * interval
-    tat = token.rate_tat
-    for _ in range(20):
-        now = time.time()
-        new_tat = max(tat, now) + interval
-        if new_tat - now > window + 1e-9:
-            retry_after = max(1, math.ceil(new_tat - now - window))
-            raise ApiError(
-                "rate limit exceeded: retry later",
-                429,
-                headers={
-                    "Retry-After": str(retry_after),
-                    "RateLimit-Limit": str(burst),
-                    "RateLimit-Remaining": "0",
-                    "RateLimit-Reset": str(retry_after),
-                },
-            )
-        updated = ApiToken.objects.filter(pk=token.pk, rate_tat=tat).update(
-            rate_tat=new_tat, last_used_at=timezone.now()
-        )
-        if updated:
-            token.rate_tat = new_tat
-            remaining = int((window - (new_tat - now)) / interval + 1e-9)
-            return {
-                "RateLimit-Limit": str(burst),
-                "RateLimit-Remaining": str(max(0, remaining)),
-                "RateLimit-Reset": str(max(0, math.ceil(new_tat - now))),
-            }
-        tat = ApiToken.objects.filter(pk=token.pk).values_list("rate_tat", flat=True).first()
-        if tat is None:
-            raise unauthorized("authenticationToken: unknown or revoked token")
-    raise ApiError("rate limit exceeded: retry later", 429, headers={"Retry-After": "1"})
+    """Take one request from the token's quota; also records when the token was last used."""
+    verdict = ratelimit.take(
+        ApiToken.objects.filter(pk=token.pk),
+        token.rate_tat,
+        rate=token.rate_per_second or settings.API_RATE_PER_SECOND,
+        burst=token.rate_burst or settings.API_RATE_BURST,
+        last_used_at=timezone.now(),
+    )
+    if not verdict.allowed:
+        raise ApiError("rate limit exceeded: retry later", 429, headers=verdict.headers())
+    return verdict.headers()
 
 
 # ---------------------------------------------------------------- idempotency
@@ -278,7 +258,8 @@ def _request_hash(method: Method, params: dict) -> str:
 def _replay(record: IdempotencyRecord, request_hash: str) -> HttpResponse:
     if record.request_hash != request_hash:
         raise ApiError(
-            "Idempotency-Key: already used with other parameters", 409,
+            "Idempotency-Key: already used with other parameters",
+            409,
             [FieldError("Idempotency-Key", "reused", "already used with other parameters")],
         )
     response = _json_response(bytes(record.response_body), record.status_code)
@@ -351,20 +332,24 @@ def dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
         if method.needs_token:
             token = authenticate(request, params, method)
             headers = rate_limit(token)
-        call = Call(request=request, method=method, company=token.company if token else None, token=token)
+        call = Call(
+            request=request, method=method, company=token.company if token else None, token=token
+        )
         params_model = validate(method, params)
         _check_transactional(method, params, token)
         key = request.headers.get("Idempotency-Key")
         if key and method.creates and token is not None and request.method == "POST":
             if len(key) > 255:
-                raise ApiError.for_field("Idempotency-Key", "too_long", "at most 255 characters", 400)
+                raise ApiError.for_field(
+                    "Idempotency-Key", "too_long", "at most 255 characters", 400
+                )
             response = _run_idempotent(call, params, params_model, key)
         else:
-            if method.read:
-                body, status = _run(call, params_model)
-            else:
+            if method.atomic:
                 with transaction.atomic():
                     body, status = _run(call, params_model)
+            else:
+                body, status = _run(call, params_model)
             response = _json_response(body, status)
     except ApiError as exc:
         exc.headers = {**headers, **exc.headers}
@@ -374,6 +359,12 @@ def dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
     except IntegrityError as exc:
         log.warning("integrity error in %s: %s", method_name, exc)
         return error_response(ApiError("the change conflicts with existing data", 409))
+    except RequestDataTooBig:
+        return error_response(ApiError("the request body is too large", 413))
+    except Exception:
+        # A bug, never the caller's fault: logged with its traceback, answered in the envelope.
+        log.exception("unhandled error in API method %s", method_name)
+        return error_response(ApiError("internal error; it has been logged", 500))
     for name, value in headers.items():
         response[name] = value
     return response

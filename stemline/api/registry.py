@@ -7,7 +7,7 @@ created, the marketplace presets, the OpenAPI document and docs/api.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ninja import Schema
@@ -51,7 +51,9 @@ class Method:
     strict: bool = True
     max_body: int | None = None
     deprecated: bool = False
-    tags: tuple[str, ...] = field(default=())
+    # Writes run in one transaction so a refused request leaves nothing behind; a method that
+    # must keep a write although it answers an error (login's throttle) opts out.
+    atomic: bool = True
 
     @property
     def needs_token(self) -> bool:
@@ -116,6 +118,7 @@ def api_method(
     strict: bool = True,
     max_body: int | None = None,
     deprecated: bool = False,
+    atomic: bool | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API method. The handler takes (call, params) and returns the payload dict."""
 
@@ -146,6 +149,7 @@ def api_method(
                 strict=strict,
                 max_body=max_body,
                 deprecated=deprecated,
+                atomic=(not read) if atomic is None else atomic,
             )
         )
         return handler

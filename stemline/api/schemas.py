@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 MAX_INT = 2**63 - 1
 
@@ -53,18 +53,23 @@ class NoParams(Params):
     pass
 
 
-class Envelope(Schema):
+class Out(BaseModel):
+    """Base of every answer and answer row. Plain pydantic: ninja's Schema validates through a
+    wrapper that costs six times as much on a 1,000-row list."""
+
+
+class Envelope(Out):
     status: int = 1
     message: str = "OK"
 
 
-class ErrorItem(Schema):
+class ErrorItem(Out):
     field: str | None = None
     code: str
     message: str
 
 
-class ErrorOut(Schema):
+class ErrorOut(Out):
     status: int = 0
     message: str
     errors: list[ErrorItem] = []

@@ -2,11 +2,10 @@
 
 from typing import Literal
 
-from ninja import Schema
 from pydantic import Field
 
 from stemline.api.registry import COMPANY, USER, VENDOR, api_method
-from stemline.api.schemas import Envelope, Id, NoParams, Number, Params, Required, Str, flag
+from stemline.api.schemas import Envelope, Id, NoParams, Number, Out, Params, Required, Str, flag
 from stemline.core.filters import icontains, iexact
 
 from . import services
@@ -20,7 +19,7 @@ class ProductListIn(Params):
     includeInactive: bool = False
 
 
-class ProductOut(Schema):
+class ProductOut(Out):
     id: int
     description: str
     active: int
@@ -39,37 +38,58 @@ class ProductListOut(Envelope):
     products: list[ProductOut]
 
 
-def product_row(p: Product) -> dict:
+# Read as plain values: a 1,000-row list is then a third of the cost of model instances.
+PRODUCT_COLUMNS = (
+    "id",
+    "description",
+    "active",
+    "category__name",
+    "division",
+    "variety",
+    "color",
+    "grade",
+    "legacy_code",
+    "tags",
+    "default_unit_type",
+)
+
+
+def product_row(v: dict) -> dict:
     return {
-        "id": p.pk,
-        "description": p.description,
-        "active": flag(p.active),
-        "category": p.category.name,
-        "divisionId": DIVISION_IDS.get(p.division, 1),
-        "divisionDescription": p.division,
-        "variety": p.variety,
-        "color": p.color,
-        "grade": p.grade,
-        "legacyCode": p.legacy_code,
-        "tags": p.tags,
-        "defaultUnitType": p.default_unit_type,
+        "id": v["id"],
+        "description": v["description"],
+        "active": flag(v["active"]),
+        "category": v["category__name"],
+        "divisionId": DIVISION_IDS.get(v["division"], 1),
+        "divisionDescription": v["division"],
+        "variety": v["variety"],
+        "color": v["color"],
+        "grade": v["grade"],
+        "legacyCode": v["legacy_code"],
+        "tags": v["tags"],
+        "defaultUnitType": v["default_unit_type"],
     }
 
 
 @api_method(
-    "product.list", request=ProductListIn, response=ProductListOut,
-    tokens=[COMPANY, VENDOR, USER], area="master", read=True,
+    "product.list",
+    request=ProductListIn,
+    response=ProductListOut,
+    tokens=[COMPANY, VENDOR, USER],
+    area="master",
+    read=True,
 )
 def product_list(call, p: ProductListIn):
     """Products sorted by description."""
-    qs = Product.objects.filter(company=call.company).select_related("category")
+    qs = Product.objects.filter(company=call.company)
     if not p.includeInactive and p.id is None:
         qs = qs.filter(active=True)
     if p.id is not None:
         qs = qs.filter(pk=p.id)
     qs = icontains(qs, "description", p.description)
     qs = iexact(qs, "legacy_code", p.legacyCode)
-    return {"products": [product_row(x) for x in qs.order_by("description", "id")]}
+    rows = qs.order_by("description", "id").values(*PRODUCT_COLUMNS)
+    return {"products": [product_row(v) for v in rows]}
 
 
 class ProductAddIn(Params):
@@ -104,8 +124,12 @@ def _product_changes(p) -> dict:
 
 
 @api_method(
-    "product.add", request=ProductAddIn, response=ProductSavedOut,
-    tokens=[COMPANY, USER], area="master", creates=True,
+    "product.add",
+    request=ProductAddIn,
+    response=ProductSavedOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    creates=True,
 )
 def product_add(call, p: ProductAddIn):
     """Create a product."""
@@ -129,8 +153,11 @@ class ProductUpdateIn(Params):
 
 
 @api_method(
-    "product.update", request=ProductUpdateIn, response=ProductSavedOut,
-    tokens=[COMPANY, USER], area="master",
+    "product.update",
+    request=ProductUpdateIn,
+    response=ProductSavedOut,
+    tokens=[COMPANY, USER],
+    area="master",
 )
 def product_update(call, p: ProductUpdateIn):
     """Update a product (only the fields sent change)."""
@@ -142,7 +169,7 @@ def product_update(call, p: ProductUpdateIn):
     return {"message": "The product was successfully saved.", "productId": product.pk}
 
 
-class CategoryOut(Schema):
+class CategoryOut(Out):
     categoryId: int
     categoryName: str
     kometNetworkId: int | None
@@ -155,8 +182,12 @@ class CategoryListOut(Envelope):
 
 
 @api_method(
-    "category.list", request=NoParams, response=CategoryListOut,
-    tokens=[COMPANY, USER], area="master", read=True,
+    "category.list",
+    request=NoParams,
+    response=CategoryListOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    read=True,
 )
 def category_list(call, p: NoParams):
     """Product categories."""
@@ -179,7 +210,7 @@ class BoxTypeListIn(Params):
     code: Str(3) | None = None
 
 
-class BoxTypeOut(Schema):
+class BoxTypeOut(Out):
     id: int
     code: str
     kometNetworkName: str
@@ -192,8 +223,12 @@ class BoxTypeListOut(Envelope):
 
 
 @api_method(
-    "boxtype.list", request=BoxTypeListIn, response=BoxTypeListOut,
-    tokens=[COMPANY, VENDOR, USER], area="master", read=True,
+    "boxtype.list",
+    request=BoxTypeListIn,
+    response=BoxTypeListOut,
+    tokens=[COMPANY, VENDOR, USER],
+    area="master",
+    read=True,
 )
 def boxtype_list(call, p: BoxTypeListIn):
     """Box types ordered by code."""

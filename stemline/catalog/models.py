@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from stemline.core.models import CompanyOwned
 
@@ -16,7 +17,7 @@ class Category(CompanyOwned):
         ordering = ["name", "id"]
         verbose_name_plural = "categories"
         constraints = [
-            models.UniqueConstraint(fields=["company", "name"], name="category_name_unique"),
+            models.UniqueConstraint("company", Upper("name"), name="category_name_unique"),
             models.CheckConstraint(condition=~Q(name=""), name="category_name_not_empty"),
         ]
 
@@ -59,7 +60,8 @@ class Product(CompanyOwned):
         ordering = ["description", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["company", "legacy_code"],
+                "company",
+                Upper("legacy_code"),
                 condition=~Q(legacy_code=""),
                 name="product_legacy_code_unique",
             ),
@@ -88,7 +90,7 @@ class BoxType(CompanyOwned):
     class Meta:
         ordering = ["code", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "code"], name="boxtype_code_unique"),
+            models.UniqueConstraint("company", Upper("code"), name="boxtype_code_unique"),
             models.CheckConstraint(condition=~Q(code=""), name="boxtype_code_not_empty"),
             models.CheckConstraint(
                 condition=Q(fbe__gt=0) & Q(fbe__lte=10), name="boxtype_fbe_positive"

@@ -20,13 +20,23 @@ def category_named(*, company: Company, name: str, create: bool = True) -> Categ
 
 
 def _description(fields: dict) -> str:
-    parts = [fields.get("category_name", "")] + [fields.get(k) or "" for k in ("variety", "color", "grade")]
+    parts = [fields.get("category_name", "")] + [
+        fields.get(k) or "" for k in ("variety", "color", "grade")
+    ]
     return " ".join(p for p in parts if p)[:300]
 
 
 PRODUCT_FIELDS = (
-    "variety", "color", "grade", "legacy_code", "default_unit_type", "regions_of_origin",
-    "product_roll_up_code", "tags", "description", "active",
+    "variety",
+    "color",
+    "grade",
+    "legacy_code",
+    "default_unit_type",
+    "regions_of_origin",
+    "product_roll_up_code",
+    "tags",
+    "description",
+    "active",
 )
 
 
@@ -40,19 +50,35 @@ def _apply(product: Product, changes: dict) -> None:
         raise Invalid("give at least one of variety, color, grade", field="variety")
     if not product.description:
         product.description = _description(
-            {"category_name": product.category.name, "variety": product.variety,
-             "color": product.color, "grade": product.grade}
+            {
+                "category_name": product.category.name,
+                "variety": product.variety,
+                "color": product.color,
+                "grade": product.grade,
+            }
         )
 
 
+def _code_taken(product: Product) -> Conflict:
+    return Conflict(f"another product already has the code {product.legacy_code!r}", field="code")
+
+
 def _save(product: Product) -> Product:
+    # Codes are looked up case-insensitively (legacyCode filter, ordering by productCode), so
+    # "rfr50" beside "RFR50" would make a code name two products.
+    if product.legacy_code and (
+        Product.objects.filter(
+            company_id=product.company_id, legacy_code__iexact=product.legacy_code
+        )
+        .exclude(pk=product.pk)
+        .exists()
+    ):
+        raise _code_taken(product)
     try:
         with transaction.atomic():
             product.save()
     except IntegrityError as exc:
-        raise Conflict(
-            f"another product already has the code {product.legacy_code!r}", field="code"
-        ) from exc
+        raise _code_taken(product) from exc
     return product
 
 
@@ -62,8 +88,12 @@ def add_product(*, company: Company, category: str, **changes) -> Product:
     return _save(product)
 
 
-def update_product(*, company: Company, product_id: int, category: str | None = None, **changes) -> Product:
-    product = Product.objects.select_related("category").filter(company=company, pk=product_id).first()
+def update_product(
+    *, company: Company, product_id: int, category: str | None = None, **changes
+) -> Product:
+    product = (
+        Product.objects.select_related("category").filter(company=company, pk=product_id).first()
+    )
     if product is None:
         raise NotFound(f"product {product_id} does not exist", field="productId")
     if category:
@@ -78,8 +108,12 @@ def create_standard_box_types(*, company: Company) -> list[BoxType]:
         box, _ = BoxType.objects.get_or_create(
             company=company,
             code=code,
-            defaults={"name": name, "fbe": Decimal(fbe), "komet_network_id": network_id,
-                      "komet_network_name": code},
+            defaults={
+                "name": name,
+                "fbe": Decimal(fbe),
+                "komet_network_id": network_id,
+                "komet_network_name": code,
+            },
         )
         boxes.append(box)
     return boxes

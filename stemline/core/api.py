@@ -1,16 +1,29 @@
 """API methods of the core: login and locations."""
 
 from django.contrib.auth import authenticate
-from ninja import Schema
 
-from stemline.api.errors import unauthorized
+from stemline.api.errors import ApiError, unauthorized
 from stemline.api.registry import COMPANY, USER, VENDOR, api_method
-from stemline.api.schemas import Envelope, Id, Params, Required, Str, flag
+from stemline.api.schemas import Envelope, Id, Out, Params, Required, Str, flag
 from stemline.core.errors import NotFound
 from stemline.core.filters import icontains, iexact
 from stemline.parties.models import Customer
 
-from .models import Location
+from . import ratelimit
+from .models import Location, LoginThrottle
+
+# Password guesses against one login name: a burst of 10, then one every 6 seconds.
+LOGIN_RATE, LOGIN_BURST = 1 / 6, 10
+
+
+def throttle_login(username: str) -> None:
+    key = f"login:{username.strip().lower()}"
+    row, _ = LoginThrottle.objects.get_or_create(key=key)
+    verdict = ratelimit.take(
+        LoginThrottle.objects.filter(pk=row.pk), row.rate_tat, rate=LOGIN_RATE, burst=LOGIN_BURST
+    )
+    if not verdict.allowed:
+        raise ApiError("too many login attempts: retry later", 429, headers=verdict.headers())
 
 
 class LoginIn(Params):
@@ -23,12 +36,18 @@ class LoginOut(Envelope):
 
 
 @api_method(
-    "login", request=LoginIn, response=LoginOut, tokens=[], area="auth", verbs=["POST", "GET"]
+    "login",
+    request=LoginIn,
+    response=LoginOut,
+    tokens=[],
+    area="auth",
+    atomic=False,
 )
 def login(call, p: LoginIn):
     """Obtain a user's long-lived API key (a User token acting with that user's role)."""
     from stemline.tokens.services import user_token
 
+    throttle_login(p.username)
     user = authenticate(call.request, username=p.username, password=p.password)
     if user is None or not user.is_company_staff:
         raise unauthorized("username or password is not correct")
@@ -42,7 +61,7 @@ class LocationListIn(Params):
     code: Str(10) | None = None
 
 
-class LocationOut(Schema):
+class LocationOut(Out):
     id: int
     name: str
     code: str
@@ -53,8 +72,12 @@ class LocationListOut(Envelope):
 
 
 @api_method(
-    "location.list", request=LocationListIn, response=LocationListOut,
-    tokens=[COMPANY, USER], area="master", read=True,
+    "location.list",
+    request=LocationListIn,
+    response=LocationListOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    read=True,
 )
 def location_list(call, p: LocationListIn):
     """Company locations sorted by name."""
@@ -69,7 +92,7 @@ class CompanyLocationListIn(Params):
     customerId: Id
 
 
-class CompanyLocationOut(Schema):
+class CompanyLocationOut(Out):
     id: int
     name: str
     shortName: str
@@ -82,8 +105,13 @@ class CompanyLocationListOut(Envelope):
 
 
 @api_method(
-    "company.location.list", request=CompanyLocationListIn, response=CompanyLocationListOut,
-    tokens=[COMPANY, VENDOR, USER], area="master", read=True, account_required=True,
+    "company.location.list",
+    request=CompanyLocationListIn,
+    response=CompanyLocationListOut,
+    tokens=[COMPANY, VENDOR, USER],
+    area="master",
+    read=True,
+    account_required=True,
 )
 def company_location_list(call, p: CompanyLocationListIn):
     """Locations a customer buys from (all of the company's when none are assigned)."""
@@ -95,8 +123,13 @@ def company_location_list(call, p: CompanyLocationListIn):
         locations = list(Location.objects.filter(company=call.company, active=True))
     return {
         "locations": [
-            {"id": x.pk, "name": x.name, "shortName": x.short_name or x.code, "code": x.code,
-             "active": flag(x.active)}
+            {
+                "id": x.pk,
+                "name": x.name,
+                "shortName": x.short_name or x.code,
+                "code": x.code,
+                "active": flag(x.active),
+            }
             for x in locations
         ]
     }

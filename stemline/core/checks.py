@@ -8,9 +8,7 @@ from django.core.checks import Error, Tags, register
 def secrets_are_set(app_configs, **kwargs):
     errors = []
     if settings.SECRET_KEY == settings.DEV_SECRET_KEY:
-        errors.append(
-            Error("SECRET_KEY is not set in the environment.", id="stemline.E001")
-        )
+        errors.append(Error("SECRET_KEY is not set in the environment.", id="stemline.E001"))
     if settings.STEMLINE_TOKEN_KEY == settings.DEV_TOKEN_KEY:
         errors.append(
             Error("STEMLINE_TOKEN_KEY is not set in the environment.", id="stemline.E002")

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 
 def _new_account_id() -> int:
@@ -64,8 +65,8 @@ class Location(CompanyOwned):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "code"], name="location_code_unique"),
-            models.UniqueConstraint(fields=["company", "name"], name="location_name_unique"),
+            models.UniqueConstraint("company", Upper("code"), name="location_code_unique"),
+            models.UniqueConstraint("company", Upper("name"), name="location_name_unique"),
             models.UniqueConstraint(
                 fields=["company"], condition=Q(is_default=True), name="location_one_default"
             ),
@@ -108,8 +109,19 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(role__in=[r.value for r in Role]), name="user_role_valid"
             ),
+            models.UniqueConstraint(Upper("username"), name="user_username_unique_any_case"),
         ]
 
     @property
     def is_company_staff(self) -> bool:
         return self.company_id is not None and self.role in STAFF_ROLES
+
+
+class LoginThrottle(models.Model):
+    """Rate-limiter state of password guesses against one login name (see core.ratelimit)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    rate_tat = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return self.key

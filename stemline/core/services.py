@@ -45,8 +45,13 @@ def create_company(
 
 
 def create_user(
-    *, company: Company | None, email: str, role: str, password: str | None = None,
-    first_name: str = "", last_name: str = "",
+    *,
+    company: Company | None,
+    email: str,
+    role: str,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
 ) -> User:
     email = (email or "").strip()
     if "@" not in email:
@@ -56,8 +61,12 @@ def create_user(
     if User.objects.filter(username__iexact=email).exists():
         raise Conflict(f"a user {email} already exists", field="email")
     user = User(
-        username=email, email=email, company=company, role=role,
-        first_name=first_name, last_name=last_name,
+        username=email,
+        email=email,
+        company=company,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
     )
     if password:
         user.set_password(password)

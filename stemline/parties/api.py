@@ -1,0 +1,731 @@
+"""API methods of the parties: carriers, customers and their ship-tos, vendors."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
+
+from stemline.api.registry import COMPANY, CUSTOMER, USER, VENDOR, api_method
+from stemline.api.schemas import (
+    Count,
+    Envelope,
+    Id,
+    Money,
+    Number,
+    Out,
+    Params,
+    Required,
+    Str,
+    flag,
+)
+from stemline.core.errors import Invalid
+from stemline.core.filters import icontains, iexact
+
+from . import queries, services
+from .models import Customer, ShipTo
+
+
+def _blank_to_none(value):
+    # Form posts and query strings send an empty value for "not given" (and for creditLimit
+    # "empty" means unlimited); a number or date field takes it as null.
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptId = Annotated[Id | None, BeforeValidator(_blank_to_none)]
+OptCount = Annotated[Count | None, BeforeValidator(_blank_to_none)]
+OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
+OptBool = Annotated[bool | None, BeforeValidator(_blank_to_none)]
+OptDateTime = Annotated[datetime | None, BeforeValidator(_blank_to_none)]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """The contract reads date-times without a zone as GMT."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _stamp(value: datetime) -> datetime:
+    # Whole seconds, so a client can send a row's stamp back as `updateAsOf` unchanged.
+    return value.replace(microsecond=0)
+
+
+def _person(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.email or user.username
+
+
+def _changes(p: Params, mapping: dict[str, str]) -> dict:
+    """Model field -> value for the API fields the caller actually sent."""
+    return {model: getattr(p, api) for api, model in mapping.items() if api in p.model_fields_set}
+
+
+# ---------------------------------------------------------------- carriers
+
+
+class CarrierListIn(Params):
+    id: OptId = None
+    name: Str(200) | None = None
+    code: Str(10) | None = None
+    active: OptBool = None
+
+
+class CarrierOut(Out):
+    id: int
+    code: str
+    name: str
+    active: int
+    street: str
+    city: str
+    state: str
+    zipCode: str
+    country: str
+    phone: str
+    kometNetworkName: str
+    kometNetworkId: int | None
+    capacity: int | None
+    direction: str
+
+
+class CarrierListOut(Envelope):
+    carriers: list[CarrierOut]
+
+
+@api_method(
+    "carrier.list",
+    request=CarrierListIn,
+    response=CarrierListOut,
+    tokens=[COMPANY, VENDOR, USER],
+    area="master",
+    read=True,
+)
+def carrier_list(call, p: CarrierListIn):
+    """Carriers sorted by name."""
+    qs = queries.carriers(call.company)
+    if p.id is not None:
+        qs = qs.filter(pk=p.id)
+    if p.active is not None:
+        qs = qs.filter(active=p.active)
+    qs = iexact(icontains(qs, "name", p.name), "code", p.code)
+    return {
+        "carriers": [
+            {
+                "id": c.pk,
+                "code": c.code,
+                "name": c.name,
+                "active": flag(c.active),
+                "street": c.street,
+                "city": c.city,
+                "state": c.state,
+                "zipCode": c.zipcode,
+                "country": c.country,
+                "phone": c.phone,
+                # Stemline carriers are the company's own, not Komet Network masters.
+                "kometNetworkName": "",
+                "kometNetworkId": None,
+                "capacity": c.capacity,
+                "direction": c.direction,
+            }
+            for c in qs
+        ]
+    }
+
+
+class CarrierAddIn(Params):
+    name: Required(200)
+    code: Required(10)
+    capacity: OptCount = None
+    direction: Literal["inbound", "outbound"] = "outbound"
+
+
+class CarrierSavedOut(Envelope):
+    carrierId: int
+
+
+@api_method(
+    "carrier.add",
+    request=CarrierAddIn,
+    response=CarrierSavedOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    creates=True,
+)
+def carrier_add(call, p: CarrierAddIn):
+    """Create a carrier (outbound unless `direction` says inbound)."""
+    carrier = services.add_carrier(
+        company=call.company,
+        name=p.name,
+        code=p.code,
+        capacity=p.capacity,
+        direction=p.direction,
+    )
+    return {"message": "The carrier was successfully saved.", "carrierId": carrier.pk}
+
+
+# ---------------------------------------------------------------- customers
+
+
+class CustomerListIn(Params):
+    id: OptId = None
+    name: Str(200) | None = None
+    code: Str(10) | None = None
+    salesPersonId: OptId = None
+    includeInactive: bool = False
+    locationId: OptId = None
+    updateAsOf: OptDateTime = None
+
+
+class CustomerOut(Out):
+    id: int
+    accountingCode: str
+    name: str
+    code: str
+    active: int
+    salesPerson: str
+    salesPersonId: int | None
+    customerType: str
+    updatedOn: datetime
+
+
+class CustomerListOut(Envelope):
+    customers: list[CustomerOut]
+
+
+@api_method(
+    "customer.list",
+    request=CustomerListIn,
+    response=CustomerListOut,
+    tokens=[COMPANY, VENDOR, USER],
+    area="master",
+    read=True,
+)
+def customer_list(call, p: CustomerListIn):
+    """Customers sorted by name (active ones unless includeInactive)."""
+    qs = queries.customers(call.company)
+    if p.id is not None:
+        qs = qs.filter(pk=p.id)
+    elif not p.includeInactive:
+        qs = qs.filter(active=True)
+    qs = iexact(icontains(qs, "name", p.name), "code", p.code)
+    if p.salesPersonId is not None:
+        qs = qs.filter(sales_person_id=p.salesPersonId)
+    if p.locationId is not None:
+        qs = queries.customers_buying_from(qs, queries.location_of(call.company, p.locationId))
+    if p.updateAsOf is not None:
+        qs = qs.filter(updated_on__gte=_utc(p.updateAsOf))
+    return {
+        "customers": [
+            {
+                "id": c.pk,
+                "accountingCode": c.accounting_code,
+                "name": c.name,
+                "code": c.code,
+                "active": flag(c.active),
+                "salesPerson": _person(c.sales_person),
+                "salesPersonId": c.sales_person_id,
+                "customerType": c.get_customer_type_display(),
+                "updatedOn": _stamp(c.updated_on),
+            }
+            for c in qs
+        ]
+    }
+
+
+class CustomerDetailsIn(Params):
+    customerId: Id
+
+
+class CustomerDetailOut(Out):
+    id: int
+    name: str
+    code: str
+    accountingCode: str
+    active: int
+    type: int
+    customerType: str
+    billAddress: str
+    billCity: str
+    billState: str
+    billZipCode: str
+    billCountry: str
+    shipAddress: str
+    shipCity: str
+    shipState: str
+    shipZipCode: str
+    shipCountry: str
+    emailForInvoices: str
+    emailForStatements: str
+    phone: str
+    fax: str
+    website: str
+    terms: str
+    defaultPrice: str
+    priceBMarkup: Number
+    priceSellFastMarkup: Number
+    creditLimit: Number | None
+    creditHold: int
+    salesPerson: str
+    salesPersonId: int | None
+    locationCodes: str
+    updatedOn: datetime
+
+
+class CustomerDetailsOut(Envelope):
+    customer: list[CustomerDetailOut]
+
+
+def _customer_detail(c: Customer, ship_to: ShipTo | None) -> dict:
+    return {
+        "id": c.pk,
+        "name": c.name,
+        "code": c.code,
+        "accountingCode": c.accounting_code,
+        "active": flag(c.active),
+        "type": c.customer_type,
+        "customerType": c.get_customer_type_display(),
+        "billAddress": c.bill_address,
+        "billCity": c.bill_city,
+        "billState": c.bill_state,
+        "billZipCode": c.bill_zipcode,
+        "billCountry": c.bill_country,
+        # The customer's ship address is its first ship-to (by name): Stemline keeps
+        # addresses on ship-tos rather than a second copy on the customer.
+        "shipAddress": ship_to.address if ship_to else "",
+        "shipCity": ship_to.city if ship_to else "",
+        "shipState": ship_to.state if ship_to else "",
+        "shipZipCode": ship_to.zipcode if ship_to else "",
+        "shipCountry": ship_to.country if ship_to else "",
+        "emailForInvoices": c.email_for_invoices,
+        "emailForStatements": c.email_for_statements,
+        "phone": c.phone,
+        "fax": c.fax,
+        "website": c.website,
+        "terms": c.terms,
+        "defaultPrice": c.default_price,
+        "priceBMarkup": c.price_b_markup,
+        "priceSellFastMarkup": 0,
+        "creditLimit": c.credit_limit,
+        "creditHold": flag(c.credit_hold),
+        "salesPerson": _person(c.sales_person),
+        "salesPersonId": c.sales_person_id,
+        "locationCodes": ":".join(loc.code for loc in c.locations.order_by("code")),
+        "updatedOn": _stamp(c.updated_on),
+    }
+
+
+@api_method(
+    "customer.details.get",
+    request=CustomerDetailsIn,
+    response=CustomerDetailsOut,
+    tokens=[COMPANY, CUSTOMER, USER],
+    area="master",
+    read=True,
+)
+def customer_details_get(call, p: CustomerDetailsIn):
+    """One customer's profile (a Customer token: its own only)."""
+    customer_id = call.own_customer(p.customerId)
+    customer = queries.customer_of(call.company, customer_id)
+    ship_to = queries.live_ship_tos(call.company).filter(customer=customer).first()
+    return {"customer": [_customer_detail(customer, ship_to)]}
+
+
+# API field -> model field, shared by customer.add and customer.update.
+CUSTOMER_FIELDS = {
+    "code": "code",
+    "accountingCode": "accounting_code",
+    "locationCodes": "location_codes",
+    "type": "customer_type",
+    "defaultPrice": "default_price",
+    "priceBMarkup": "price_b_markup",
+    "phone": "phone",
+    "fax": "fax",
+    "website": "website",
+    "terms": "terms",
+    "emailForInvoices": "email_for_invoices",
+    "emailForStatements": "email_for_statements",
+    "creditHold": "credit_hold",
+    "creditLimit": "credit_limit",
+    "salesPersonId": "sales_person_id",
+    "billAddress": "bill_address",
+    "billCity": "bill_city",
+    "billState": "bill_state",
+    "billZipCode": "bill_zipcode",
+    "billCountry": "bill_country",
+}
+
+
+class CustomerFieldsIn(Params):
+    code: Str(10) | None = None
+    accountingCode: Str(20) | None = None
+    locationCodes: Str(500) | None = None
+    type: OptInt = None
+    defaultPrice: Str(1) | None = None
+    priceBMarkup: Annotated[Money(6, 2) | None, BeforeValidator(_blank_to_none)] = None
+    phone: Str(20) | None = None
+    fax: Str(20) | None = None
+    website: Str(50) | None = None
+    terms: Str(50) | None = None
+    emailForInvoices: Str(200) | None = None
+    emailForStatements: Str(200) | None = None
+    creditHold: OptBool = None
+    # Empty means no limit; 0 means no credit at all.
+    creditLimit: Annotated[Money(10, 2) | None, BeforeValidator(_blank_to_none)] = None
+    salesPersonId: OptId = None
+    billAddress: Str(200) | None = None
+    billCity: Str(50) | None = None
+    billState: Str(50) | None = None
+    billZipCode: Str(10) | None = None
+    billCountry: Str(50) | None = None
+
+
+class CustomerAddIn(CustomerFieldsIn):
+    name: Required(200)
+
+
+class CustomerUpdateIn(CustomerFieldsIn):
+    customerId: Id
+    name: Str(200) | None = None
+    active: OptBool = None
+
+
+class CustomerSavedOut(Envelope):
+    customerId: int
+
+
+@api_method(
+    "customer.add",
+    request=CustomerAddIn,
+    response=CustomerSavedOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    creates=True,
+)
+def customer_add(call, p: CustomerAddIn):
+    """Create a customer."""
+    customer = services.add_customer(
+        company=call.company, name=p.name, **_changes(p, CUSTOMER_FIELDS)
+    )
+    return {"message": "The customer was successfully saved.", "customerId": customer.pk}
+
+
+@api_method(
+    "customer.update",
+    request=CustomerUpdateIn,
+    response=CustomerSavedOut,
+    tokens=[COMPANY, USER],
+    area="master",
+)
+def customer_update(call, p: CustomerUpdateIn):
+    """Update a customer (only the fields sent change; locationCodes replaces the list)."""
+    changes = _changes(p, {**CUSTOMER_FIELDS, "name": "name", "active": "active"})
+    if "name" in changes and not changes["name"]:
+        raise Invalid("must not be empty", field="name")
+    customer = services.update_customer(company=call.company, customer_id=p.customerId, **changes)
+    return {"message": "The customer was successfully saved.", "customerId": customer.pk}
+
+
+# ---------------------------------------------------------------- ship-tos
+
+
+class ShipToListIn(Params):
+    customerId: OptId = None
+    name: Str(200) | None = None
+    updatedAsOf: OptDateTime = None
+    # The reference spells the date filter both ways; both mean "changed on or after".
+    updateAsOf: OptDateTime = None
+    id: OptId = None
+
+
+class ShipToOut(Out):
+    id: int
+    customerId: int
+    shipToCode: str
+    name: str
+    address: str
+    city: str
+    state: str
+    zipcode: str
+    country: str
+    phone: str
+    fax: str
+    carrierId: int | None
+    carrierName: str
+    carrierAccount: str
+    carrierCode: str
+    salesPersonCodeForFlowers: str
+    salesPersonCodeForPlants: str
+    updatedAsOf: datetime
+
+
+class ShipToListOut(Envelope):
+    shiptos: list[ShipToOut]
+
+
+def _ship_to_row(s: ShipTo) -> dict:
+    return {
+        "id": s.pk,
+        "customerId": s.customer_id,
+        "shipToCode": s.ship_to_code,
+        "name": s.name,
+        "address": s.address,
+        "city": s.city,
+        "state": s.state,
+        "zipcode": s.zipcode,
+        "country": s.country,
+        "phone": s.phone,
+        "fax": s.fax,
+        "carrierId": s.carrier_id,
+        "carrierName": s.carrier.name if s.carrier else "",
+        "carrierAccount": s.carrier_account,
+        "carrierCode": s.carrier.code if s.carrier else "",
+        "salesPersonCodeForFlowers": s.sales_person_code_flowers,
+        "salesPersonCodeForPlants": s.sales_person_code_plants,
+        "updatedAsOf": _stamp(s.updated_on),
+    }
+
+
+@api_method(
+    "customer.shipto.list",
+    request=ShipToListIn,
+    response=ShipToListOut,
+    tokens=[COMPANY, VENDOR, CUSTOMER, USER],
+    area="master",
+    read=True,
+)
+def shipto_list(call, p: ShipToListIn):
+    """Customers' ship-to addresses (give customerId, name or updatedAsOf)."""
+    changed_since = _utc(p.updatedAsOf or p.updateAsOf)
+    # A Customer token is bound to one customer, which is filter enough.
+    customer_id = call.own_customer(p.customerId)
+    if customer_id is None and not p.name and changed_since is None:
+        raise Invalid("give at least one of customerId, name, updatedAsOf", field="customerId")
+    qs = queries.live_ship_tos(call.company)
+    if customer_id is not None:
+        qs = qs.filter(customer=queries.customer_of(call.company, customer_id))
+    if p.id is not None:
+        qs = qs.filter(pk=p.id)
+    qs = icontains(qs, "name", p.name)
+    if changed_since is not None:
+        qs = qs.filter(updated_on__gte=changed_since)
+    return {"shiptos": [_ship_to_row(s) for s in qs]}
+
+
+SHIP_TO_FIELDS = {
+    "shipToCode": "ship_to_code",
+    "address": "address",
+    "city": "city",
+    "state": "state",
+    "zipcode": "zipcode",
+    "country": "country",
+    "phone": "phone",
+    "fax": "fax",
+    "carrierId": "carrier_id",
+    "carrierAccount": "carrier_account",
+    "salesPersonCodeForFlowers": "sales_person_code_flowers",
+    "salesPersonCodeForPlants": "sales_person_code_plants",
+}
+
+
+class ShipToFieldsIn(Params):
+    shipToCode: Str(50) | None = None
+    address: Str(200) | None = None
+    city: Str(50) | None = None
+    state: Str(50) | None = None
+    zipcode: Str(10) | None = None
+    country: Str(50) | None = None
+    phone: Str(20) | None = None
+    fax: Str(20) | None = None
+    carrierId: OptId = None
+    carrierAccount: Str(20) | None = None
+    salesPersonCodeForFlowers: Str(20) | None = None
+    salesPersonCodeForPlants: Str(20) | None = None
+
+
+class ShipToAddIn(ShipToFieldsIn):
+    customerId: Id
+    name: Required(200)
+
+
+class ShipToUpdateIn(ShipToFieldsIn):
+    shipToId: Id
+    customerId: OptId = None
+    name: Str(200) | None = None
+
+
+class ShipToSavedOut(Envelope):
+    shipToId: int
+
+
+@api_method(
+    "customer.shipto.add",
+    request=ShipToAddIn,
+    response=ShipToSavedOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    creates=True,
+)
+def shipto_add(call, p: ShipToAddIn):
+    """Add a ship-to address to a customer."""
+    ship_to = services.add_ship_to(
+        company=call.company,
+        customer_id=p.customerId,
+        name=p.name,
+        **_changes(p, SHIP_TO_FIELDS),
+    )
+    return {"message": "Ship to was successfully saved", "shipToId": ship_to.pk}
+
+
+@api_method(
+    "customer.shipto.update",
+    request=ShipToUpdateIn,
+    response=ShipToSavedOut,
+    tokens=[COMPANY, USER],
+    area="master",
+)
+def shipto_update(call, p: ShipToUpdateIn):
+    """Update a ship-to (only the fields sent change)."""
+    changes = _changes(p, {**SHIP_TO_FIELDS, "name": "name"})
+    if "name" in changes and not changes["name"]:
+        raise Invalid("must not be empty", field="name")
+    ship_to = services.update_ship_to(
+        company=call.company, ship_to_id=p.shipToId, customer_id=p.customerId, **changes
+    )
+    return {"message": "Ship to was successfully saved", "shipToId": ship_to.pk}
+
+
+class ShipToDeleteIn(Params):
+    shipToId: Id
+
+
+@api_method(
+    "customer.shipto.delete",
+    request=ShipToDeleteIn,
+    response=Envelope,
+    tokens=[COMPANY, USER],
+    area="master",
+)
+def shipto_delete(call, p: ShipToDeleteIn):
+    """Remove a ship-to (documents that name it keep it)."""
+    services.remove_ship_to(company=call.company, ship_to_id=p.shipToId)
+    return {"message": "Ship to removed."}
+
+
+# ---------------------------------------------------------------- vendors
+
+
+class VendorListIn(Params):
+    id: OptId = None
+    name: Str(200) | None = None
+    code: Str(10) | None = None
+    portOrigin: Str(5) | None = None
+    includeInactive: bool = False
+
+
+class VendorOut(Out):
+    id: int
+    name: str
+    code: str
+    portOrigin: str
+    vendorType: int
+    cargoMasterCode: str
+    active: int
+
+
+class VendorListOut(Envelope):
+    vendors: list[VendorOut]
+
+
+@api_method(
+    "vendor.list",
+    request=VendorListIn,
+    response=VendorListOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    read=True,
+)
+def vendor_list(call, p: VendorListIn):
+    """Vendors (growers) sorted by name (active ones unless includeInactive)."""
+    qs = queries.vendors(call.company)
+    if p.id is not None:
+        qs = qs.filter(pk=p.id)
+    elif not p.includeInactive:
+        qs = qs.filter(active=True)
+    qs = iexact(icontains(qs, "name", p.name), "code", p.code)
+    qs = iexact(qs, "port_origin", p.portOrigin)
+    return {
+        "vendors": [
+            {
+                "id": v.pk,
+                "name": v.name,
+                "code": v.code,
+                "portOrigin": v.port_origin,
+                "vendorType": v.vendor_type,
+                "cargoMasterCode": v.cargo_master_code,
+                "active": flag(v.active),
+            }
+            for v in qs
+        ]
+    }
+
+
+VENDOR_FIELDS = {
+    "code": "code",
+    "phone1": "phone1",
+    "phone2": "phone2",
+    "phone3": "phone3",
+    "fax": "fax",
+    "webPage": "web_page",
+    "emailForPOs": "email_for_pos",
+    "contactName": "contact_name",
+    "notes": "notes",
+    "street": "street",
+    "city": "city",
+    "state": "state",
+    "zipcode": "zipcode",
+    "country": "country",
+}
+
+
+class VendorAddIn(Params):
+    name: Required(200)
+    portOrigin: Required(5)
+    vendorType: int
+    code: Str(10) | None = None
+    phone1: Str(20) | None = None
+    phone2: Str(20) | None = None
+    phone3: Str(20) | None = None
+    fax: Str(20) | None = None
+    webPage: Str(100) | None = None
+    emailForPOs: Str(200) | None = None
+    contactName: Str(100) | None = None
+    notes: Str(2000) | None = None
+    street: Str(200) | None = None
+    city: Str(50) | None = None
+    state: Str(50) | None = None
+    zipcode: Str(10) | None = None
+    country: Str(50) | None = None
+
+
+class VendorSavedOut(Envelope):
+    vendorId: int
+
+
+@api_method(
+    "vendor.add",
+    request=VendorAddIn,
+    response=VendorSavedOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    creates=True,
+)
+def vendor_add(call, p: VendorAddIn):
+    """Create a vendor (grower): vendorType 1 Fresh Cut, 2 Freight & Handling, 3 Hard Goods."""
+    vendor = services.add_vendor(
+        company=call.company,
+        name=p.name,
+        port_origin=p.portOrigin,
+        vendor_type=p.vendorType,
+        **_changes(p, VENDOR_FIELDS),
+    )
+    return {"message": "The Vendor was successfully saved.", "vendorId": vendor.pk}

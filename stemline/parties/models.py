@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from stemline.core.models import CompanyOwned, Location
 
@@ -44,7 +45,7 @@ class Carrier(CompanyOwned):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "code"], name="carrier_code_unique"),
+            models.UniqueConstraint("company", Upper("code"), name="carrier_code_unique"),
             models.CheckConstraint(condition=~Q(code=""), name="carrier_code_not_empty"),
             models.CheckConstraint(condition=~Q(name=""), name="carrier_name_not_empty"),
             models.CheckConstraint(
@@ -90,7 +91,7 @@ class Customer(CompanyOwned):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["company", "code"], condition=~Q(code=""), name="customer_code_unique"
+                "company", Upper("code"), condition=~Q(code=""), name="customer_code_unique"
             ),
             models.CheckConstraint(condition=~Q(name=""), name="customer_name_not_empty"),
             models.CheckConstraint(
@@ -173,7 +174,7 @@ class Vendor(CompanyOwned):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["company", "code"], condition=~Q(code=""), name="vendor_code_unique"
+                "company", Upper("code"), condition=~Q(code=""), name="vendor_code_unique"
             ),
             models.CheckConstraint(condition=~Q(name=""), name="vendor_name_not_empty"),
             models.CheckConstraint(condition=~Q(port_origin=""), name="vendor_port_not_empty"),

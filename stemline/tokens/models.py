@@ -57,10 +57,30 @@ class ApiToken(CompanyOwned):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(token_type="company", customer__isnull=True, vendor__isnull=True, user__isnull=True)
-                    | Q(token_type="customer", customer__isnull=False, vendor__isnull=True, user__isnull=True)
-                    | Q(token_type="vendor", vendor__isnull=False, customer__isnull=True, user__isnull=True)
-                    | Q(token_type="user", user__isnull=False, customer__isnull=True, vendor__isnull=True)
+                    Q(
+                        token_type="company",
+                        customer__isnull=True,
+                        vendor__isnull=True,
+                        user__isnull=True,
+                    )
+                    | Q(
+                        token_type="customer",
+                        customer__isnull=False,
+                        vendor__isnull=True,
+                        user__isnull=True,
+                    )
+                    | Q(
+                        token_type="vendor",
+                        vendor__isnull=False,
+                        customer__isnull=True,
+                        user__isnull=True,
+                    )
+                    | Q(
+                        token_type="user",
+                        user__isnull=False,
+                        customer__isnull=True,
+                        vendor__isnull=True,
+                    )
                 ),
                 name="token_binding_matches_type",
             ),
