@@ -1,10 +1,18 @@
 """Building blocks of request and response schemas: lenient input, Komet-shaped output."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
 
 MAX_INT = 2**63 - 1
 
@@ -35,6 +43,23 @@ def Money(max_digits: int = 12, decimal_places: int = 2):  # noqa: N802
 
 # Output type for decimals already computed: written as a JSON number.
 Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
+def blank_to_none(value):
+    # Form posts and query strings send an empty value for "not given" (and for creditLimit
+    # "empty" means unlimited); a number or date field takes it as null.
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptId = Annotated[Id | None, BeforeValidator(blank_to_none)]
+OptCount = Annotated[Count | None, BeforeValidator(blank_to_none)]
+OptInt = Annotated[int | None, BeforeValidator(blank_to_none)]
+OptBool = Annotated[bool | None, BeforeValidator(blank_to_none)]
+OptDateTime = Annotated[datetime | None, BeforeValidator(blank_to_none)]
+
+
+def OptMoney(max_digits: int = 12, decimal_places: int = 2):  # noqa: N802
+    return Annotated[Money(max_digits, decimal_places) | None, BeforeValidator(blank_to_none)]
 
 
 class Params(Schema):

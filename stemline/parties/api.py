@@ -1,17 +1,19 @@
 """API methods of the parties: carriers, customers and their ship-tos, vendors."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
-
-from pydantic import BeforeValidator
+from typing import Literal
 
 from stemline.api.registry import COMPANY, CUSTOMER, USER, VENDOR, api_method
 from stemline.api.schemas import (
-    Count,
     Envelope,
     Id,
-    Money,
     Number,
+    OptBool,
+    OptCount,
+    OptDateTime,
+    OptId,
+    OptInt,
+    OptMoney,
     Out,
     Params,
     Required,
@@ -23,19 +25,6 @@ from stemline.core.filters import icontains, iexact
 
 from . import queries, services
 from .models import Customer, ShipTo
-
-
-def _blank_to_none(value):
-    # Form posts and query strings send an empty value for "not given" (and for creditLimit
-    # "empty" means unlimited); a number or date field takes it as null.
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-OptId = Annotated[Id | None, BeforeValidator(_blank_to_none)]
-OptCount = Annotated[Count | None, BeforeValidator(_blank_to_none)]
-OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
-OptBool = Annotated[bool | None, BeforeValidator(_blank_to_none)]
-OptDateTime = Annotated[datetime | None, BeforeValidator(_blank_to_none)]
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -361,7 +350,7 @@ class CustomerFieldsIn(Params):
     locationCodes: Str(500) | None = None
     type: OptInt = None
     defaultPrice: Str(1) | None = None
-    priceBMarkup: Annotated[Money(6, 2) | None, BeforeValidator(_blank_to_none)] = None
+    priceBMarkup: OptMoney(6, 2) = None
     phone: Str(20) | None = None
     fax: Str(20) | None = None
     website: Str(50) | None = None
@@ -370,7 +359,7 @@ class CustomerFieldsIn(Params):
     emailForStatements: Str(200) | None = None
     creditHold: OptBool = None
     # Empty means no limit; 0 means no credit at all.
-    creditLimit: Annotated[Money(10, 2) | None, BeforeValidator(_blank_to_none)] = None
+    creditLimit: OptMoney(10, 2) = None
     salesPersonId: OptId = None
     billAddress: Str(200) | None = None
     billCity: Str(50) | None = None
