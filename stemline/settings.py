@@ -123,9 +123,9 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # The embedded default keeps its database and collected static files here.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# Hashed file names once `stemline collectstatic` has run (serve does it); straight from the
-# apps before that, so a fresh checkout still shows its pages.
-if DEBUG or not (STATIC_ROOT / "staticfiles.json").exists():
+# Hashed, compressed file names from `stemline collectstatic` (serve runs it first); straight
+# from the apps in development.
+if DEBUG or env_bool("STEMLINE_STATIC_FINDERS", False):
     WHITENOISE_USE_FINDERS = True
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 

@@ -1,11 +1,12 @@
 """Building blocks of request and response schemas: lenient input, Komet-shaped output."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from ninja import Schema
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -55,7 +56,22 @@ OptId = Annotated[Id | None, BeforeValidator(blank_to_none)]
 OptCount = Annotated[Count | None, BeforeValidator(blank_to_none)]
 OptInt = Annotated[int | None, BeforeValidator(blank_to_none)]
 OptBool = Annotated[bool | None, BeforeValidator(blank_to_none)]
-OptDateTime = Annotated[datetime | None, BeforeValidator(blank_to_none)]
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Date-times without a zone are GMT (contract §1); others are moved to UTC, which every
+    database stores (PostgreSQL refuses offsets beyond 15:59)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("date-time out of range") from exc
+
+
+OptDateTime = Annotated[datetime | None, BeforeValidator(blank_to_none), AfterValidator(as_utc)]
 
 
 def OptMoney(max_digits: int = 12, decimal_places: int = 2):  # noqa: N802

@@ -1,6 +1,6 @@
 """API methods of the parties: carriers, customers and their ship-tos, vendors."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from stemline.api.registry import COMPANY, CUSTOMER, USER, VENDOR, api_method
@@ -25,13 +25,6 @@ from stemline.core.filters import icontains, iexact
 
 from . import queries, services
 from .models import Customer, ShipTo
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """The contract reads date-times without a zone as GMT."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _stamp(value: datetime) -> datetime:
@@ -202,7 +195,7 @@ def customer_list(call, p: CustomerListIn):
     if p.locationId is not None:
         qs = queries.customers_buying_from(qs, queries.location_of(call.company, p.locationId))
     if p.updateAsOf is not None:
-        qs = qs.filter(updated_on__gte=_utc(p.updateAsOf))
+        qs = qs.filter(updated_on__gte=p.updateAsOf)
     return {
         "customers": [
             {
@@ -484,7 +477,7 @@ def _ship_to_row(s: ShipTo) -> dict:
 )
 def shipto_list(call, p: ShipToListIn):
     """Customers' ship-to addresses (give customerId, name or updatedAsOf)."""
-    changed_since = _utc(p.updatedAsOf or p.updateAsOf)
+    changed_since = p.updatedAsOf or p.updateAsOf
     # A Customer token is bound to one customer, which is filter enough.
     customer_id = call.own_customer(p.customerId)
     if customer_id is None and not p.name and changed_since is None:

@@ -3,6 +3,8 @@ the schema the document declares (status code, content type, body)."""
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -34,7 +36,18 @@ CHECKS = [
 
 
 @pytest.fixture
-def secret(db):
+def keep_test_connection():
+    # Calls go through the real WSGI app, whose request_finished signal would close the test's
+    # database connection in the middle of its transaction (Django's test Client does the same).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def secret(db, keep_test_connection):
     company = create_company(name="Fuzz Wholesale")
     category = Category.objects.create(company=company, name="Roses")
     Product.objects.create(

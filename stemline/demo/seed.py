@@ -1,0 +1,242 @@
+"""Writes the demo wholesaler of `data.py`, creating only what is missing, so it can run again."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from stemline.catalog.models import Category, Product
+from stemline.catalog.services import create_standard_box_types
+from stemline.core.errors import Conflict
+from stemline.core.models import Company, Location, User
+from stemline.core.services import create_company, create_user
+from stemline.parties.models import Carrier, Customer, CustomerType, ShipTo, Vendor
+from stemline.tokens import crypto
+from stemline.tokens.models import ApiToken, TokenType
+from stemline.tokens.services import all_grants, create_token, reset_token
+
+from . import data
+
+
+@dataclass
+class DemoCompany:
+    company: Company
+    token_id: int
+    secret: str
+    logins: list[tuple[str, str]]
+    created: Counter = field(default_factory=Counter)
+
+
+def _company(created: Counter) -> Company:
+    # The demo admin's login identifies the demo company: its name may be taken by a real one.
+    admin = (
+        User.objects.filter(username__iexact=data.login("admin")).select_related("company").first()
+    )
+    if admin is not None:
+        if admin.company is None:
+            raise Conflict(f"{admin.username} exists but belongs to no company", field="email")
+        return admin.company
+    name, short_name, code, address, city, state = data.LOCATIONS[0]
+    company = create_company(
+        name=data.COMPANY_NAME, location_name=name, location_code=code, multi_location=True
+    )
+    Location.objects.filter(company=company, code=code).update(
+        short_name=short_name, address=address, city=city, state=state
+    )
+    created["companies"] += 1
+    created["locations"] += 1
+    return company
+
+
+def _locations(company: Company, created: Counter) -> list[Location]:
+    locations = []
+    for name, short_name, code, address, city, state in data.LOCATIONS:
+        location, made = Location.objects.get_or_create(
+            company=company,
+            code=code,
+            defaults={
+                "name": name,
+                "short_name": short_name,
+                "address": address,
+                "city": city,
+                "state": state,
+            },
+        )
+        created["locations"] += made
+        locations.append(location)
+    return locations
+
+
+def _users(company: Company, created: Counter) -> dict[str, User]:
+    users = {}
+    for name, role, first_name, last_name in data.USERS:
+        email = data.login(name)
+        user = User.objects.filter(username__iexact=email).first()
+        if user is None:
+            user = create_user(
+                company=company,
+                email=email,
+                role=role,
+                password=data.DEMO_PASSWORD,
+                first_name=first_name,
+                last_name=last_name,
+            )
+            if role == "admin":
+                user.is_staff = True
+                user.save(update_fields=["is_staff"])
+            created["users"] += 1
+        elif user.company_id != company.pk:
+            raise Conflict(f"{email} belongs to another company", field="email")
+        users[name] = user
+    return users
+
+
+def _catalog(company: Company, created: Counter) -> None:
+    create_standard_box_types(company=company)
+    categories = {}
+    for name in data.CATALOG:
+        categories[name], made = Category.objects.get_or_create(company=company, name=name)
+        created["categories"] += made
+    existing = set(
+        Product.objects.filter(company=company)
+        .exclude(legacy_code="")
+        .values_list("legacy_code", flat=True)
+    )
+    missing = [
+        Product(company=company, category=categories[row.pop("category")], **row)
+        for row in data.products()
+        if row["legacy_code"] not in existing
+    ]
+    Product.objects.bulk_create(missing)
+    created["products"] += len(missing)
+
+
+def _vendors(company: Company, created: Counter) -> None:
+    for code, name, port, city, country, contact in data.VENDORS:
+        _, made = Vendor.objects.get_or_create(
+            company=company,
+            code=code,
+            defaults={
+                "name": name,
+                "port_origin": port,
+                "city": city,
+                "country": country,
+                "contact_name": contact,
+                "email_for_pos": f"pedidos@{code.lower()}.example",
+            },
+        )
+        created["vendors"] += made
+
+
+def _carriers(company: Company, created: Counter) -> dict[str, Carrier]:
+    carriers = {}
+    for code, name, direction, city, state, country, phone in data.CARRIERS:
+        carriers[code], made = Carrier.objects.get_or_create(
+            company=company,
+            code=code,
+            defaults={
+                "name": name,
+                "direction": direction,
+                "city": city,
+                "state": state,
+                "country": country,
+                "phone": phone,
+            },
+        )
+        created["carriers"] += made
+    return carriers
+
+
+def _customers(
+    company: Company,
+    carriers: dict[str, Carrier],
+    sales: User,
+    locations: list[Location],
+    created: Counter,
+) -> None:
+    for spec in data.CUSTOMERS:
+        address, city, state, zipcode = spec["bill"]
+        customer, made = Customer.objects.get_or_create(
+            company=company,
+            code=spec["code"],
+            defaults={
+                "name": spec["name"],
+                "customer_type": CustomerType[spec["type"]],
+                "bill_address": address,
+                "bill_city": city,
+                "bill_state": state,
+                "bill_zipcode": zipcode,
+                "bill_country": "United States",
+                "phone": spec["phone"],
+                "terms": spec["terms"],
+                "sales_person": sales,
+                "email_for_invoices": f"ap@{spec['code'].lower()}.example",
+            },
+        )
+        if made:
+            customer.locations.set(locations)
+            created["customers"] += 1
+        for name, code, street, ship_city, ship_state, ship_zip, carrier in spec["ship_tos"]:
+            _, made = ShipTo.objects.get_or_create(
+                company=company,
+                customer=customer,
+                ship_to_code=code,
+                defaults={
+                    "name": name,
+                    "address": street,
+                    "city": ship_city,
+                    "state": ship_state,
+                    "zipcode": ship_zip,
+                    "country": "United States",
+                    "carrier": carriers[carrier],
+                },
+            )
+            created["ship-tos"] += made
+
+
+def _token(company: Company, admin: User, created: Counter) -> tuple[int, str]:
+    token = (
+        ApiToken.objects.filter(
+            company=company,
+            token_type=TokenType.COMPANY,
+            description=data.DEMO_TOKEN_DESCRIPTION,
+            revoked_at__isnull=True,
+        )
+        .order_by("id")
+        .first()
+    )
+    if token is None:
+        issued = create_token(
+            company=company,
+            token_type=TokenType.COMPANY,
+            description=data.DEMO_TOKEN_DESCRIPTION,
+            all_methods=True,
+            created_by=admin,
+        )
+        created["tokens"] += 1
+        return issued.token.pk, issued.secret
+    # Methods added since the last seed join the demo token, so the demo can call all of them.
+    grants = all_grants(TokenType.COMPANY)
+    if token.grants != grants:
+        token.grants = grants
+        token.save(update_fields=["grants"])
+    secret = crypto.decrypt(token.secret_encrypted)
+    if secret is None:
+        # STEMLINE_TOKEN_KEY changed since the token was made: only a new secret can be shown.
+        secret = reset_token(token=token).secret
+    return token.pk, secret
+
+
+@transaction.atomic
+def seed() -> DemoCompany:
+    created: Counter = Counter()
+    company = _company(created)
+    locations = _locations(company, created)
+    users = _users(company, created)
+    _catalog(company, created)
+    _vendors(company, created)
+    carriers = _carriers(company, created)
+    _customers(company, carriers, users["sales"], locations, created)
+    token_id, secret = _token(company, users["admin"], created)
+    logins = [(data.login(name), role) for name, role, _, _ in data.USERS]
+    return DemoCompany(company, token_id, secret, logins, +created)

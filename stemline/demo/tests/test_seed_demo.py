@@ -1,0 +1,178 @@
+"""The demo data: complete, recognisable, safe to seed twice, and usable through the API."""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from stemline.catalog.models import BoxType, Category, Product
+from stemline.core.models import Company, Location, User
+from stemline.demo import data
+from stemline.parties.models import Carrier, Customer, CustomerType, ShipTo, Vendor
+from stemline.tokens.models import ApiToken
+
+MODELS = [
+    Company,
+    Location,
+    User,
+    Category,
+    Product,
+    BoxType,
+    Vendor,
+    Carrier,
+    Customer,
+    ShipTo,
+    ApiToken,
+]
+
+
+def seed_demo() -> dict[str, str]:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return dict(
+        row.split(": ", 1)
+        for row in out.getvalue().splitlines()
+        if row.startswith(("Company ID:", "Token:"))
+    )
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.fixture
+def demo(db):
+    printed = seed_demo()
+    return Company.objects.get(account_id=int(printed["Company ID"])), printed["Token"]
+
+
+def test_a_second_run_creates_nothing_and_prints_the_same_token(demo):
+    company, token = demo
+    before = counts()
+    products_before = list(
+        Product.objects.order_by("id").values_list("id", "description", "updated_on")
+    )
+    again = seed_demo()
+    assert again == {"Company ID": str(company.account_id), "Token": token}
+    assert counts() == before
+    assert (
+        list(Product.objects.order_by("id").values_list("id", "description", "updated_on"))
+        == products_before
+    )
+
+
+def test_the_demo_company_is_a_multi_location_miami_wholesaler(demo):
+    company, _ = demo
+    assert company.name == "Sunrise Floral Imports"
+    assert company.multi_location
+    locations = {loc.code: loc for loc in Location.objects.filter(company=company)}
+    assert set(locations) == {"DRL", "MDL"}
+    assert locations["DRL"].is_default and locations["DRL"].city == "Doral"
+    assert sorted(BoxType.objects.filter(company=company).values_list("code", flat=True)) == [
+        "EB",
+        "FB",
+        "HB",
+        "QB",
+    ]
+
+
+def test_the_four_marketplaces_are_marketplace_customers(demo):
+    company, _ = demo
+    marketplaces = Customer.objects.filter(company=company, customer_type=CustomerType.MARKETPLACE)
+    assert sorted(marketplaces.values_list("name", flat=True)) == sorted(
+        ["DWF Wholesale", "FTD", "BloomNet", "iBuyFlowers"]
+    )
+    # iBuyFlowers needs the FedEx carrier's ID; every customer can be shipped to.
+    fedex = Carrier.objects.get(company=company, code="FDX")
+    assert fedex.name == "FedEx" and fedex.direction == "outbound"
+    assert ShipTo.objects.filter(customer__name="iBuyFlowers", carrier=fedex).exists()
+    for customer in Customer.objects.filter(company=company):
+        assert customer.ship_tos.exists(), customer.name
+    types = set(Customer.objects.filter(company=company).values_list("customer_type", flat=True))
+    assert {CustomerType.FLORIST, CustomerType.SUPERMARKET, CustomerType.EVENT_PLANNER} <= types
+
+
+def test_growers_and_carriers(demo):
+    company, _ = demo
+    ports = set(Vendor.objects.filter(company=company).values_list("port_origin", flat=True))
+    assert ports == {"BOG", "MDE", "UIO"}
+    inbound = Carrier.objects.filter(company=company, direction="inbound")
+    assert {"Avianca Cargo", "LATAM Cargo"} <= set(inbound.values_list("name", flat=True))
+    outbound = set(
+        Carrier.objects.filter(company=company, direction="outbound").values_list("name", flat=True)
+    )
+    assert {"FedEx", "UPS", "Armellini Express", "Customer Pick-Up"} <= outbound
+
+
+def test_the_logins_work_with_the_printed_password(demo, client):
+    company, _ = demo
+    roles = dict(User.objects.filter(company=company).values_list("username", "role"))
+    assert roles == {
+        "admin@sunrisefloral.example": "admin",
+        "setup@sunrisefloral.example": "setup",
+        "sales@sunrisefloral.example": "sales",
+        "purchasing@sunrisefloral.example": "purchasing",
+    }
+    assert client.login(username="Sales@SunriseFloral.example", password=data.DEMO_PASSWORD)
+
+
+def test_the_demo_token_lists_the_catalog_through_the_api(demo, api):
+    company, token = demo
+    response = api(
+        "product.list", token, {"description": "freedom"}, verb="GET", account=company.account_id
+    )
+    assert response.status_code == 200, response.json_body
+    rows = response.json_body["products"]
+    assert {r["grade"] for r in rows} == {"40cm", "50cm", "60cm", "70cm"}
+    assert all(r["category"] == "Roses" and r["variety"] == "Freedom" for r in rows)
+    assert {r["legacyCode"] for r in rows} == {"RFRE40", "RFRE50", "RFRE60", "RFRE70"}
+
+    everything = api("product.list", token, verb="GET").json_body["products"]
+    descriptions = {r["description"] for r in everything}
+    for name in [
+        "Rose Mondial White 50cm",
+        "Carnation Moonlight White Fancy",
+        "Hydrangea Select White",
+        "Hydrangea Premium Blue",
+        "Hydrangea Select Antique Green",
+        "Italian Ruscus",
+        "Silver Dollar Eucalyptus",
+    ]:
+        assert name in descriptions
+    assert {r["category"] for r in everything} == {"Roses", "Carnations", "Hydrangeas", "Greens"}
+    assert api("category.list", token, verb="GET").status_code == 200
+
+
+def test_the_demo_token_holds_every_company_method(demo):
+    from stemline.tokens.services import all_grants
+
+    company, _ = demo
+    token = ApiToken.objects.get(company=company, description=data.DEMO_TOKEN_DESCRIPTION)
+    assert token.grants == all_grants("company")
+
+
+def test_a_revoked_demo_token_is_replaced_by_a_working_one(demo, api):
+    company, old = demo
+    ApiToken.objects.filter(company=company).update(revoked_at="2026-01-01T00:00:00Z")
+    new = seed_demo()["Token"]
+    assert new != old
+    assert api("product.list", old, verb="GET").status_code == 401
+    assert api("product.list", new, verb="GET").status_code == 200
+
+
+def test_a_new_token_key_gives_the_demo_a_new_working_token(demo, api, settings):
+    _, old = demo
+    # After STEMLINE_TOKEN_KEY changes the stored copy cannot be read, so a new secret is issued.
+    settings.STEMLINE_TOKEN_KEY = "another-key-for-the-demo-0123456789abcdef"
+    new = seed_demo()["Token"]
+    assert new != old
+    assert api("product.list", new, verb="GET").status_code == 200
+    assert seed_demo()["Token"] == new
+
+
+def test_the_readme_shows_the_logins_and_password_the_demo_creates():
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    assert f"`{data.DEMO_PASSWORD}`" in readme
+    for name, _, _, _ in data.USERS:
+        assert f"`{data.login(name)}`" in readme
