@@ -85,7 +85,6 @@ DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'stemline.sqlite3'}"
 DATABASE_URL = os.environ.get("DATABASE_URL") or DEFAULT_SQLITE
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL + a busy timeout let several server processes share the one file; IMMEDIATE
     # transactions take the write lock up front so concurrent writers queue instead of failing.
     DATABASES["default"]["OPTIONS"] = {

@@ -20,10 +20,10 @@ from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
 
 from stemline.core import errors as domain
-from stemline.core import ratelimit
+from stemline.tokens import crypto
 from stemline.tokens.models import ApiToken
-from stemline.tokens.services import find_active
 
+from . import auth
 from .context import Call
 from .errors import ApiError, FieldError, bad_request, forbidden, invalid, not_found, unauthorized
 from .models import IdempotencyRecord
@@ -193,15 +193,7 @@ def _account_id(request: HttpRequest, params: dict, method: Method) -> int | Non
         ) from None
 
 
-def authenticate(request: HttpRequest, params: dict, method: Method) -> ApiToken:
-    secret = _token_secret(request, params)
-    if not secret:
-        raise unauthorized(
-            "authenticationToken: missing; send it in the authenticationToken header"
-        )
-    token = find_active(secret)
-    if token is None:
-        raise unauthorized("authenticationToken: unknown or revoked token")
+def _check_access(token: ApiToken, request: HttpRequest, params: dict, method: Method) -> None:
     company = token.company
     account = _account_id(request, params, method)
     if account is not None and account != company.account_id:
@@ -226,24 +218,40 @@ def authenticate(request: HttpRequest, params: dict, method: Method) -> ApiToken
             raise forbidden(f"{method.name} is not allowed for the role of this user")
     elif method.name not in token.grants:
         raise forbidden(f"{method.name} is not among the methods granted to this token")
-    return token
 
 
-# ---------------------------------------------------------------- rate limit
+def authenticate(request: HttpRequest, params: dict, method: Method) -> tuple[ApiToken, dict]:
+    """The caller's token, checked for this method, with one request of its quota spent.
 
-
-def rate_limit(token: ApiToken) -> dict[str, str]:
-    """Take one request from the token's quota; also records when the token was last used."""
-    verdict = ratelimit.take(
-        ApiToken.objects.filter(pk=token.pk),
-        token.rate_tat,
-        rate=token.rate_per_second or settings.API_RATE_PER_SECOND,
-        burst=token.rate_burst or settings.API_RATE_BURST,
-        last_used_at=timezone.now(),
-    )
-    if not verdict.allowed:
-        raise ApiError("rate limit exceeded: retry later", 429, headers=verdict.headers())
-    return verdict.headers()
+    Returns the token and the RateLimit headers for the answer."""
+    secret = _token_secret(request, params)
+    if not secret:
+        raise unauthorized(
+            "authenticationToken: missing; send it in the authenticationToken header"
+        )
+    if len(secret) > 200:
+        raise unauthorized("authenticationToken: unknown or revoked token")
+    key_hash = crypto.lookup_hash(secret)
+    token, fresh = auth.snapshot(key_hash)
+    for _ in range(3):
+        if token is None:
+            raise unauthorized("authenticationToken: unknown or revoked token")
+        try:
+            _check_access(token, request, params, method)
+        except ApiError:
+            if fresh:
+                raise
+            # Refusals are rare: make sure a just-granted method is not refused by a snapshot.
+            token, fresh = auth.load(key_hash), True
+            continue
+        verdict = auth.spend(token)
+        if verdict is None:
+            token, fresh = auth.load(key_hash), True
+            continue
+        if not verdict.allowed:
+            raise ApiError("rate limit exceeded: retry later", 429, headers=verdict.headers())
+        return token, verdict.headers()
+    raise unauthorized("authenticationToken: the token changed while in use; retry")
 
 
 # ---------------------------------------------------------------- idempotency
@@ -330,8 +338,7 @@ def dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
         params = parse_params(request)
         token = None
         if method.needs_token:
-            token = authenticate(request, params, method)
-            headers = rate_limit(token)
+            token, headers = authenticate(request, params, method)
         call = Call(
             request=request, method=method, company=token.company if token else None, token=token
         )

@@ -39,6 +39,9 @@ class ApiToken(CompanyOwned):
     transactional = models.BooleanField(default=False)
     rate_per_second = models.FloatField(null=True, blank=True)
     rate_burst = models.PositiveIntegerField(null=True, blank=True)
+    # Bumped by every change of grants or limits: the gateway's snapshots of the token are
+    # good only while it is unchanged.
+    version = models.PositiveIntegerField(default=1)
     # Rate limiter state (GCRA): the theoretical arrival time of the next request, epoch seconds.
     rate_tat = models.FloatField(default=0)
     created_by = models.ForeignKey(

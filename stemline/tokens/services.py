@@ -133,21 +133,33 @@ def reset_token(*, token: ApiToken) -> IssuedToken:
     secret = _issue_secret(token)
     token.reset_at = timezone.now()
     token.rate_tat = 0
-    token.save(update_fields=["key_hash", "key_prefix", "secret_encrypted", "reset_at", "rate_tat"])
+    token.version += 1
+    token.save(
+        update_fields=[
+            "key_hash",
+            "key_prefix",
+            "secret_encrypted",
+            "reset_at",
+            "rate_tat",
+            "version",
+        ]
+    )
     return IssuedToken(token, secret)
 
 
 def revoke_token(*, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        token.version += 1
+        token.save(update_fields=["revoked_at", "version"])
     return token
 
 
 def update_grants(*, token: ApiToken, grants: list[str], transactional: bool) -> ApiToken:
     token.grants = _check_grants(token.token_type, grants)
     token.transactional = transactional
-    token.save(update_fields=["grants", "transactional"])
+    token.version += 1
+    token.save(update_fields=["grants", "transactional", "version"])
     return token
 
 
