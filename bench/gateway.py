@@ -618,19 +618,22 @@ def main() -> int:
     parser.add_argument(
         "--tokens",
         type=int,
-        default=1,
-        help="Company tokens the connections take turns with (1: all share one token, whose "
-        "rate-limit row they then contend for)",
+        default=None,
+        help="Company tokens the connections take turns with (default: one per connection, "
+        "since the contract holds one token to 10 requests/s and load past that comes from many "
+        "integrations; 1: all share one token and contend for its rate-limit row)",
     )
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
-        seed(args.products, args.tokens)
+        seed(args.products, args.tokens or 1)
         return 0
     if not 1 <= args.duration <= 300:
         parser.error("--duration must be between 1 and 300 seconds")
     if not 1 <= args.connections <= 64:
         parser.error("--connections must be between 1 and 64")
+    if args.tokens is None:
+        args.tokens = args.connections
     if not 1 <= args.tokens <= args.connections:
         parser.error("--tokens must be between 1 and --connections")
     if args.client == "wrk" and not shutil.which("wrk"):

@@ -1,0 +1,66 @@
+"""Reads of the catalog that several callers need or that must be fast."""
+
+from django.db import connection
+
+from .models import Category, Product
+
+PRODUCT_LIST_COLUMNS = (
+    "id",
+    "description",
+    "active",
+    "category",
+    "division",
+    "variety",
+    "color",
+    "grade",
+    "legacy_code",
+    "tags",
+    "default_unit_type",
+)
+
+
+def escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def product_rows(
+    *,
+    company_id: int,
+    product_id: int | None = None,
+    description: str | None = None,
+    legacy_code: str | None = None,
+    include_inactive: bool = False,
+) -> list[tuple]:
+    """The rows of `product.list` (columns: PRODUCT_LIST_COLUMNS), in one written statement.
+
+    It is the integrations' hottest read (growers' and marketplaces' systems poll it), and
+    building this query through the ORM costs ten times running it (bench/gateway.py). The
+    filters keep the ORM's meaning, which tests/test_product_queries.py checks against the
+    ORM for every combination: ID exact; description a case-insensitive substring; code
+    case-insensitive exact; inactive products only by ID or with include_inactive.
+    """
+    quote = connection.ops.quote_name
+    where, params = ["p.company_id = %s"], [company_id]
+    if product_id is not None:
+        where.append("p.id = %s")
+        params.append(product_id)
+    elif not include_inactive:
+        where.append("p.active = %s")
+        params.append(True)
+    if description:
+        where.append("UPPER(p.description) LIKE UPPER(%s) ESCAPE '\\'")
+        params.append(f"%{escape_like(description)}%")
+    if legacy_code:
+        where.append("UPPER(p.legacy_code) = UPPER(%s)")
+        params.append(legacy_code)
+    sql = (
+        "SELECT p.id, p.description, p.active, c.name, p.division, p.variety, p.color, "
+        "p.grade, p.legacy_code, p.tags, p.default_unit_type "
+        f"FROM {quote(Product._meta.db_table)} p "
+        f"JOIN {quote(Category._meta.db_table)} c ON c.id = p.category_id "
+        f"WHERE {' AND '.join(where)}"
+        + ("" if product_id is not None else " ORDER BY p.description, p.id")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
