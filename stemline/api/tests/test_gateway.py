@@ -251,3 +251,26 @@ def test_revoked_token_stops_at_once(api, company_token):
     assert api("boxtype.list", company_token, verb="GET").status_code == 200
     revoke_token(token=company_token.token)
     assert api("boxtype.list", company_token, verb="GET").status_code == 401
+
+
+def test_revocation_stops_a_token_that_holds_leased_requests(api, company_token):
+    from stemline.api import auth
+    from stemline.tokens.services import revoke_token
+
+    ApiToken.objects.filter(pk=company_token.token.pk).update(rate_per_second=1000, rate_burst=1000)
+    assert api("boxtype.list", company_token, verb="GET").status_code == 200
+    assert auth._leases[company_token.token.pk].slots > 0
+    revoke_token(token=company_token.token)
+    assert api("boxtype.list", company_token, verb="GET").status_code == 401
+
+
+def test_new_grant_works_at_once_despite_the_snapshot(api, company, make_token):
+    from stemline.tokens.services import update_grants
+
+    token = make_token(company, grants=["boxtype.list"])
+    assert api("boxtype.list", token, verb="GET").status_code == 200
+    assert api("category.list", token, verb="GET").status_code == 403
+    update_grants(token=token.token, grants=["boxtype.list", "category.list"], transactional=False)
+    assert api("category.list", token, verb="GET").status_code == 200
+    update_grants(token=token.token, grants=["category.list"], transactional=False)
+    assert api("boxtype.list", token, verb="GET").status_code == 403
