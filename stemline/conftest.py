@@ -1,13 +1,17 @@
 """Fixtures shared by every app's tests: companies, tokens and an API caller."""
 
 import json
+from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
 
-from stemline.core.models import Role
+from stemline.catalog.models import BoxType, Category, Product
+from stemline.core.models import Location, Role
 from stemline.core.services import create_company, create_user
+from stemline.inventory import services as stock
 from stemline.parties.models import Customer, Vendor
 from stemline.tokens.services import create_token
 
@@ -100,3 +104,55 @@ def make_token(db):
 @pytest.fixture
 def company_token(company, make_token):
     return make_token(company)
+
+
+@pytest.fixture
+def stocked(company):
+    """A company with a rose, a grower, two customers (price A and B) and a helper to add lines."""
+    roses = Category.objects.create(company=company, name="Roses")
+    product = Product.objects.create(
+        company=company,
+        category=roses,
+        description="Rose Freedom Red 50cm",
+        variety="Freedom",
+        color="Red",
+        grade="50cm",
+        legacy_code="RFR50",
+    )
+    vendor = Vendor.objects.create(
+        company=company, name="Rosas del Monte", code="RDM", port_origin="UIO"
+    )
+    florist = Customer.objects.create(company=company, name="Bloom Florist", code="BLOOM")
+    market = Customer.objects.create(
+        company=company, name="DWF Wholesale", code="DWF", default_price="B", customer_type=6
+    )
+    location = Location.objects.get(company=company, is_default=True)
+    box = BoxType.objects.get(company=company, code="HB")
+
+    def add(boxes=10, *, future_days=0, price_a="0.500", price_b="0.450", **kw):
+        arrival = stock.today() + timedelta(days=future_days) if future_days else None
+        return stock.add_line(
+            company=company,
+            quantity=boxes,
+            location=location,
+            product=product,
+            box_type=box,
+            vendor=vendor,
+            awb="369-12345675",
+            unit_type="Stem",
+            bunches=10,
+            stems_bunch=25,
+            unit_cost=Decimal("0.300"),
+            price_a=Decimal(price_a),
+            price_b=Decimal(price_b),
+            arrival_date=arrival,
+            **kw,
+        )
+
+    class Stock:
+        pass
+
+    s = Stock()
+    s.company, s.product, s.vendor, s.florist, s.market = company, product, vendor, florist, market
+    s.location, s.box, s.add = location, box, add
+    return s

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "stemline.parties",
     "stemline.catalog",
     "stemline.tokens",
+    "stemline.inventory",
+    "stemline.sales",
     "stemline.api",
     "stemline.web",
     "stemline.demo",
@@ -157,6 +159,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_FILE_BODY + 1024
 API_RATE_PER_SECOND = float(os.environ.get("STEMLINE_API_RATE", "10"))
 API_RATE_BURST = int(os.environ.get("STEMLINE_API_BURST", "100"))
 IDEMPOTENCY_TTL_HOURS = 24
+# How long boxes in a pending web order stay held before a background task releases them.
+WEB_ORDER_HOLD_MINUTES = int(os.environ.get("STEMLINE_WEB_ORDER_HOLD_MINUTES", "30"))
 
 LOGGING = {
     "version": 1,

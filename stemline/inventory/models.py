@@ -1,0 +1,179 @@
+"""Open Market inventory: lines of boxes on hand or coming, and what is sold or held of them."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Upper
+
+from stemline.catalog.models import UnitType
+from stemline.core.models import CompanyOwned
+
+
+class Origin(models.IntegerChoices):
+    # The contract's inventoryOrigin values this platform offers.
+    ON_HAND = 1, "On hand (Open Market)"
+    FUTURE = 2, "Future Sales"
+
+
+class InventoryLine(CompanyOwned):
+    """Boxes of one product, pack and price from one vendor on one AWB.
+
+    total = boxes on the line; committed = on invoices and prebooks; held = in pending web
+    orders. What may still be sold is total - committed - held, never below zero (a database
+    constraint, so no code path can oversell).
+    """
+
+    location = models.ForeignKey("core.Location", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    box_type = models.ForeignKey("catalog.BoxType", on_delete=models.PROTECT, related_name="+")
+    vendor = models.ForeignKey(
+        "parties.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reserved_for = models.ForeignKey(
+        "parties.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    awb = models.CharField(max_length=20, blank=True)
+    is_tmp_awb = models.BooleanField(default=False)
+    reference = models.CharField(max_length=20, blank=True)
+    lot_number = models.CharField(max_length=20, blank=True)
+    mark_code = models.CharField(max_length=20, blank=True)
+    ship_date = models.DateField(null=True, blank=True)
+    # After today: future inventory (sold ahead as prebooks); today or before: on hand.
+    arrival_date = models.DateField(null=True, blank=True)
+    unit_type = models.CharField(max_length=5, choices=UnitType.choices)
+    bunches = models.PositiveIntegerField()
+    stems_bunch = models.PositiveIntegerField()
+    unit_cost = models.DecimalField(max_digits=10, decimal_places=3)
+    price_a = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    price_b = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    total = models.PositiveIntegerField()
+    committed = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    external_id = models.CharField(max_length=100, blank=True)
+    confirm_inventory = models.BooleanField(default=False)
+    source_token = models.ForeignKey(
+        "tokens.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["company", "arrival_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(committed__lte=F("total") - F("held")),
+                name="inventory_never_oversold",
+            ),
+            models.CheckConstraint(condition=Q(bunches__gte=1), name="inventory_bunches_positive"),
+            models.CheckConstraint(
+                condition=Q(stems_bunch__gte=1), name="inventory_stems_bunch_positive"
+            ),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="inventory_cost_positive"),
+            models.CheckConstraint(
+                condition=Q(price_a__isnull=True) | Q(price_a__gte=0), name="inventory_price_a"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_b__isnull=True) | Q(price_b__gte=0), name="inventory_price_b"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_type__in=UnitType.values), name="inventory_unit_type_valid"
+            ),
+        ]
+
+    @property
+    def available(self) -> int:
+        return self.total - self.committed - self.held
+
+    @property
+    def units_per_box(self) -> int:
+        return self.bunches if self.unit_type == UnitType.BUNCH else self.bunches * self.stems_bunch
+
+    def origin_on(self, today) -> int:
+        return Origin.FUTURE if self.arrival_date and self.arrival_date > today else Origin.ON_HAND
+
+    def __str__(self) -> str:
+        return f"inventory line {self.pk}"
+
+
+class Box(CompanyOwned):
+    """One physical box of a line, labelled with a code unique in the company."""
+
+    line = models.ForeignKey(InventoryLine, on_delete=models.CASCADE, related_name="boxes")
+    code = models.CharField(max_length=30)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint("company", Upper("code"), name="box_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class InventoryChange(CompanyOwned):
+    """The change feed (`inventory.sync`): one row per change of what can be bought.
+
+    `seq` is per company and handed out under a lock on the company's counter, so a reader that
+    saw seq N has seen every change before it.
+    """
+
+    class Kind(models.TextChoices):
+        ADDED = "added"
+        UPDATED = "updated"
+        HELD = "held"
+        RELEASED = "released"
+        SOLD = "sold"
+        DELETED = "deleted"
+
+    seq = models.PositiveBigIntegerField()
+    line_id = models.BigIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    available = models.IntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "seq"], name="inventory_change_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.kind} {self.line_id}"
+
+
+class ChangeCounter(CompanyOwned):
+    """The last sequence number handed out per company and feed."""
+
+    feed = models.CharField(max_length=30)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "feed"], name="change_counter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feed}={self.value}"
+
+
+class Confirmation(CompanyOwned):
+    """An `inventory.sold` / `inventory.deleted` event for the token whose boxes they were."""
+
+    seq = models.PositiveBigIntegerField()
+    token = models.ForeignKey("tokens.ApiToken", on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=20)
+    line_id = models.BigIntegerField()
+    external_id = models.CharField(max_length=100, blank=True)
+    quantity = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "seq"], name="confirmation_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.line_id}"

@@ -1,0 +1,207 @@
+"""Sales documents: web orders (the cart), invoices (on-hand boxes) and prebooks (future boxes)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from stemline.core.models import CompanyOwned
+
+
+class WebOrder(CompanyOwned):
+    class Status(models.IntegerChoices):
+        PENDING = 1, "Pending"
+        CHECKED_OUT = 2, "Checked out"
+        CANCELED = 3, "Canceled"
+        EXPIRED = 4, "Expired"
+
+    customer = models.ForeignKey("parties.Customer", on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey("core.Location", on_delete=models.PROTECT, related_name="+")
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
+    customer_po = models.CharField(max_length=50, blank=True)
+    token = models.ForeignKey(
+        "tokens.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Boxes in a pending order are held until then; a background task releases them after.
+    hold_expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_out_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "hold_expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[1, 2, 3, 4]), name="web_order_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"web order {self.pk}"
+
+
+class WebOrderItem(CompanyOwned):
+    web_order = models.ForeignKey(WebOrder, on_delete=models.CASCADE, related_name="items")
+    line = models.ForeignKey("inventory.InventoryLine", on_delete=models.PROTECT, related_name="+")
+    origin = models.PositiveSmallIntegerField()
+    quantity = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=10, decimal_places=3)
+    carrier = models.ForeignKey(
+        "parties.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ship_to = models.ForeignKey(
+        "parties.ShipTo", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ship_date = models.DateField(null=True, blank=True)
+    mark_code = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="web_order_item_qty"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="web_order_item_price"),
+        ]
+
+    def __str__(self) -> str:
+        return f"web order item {self.pk}"
+
+
+class DocumentStatus(models.IntegerChoices):
+    # Komet's codes (reference §3.3).
+    PENDING_APPROVAL = 0, "Pending Approval"
+    CONFIRMED = 1, "Confirmed"
+    DRAFT = 2, "Draft"
+    VOIDED = 4, "Voided"
+
+
+class Document(CompanyOwned):
+    """What an invoice and a prebook share: header, numbering, status and fee."""
+
+    location = models.ForeignKey("core.Location", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()
+    customer = models.ForeignKey("parties.Customer", on_delete=models.PROTECT, related_name="+")
+    ship_to = models.ForeignKey(
+        "parties.ShipTo", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    carrier = models.ForeignKey(
+        "parties.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ship_date = models.DateField(null=True, blank=True)
+    customer_po = models.CharField(max_length=50, blank=True)
+    status = models.PositiveSmallIntegerField(
+        choices=DocumentStatus.choices, default=DocumentStatus.PENDING_APPROVAL
+    )
+    # Documents made through the API carry a fee (contract §3); the company's own do not.
+    via_api = models.BooleanField(default=True)
+    fee_rate = models.DecimalField(max_digits=6, decimal_places=4, default=0)
+    transaction_fee = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    web_order = models.ForeignKey(
+        WebOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Invoice(Document):
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "location", "number"], name="invoice_number_per_location"
+            ),
+            models.CheckConstraint(condition=Q(status__in=[0, 1, 2, 4]), name="invoice_status"),
+            models.CheckConstraint(condition=Q(transaction_fee__gte=0), name="invoice_fee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"invoice {self.number}"
+
+
+class Prebook(Document):
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "location", "number"], name="prebook_number_per_location"
+            ),
+            models.CheckConstraint(condition=Q(status__in=[0, 1, 2, 4]), name="prebook_status"),
+            models.CheckConstraint(condition=Q(transaction_fee__gte=0), name="prebook_fee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"prebook {self.number}"
+
+
+class DocumentItem(CompanyOwned):
+    line = models.ForeignKey(
+        "inventory.InventoryLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    box_type = models.ForeignKey("catalog.BoxType", on_delete=models.PROTECT, related_name="+")
+    boxes = models.PositiveIntegerField()
+    unit_type = models.CharField(max_length=5)
+    units_per_box = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=10, decimal_places=3)
+    mark_code = models.CharField(max_length=20, blank=True)
+    web_order_item = models.ForeignKey(
+        WebOrderItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def amount(self):
+        return self.boxes * self.units_per_box * self.price
+
+
+class InvoiceItem(DocumentItem):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="items")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(boxes__gte=1), name="invoice_item_boxes")]
+
+    def __str__(self) -> str:
+        return f"invoice item {self.pk}"
+
+
+class PrebookItem(DocumentItem):
+    prebook = models.ForeignKey(Prebook, on_delete=models.CASCADE, related_name="items")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(boxes__gte=0), name="prebook_item_boxes")]
+
+    def __str__(self) -> str:
+        return f"prebook item {self.pk}"
+
+
+class NumberCounter(CompanyOwned):
+    """The last invoice or prebook number per location."""
+
+    location = models.ForeignKey("core.Location", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10)
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "location", "kind"], name="number_counter_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}={self.value}"

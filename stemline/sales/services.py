@@ -1,0 +1,407 @@
+"""Every write to sales documents: web orders, checkout into invoices and prebooks, fees,
+confirmation, and the release of holds that expired."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from stemline.core.errors import Conflict, Invalid, NotFound
+from stemline.core.models import Company, Location
+from stemline.inventory import services as stock
+from stemline.inventory.models import Origin
+from stemline.parties.models import Carrier, Customer, ShipTo
+
+from .models import (
+    DocumentStatus,
+    Invoice,
+    InvoiceItem,
+    NumberCounter,
+    Prebook,
+    PrebookItem,
+    WebOrder,
+    WebOrderItem,
+)
+
+CENT = Decimal("0.01")
+
+
+def _customer(company: Company, customer_id: int) -> Customer:
+    customer = Customer.objects.filter(company=company, pk=customer_id, active=True).first()
+    if customer is None:
+        raise NotFound(f"customer {customer_id} does not exist", field="customerId")
+    return customer
+
+
+def _location(company: Company, location_id: int | None) -> Location:
+    if location_id is None:
+        if company.multi_location:
+            raise Invalid("required for a multi-location company", field="companyLocationId")
+        location = Location.objects.filter(company=company, is_default=True).first()
+    else:
+        location = Location.objects.filter(company=company, pk=location_id, active=True).first()
+    if location is None:
+        raise NotFound(f"location {location_id} does not exist", field="companyLocationId")
+    return location
+
+
+def next_number(company: Company, location: Location, kind: str) -> int:
+    counter, _ = NumberCounter.objects.get_or_create(company=company, location=location, kind=kind)
+    counter = NumberCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.value += 1
+    counter.save(update_fields=["value"])
+    return counter.value
+
+
+def fee_for(amount: Decimal, rate: Decimal) -> Decimal:
+    return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _hold_deadline():
+    return timezone.now() + timedelta(minutes=settings.WEB_ORDER_HOLD_MINUTES)
+
+
+@transaction.atomic
+def create_web_order(
+    *, company: Company, customer_id: int, location_id: int | None, token=None
+) -> WebOrder:
+    return WebOrder.objects.create(
+        company=company,
+        customer=_customer(company, customer_id),
+        location=_location(company, location_id),
+        token=token,
+        hold_expires_at=_hold_deadline(),
+    )
+
+
+def _pending_order(company, customer, location, web_order_id, token) -> WebOrder:
+    if web_order_id is not None:
+        order = (
+            WebOrder.objects.select_for_update()
+            .filter(company=company, customer=customer, pk=web_order_id)
+            .first()
+        )
+        if order is None:
+            raise NotFound(f"web order {web_order_id} does not exist", field="webOrderId")
+        if order.status != WebOrder.Status.PENDING:
+            raise Conflict(
+                f"web order {web_order_id} is {order.get_status_display()}; lines can be added "
+                "only to a pending one",
+                field="webOrderId",
+            )
+        return order
+    order = (
+        WebOrder.objects.select_for_update()
+        .filter(
+            company=company, customer=customer, location=location, status=WebOrder.Status.PENDING
+        )
+        .order_by("-id")
+        .first()
+    )
+    return order or WebOrder.objects.create(
+        company=company,
+        customer=customer,
+        location=location,
+        token=token,
+        hold_expires_at=_hold_deadline(),
+    )
+
+
+@dataclass
+class ItemRequest:
+    inventory_id: int
+    quantity: int
+
+
+@dataclass
+class AddResult:
+    web_order: WebOrder
+    items: list[WebOrderItem] = field(default_factory=list)
+
+
+@transaction.atomic
+def add_items(
+    *,
+    company: Company,
+    customer_id: int,
+    requests: list[ItemRequest],
+    origin: int,
+    location_id: int | None = None,
+    web_order_id: int | None = None,
+    price: Decimal | None = None,
+    carrier_id: int | None = None,
+    ship_to_id: int | None = None,
+    ship_date: date | None = None,
+    mark_code: str = "",
+    reserved: bool = False,
+    token=None,
+) -> AddResult:
+    """Add lines to the customer's pending web order, holding their boxes at once."""
+    customer = _customer(company, customer_id)
+    location = _location(company, location_id)
+    carrier = ship_to = None
+    if carrier_id is not None:
+        carrier = Carrier.objects.filter(company=company, pk=carrier_id, active=True).first()
+        if carrier is None:
+            raise NotFound(f"carrier {carrier_id} does not exist", field="carrierId")
+    if ship_to_id is not None:
+        ship_to = ShipTo.objects.filter(
+            company=company, customer=customer, pk=ship_to_id, removed_at__isnull=True
+        ).first()
+        if ship_to is None:
+            raise NotFound(f"ship-to {ship_to_id} does not exist", field="shipToId")
+    lines = stock.hold(company=company, wanted=[(r.inventory_id, r.quantity) for r in requests])
+    today = stock.today()
+    for r in requests:
+        line = lines[r.inventory_id]
+        if line.location_id != location.pk:
+            raise NotFound(
+                f"inventory line {line.pk} is not at location {location.pk}", field="inventoryIds"
+            )
+        if line.origin_on(today) != origin:
+            raise Invalid(
+                f"inventory line {line.pk} is {Origin(line.origin_on(today)).label}, not "
+                f"{Origin(origin).label}",
+                field="inventoryOrigin",
+            )
+        if line.reserved_for_id not in (None, customer.pk) or (
+            reserved and line.reserved_for_id != customer.pk
+        ):
+            raise NotFound(f"inventory line {line.pk} does not exist", field="inventoryIds")
+        unit_price = stock.customer_price(line, customer)
+        if unit_price is None:
+            raise Conflict(
+                f"inventory line {line.pk} has no price for this customer", field="inventoryIds"
+            )
+        if price is not None and price.quantize(Decimal("0.001")) != unit_price:
+            raise Conflict(
+                f"inventory line {line.pk} sells at {unit_price} to this customer, not {price}",
+                field="price",
+                price=float(unit_price),
+            )
+    order = _pending_order(company, customer, location, web_order_id, token)
+    order.hold_expires_at = _hold_deadline()
+    order.save(update_fields=["hold_expires_at"])
+    result = AddResult(order)
+    for r in requests:
+        line = lines[r.inventory_id]
+        result.items.append(
+            WebOrderItem.objects.create(
+                company=company,
+                web_order=order,
+                line=line,
+                origin=origin,
+                quantity=r.quantity,
+                price=stock.customer_price(line, customer),
+                carrier=carrier,
+                ship_to=ship_to,
+                ship_date=ship_date,
+                mark_code=mark_code or line.mark_code,
+            )
+        )
+    return result
+
+
+def _order(company: Company, customer_id: int, web_order_id: int) -> WebOrder:
+    order = (
+        WebOrder.objects.select_for_update()
+        .filter(company=company, customer_id=customer_id, pk=web_order_id)
+        .first()
+    )
+    if order is None:
+        raise NotFound(f"web order {web_order_id} does not exist", field="webOrderId")
+    return order
+
+
+@transaction.atomic
+def delete_item(*, company: Company, customer_id: int, web_order_id: int, item_id: int) -> None:
+    order = _order(company, customer_id, web_order_id)
+    if order.status != WebOrder.Status.PENDING:
+        raise Conflict(
+            f"web order {web_order_id} is {order.get_status_display()}", field="webOrderId"
+        )
+    item = WebOrderItem.objects.filter(web_order=order, pk=item_id).first()
+    if item is None:
+        raise NotFound(f"web order item {item_id} does not exist", field="webOrderItemId")
+    stock.release(company=company, held=[(item.line_id, item.quantity)])
+    item.delete()
+
+
+def _release_order(order: WebOrder, status: int) -> None:
+    held = [(i.line_id, i.quantity) for i in order.items.all()]
+    if held:
+        stock.release(company=order.company, held=held)
+    order.status = status
+    order.canceled_at = timezone.now()
+    order.save(update_fields=["status", "canceled_at"])
+
+
+@transaction.atomic
+def cancel(*, company: Company, customer_id: int, web_order_id: int) -> WebOrder:
+    """Cancel a web order: a pending one gives its boxes back; a checked-out one is cancelled
+    while its documents still wait for approval (their boxes come back, the documents are
+    voided), and refused once a sales rep confirmed them."""
+    order = _order(company, customer_id, web_order_id)
+    if order.status == WebOrder.Status.PENDING:
+        _release_order(order, WebOrder.Status.CANCELED)
+        return order
+    if order.status != WebOrder.Status.CHECKED_OUT:
+        raise Conflict(
+            f"web order {web_order_id} is already {order.get_status_display()}", field="webOrderId"
+        )
+    documents = [
+        *Invoice.objects.select_for_update().filter(company=company, web_order=order),
+        *Prebook.objects.select_for_update().filter(company=company, web_order=order),
+    ]
+    if any(d.status == DocumentStatus.CONFIRMED for d in documents):
+        raise Conflict(
+            f"web order {web_order_id} was confirmed by the company and can no longer be cancelled",
+            field="webOrderId",
+        )
+    for document in documents:
+        items = document.items.all()
+        stock.uncommit(company=company, sold=[(i.line_id, i.boxes) for i in items if i.line_id])
+        document.status = DocumentStatus.VOIDED
+        document.save(update_fields=["status"])
+    order.status = WebOrder.Status.CANCELED
+    order.canceled_at = timezone.now()
+    order.save(update_fields=["status", "canceled_at"])
+    return order
+
+
+@dataclass
+class Checkout:
+    web_order: WebOrder
+    invoice: Invoice | None
+    prebook: Prebook | None
+
+    @property
+    def transaction_fee(self) -> Decimal:
+        return sum((d.transaction_fee for d in (self.invoice, self.prebook) if d), Decimal("0.00"))
+
+
+def _document(model, item_model, order, items, fee_rate, status, via_api):
+    company = order.company
+    first = items[0]
+    document = model.objects.create(
+        company=company,
+        location=order.location,
+        number=next_number(company, order.location, model.__name__.lower()),
+        customer=order.customer,
+        ship_to=first.ship_to or order.customer.ship_tos.filter(removed_at__isnull=True).first(),
+        carrier=first.carrier,
+        ship_date=first.ship_date,
+        customer_po=order.customer_po,
+        status=status,
+        via_api=via_api,
+        fee_rate=fee_rate if via_api else Decimal("0"),
+        web_order=order,
+    )
+    rows = [
+        item_model(
+            company=company,
+            line=i.line,
+            product_id=i.line.product_id,
+            box_type_id=i.line.box_type_id,
+            boxes=i.quantity,
+            unit_type=i.line.unit_type,
+            units_per_box=i.line.units_per_box,
+            price=i.price,
+            mark_code=i.mark_code,
+            web_order_item=i,
+            **{model.__name__.lower(): document},
+        )
+        for i in items
+    ]
+    item_model.objects.bulk_create(rows)
+    document.amount = sum((r.amount for r in rows), Decimal("0")).quantize(CENT, ROUND_HALF_UP)
+    document.transaction_fee = fee_for(document.amount, document.fee_rate)
+    if status == DocumentStatus.CONFIRMED:
+        document.confirmed_at = timezone.now()
+    document.save(update_fields=["amount", "transaction_fee", "confirmed_at"])
+    return document
+
+
+@transaction.atomic
+def checkout(
+    *,
+    company: Company,
+    customer_id: int,
+    web_order_id: int,
+    customer_po: str = "",
+    via_api: bool = True,
+) -> Checkout:
+    """On-hand lines become one invoice, future lines one prebook, with the transaction fee."""
+    order = _order(company, customer_id, web_order_id)
+    if order.status != WebOrder.Status.PENDING:
+        raise Conflict(
+            f"web order {web_order_id} is {order.get_status_display()}; only a pending one can "
+            "be checked out",
+            field="webOrderId",
+        )
+    items = list(order.items.select_related("line", "carrier", "ship_to").order_by("id"))
+    if not items:
+        raise Conflict(f"web order {web_order_id} has no lines", field="webOrderId")
+    company = Company.objects.get(pk=company.pk)  # fee rate and auto-confirm as they are now
+    stock.commit_held(company=company, held=[(i.line_id, i.quantity) for i in items])
+    order.customer_po = customer_po or order.customer_po
+    status = DocumentStatus.CONFIRMED if company.auto_confirm else DocumentStatus.PENDING_APPROVAL
+    on_hand = [i for i in items if i.origin == Origin.ON_HAND]
+    future = [i for i in items if i.origin == Origin.FUTURE]
+    rate = company.transaction_fee_rate
+    invoice = (
+        _document(Invoice, InvoiceItem, order, on_hand, rate, status, via_api) if on_hand else None
+    )
+    prebook = (
+        _document(Prebook, PrebookItem, order, future, rate, status, via_api) if future else None
+    )
+    order.status = WebOrder.Status.CHECKED_OUT
+    order.checked_out_at = timezone.now()
+    order.save(update_fields=["status", "checked_out_at", "customer_po"])
+    return Checkout(order, invoice, prebook)
+
+
+@transaction.atomic
+def confirm_invoice(*, company: Company, invoice_id: int, user=None) -> Invoice:
+    invoice = Invoice.objects.select_for_update().filter(company=company, pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound(f"invoice {invoice_id} does not exist", field="invoiceId")
+    if invoice.status not in (DocumentStatus.PENDING_APPROVAL, DocumentStatus.DRAFT):
+        raise Conflict(
+            f"invoice {invoice_id} is {invoice.get_status_display()}; only a Draft or Pending "
+            "Approval invoice can be confirmed",
+            field="invoiceId",
+        )
+    invoice.status = DocumentStatus.CONFIRMED
+    invoice.confirmed_at = timezone.now()
+    invoice.confirmed_by = user
+    invoice.save(update_fields=["status", "confirmed_at", "confirmed_by"])
+    return invoice
+
+
+def expire_holds(*, now=None, limit: int = 500) -> int:
+    """Release the boxes of pending web orders whose hold ran out; safe with several workers
+    (each order is taken under its row lock and skipped when another worker has it)."""
+    now = now or timezone.now()
+    done = 0
+    ids = list(
+        WebOrder.objects.filter(status=WebOrder.Status.PENDING, hold_expires_at__lt=now)
+        .order_by("hold_expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        with transaction.atomic():
+            order = (
+                WebOrder.objects.select_for_update(skip_locked=True)
+                .select_related("company")
+                .filter(pk=pk, status=WebOrder.Status.PENDING, hold_expires_at__lt=now)
+                .first()
+            )
+            if order is None:
+                continue
+            _release_order(order, WebOrder.Status.EXPIRED)
+            done += 1
+    return done
