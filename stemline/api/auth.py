@@ -108,7 +108,7 @@ class Lease:
 # unused for a second lapses.
 LEASE_MAX = 50
 LEASE_SECONDS = 1.0
-_leases: dict[int, Lease] = {}
+_leases: dict[str, Lease] = {}  # by the secret's hash: a reset or a new token starts afresh
 # Guards this process's own leases between its threads; the quota itself lives in the database.
 _lease_lock = threading.Lock()
 
@@ -120,7 +120,7 @@ def lease_size(rate: float, burst: int) -> int:
 def _take_leased(token: ApiToken) -> int | None:
     """One request from this process's lease, if it holds one: the slots left after it."""
     with _lease_lock:
-        lease = _leases.get(token.pk)
+        lease = _leases.get(token.key_hash)
         if (
             lease is None
             or lease.slots <= 0
@@ -156,7 +156,7 @@ def spend(token: ApiToken) -> Verdict | None:
         if confirmed:
             return Verdict(True, burst, slot, 1)
         with _lease_lock:
-            _leases.pop(token.pk, None)
+            _leases.pop(token.key_hash, None)
         return None
 
     now = time.time()
@@ -172,7 +172,7 @@ def spend(token: ApiToken) -> Verdict | None:
         if row is not None:
             if take > 1:
                 with _lease_lock:
-                    _leases[token.pk] = Lease(
+                    _leases[token.key_hash] = Lease(
                         take - 1, token.version, time.monotonic() + LEASE_SECONDS
                     )
             new_tat = row[0]

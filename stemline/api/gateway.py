@@ -161,7 +161,17 @@ def _check_transactional(method: Method, params: dict, token: ApiToken | None) -
         return
     for name, info in method.request.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        if extra.get("transactional") and params.get(name) not in (None, "", []):
+        # A false flag is the default, not a use of the locked field.
+        if extra.get("transactional") and params.get(name) not in (
+            None,
+            "",
+            [],
+            False,
+            0,
+            "0",
+            "false",
+            "False",
+        ):
             raise forbidden(f"{name}: needs a token with Transactional API Access", field_name=name)
 
 

@@ -173,8 +173,9 @@ def commit_held(*, company: Company, held: Iterable[tuple[int, int]]) -> dict[in
             committed=F("committed") + totals[pk],
         ):
             raise Conflict(f"inventory line {pk} holds fewer boxes than sold")
-        record(lines[pk], InventoryChange.Kind.SOLD)
+        # Confirmations' counter before the feed's, as update_line and delete_boxes take them.
         confirm(lines[pk], "inventory.sold", totals[pk])
+        record(lines[pk], InventoryChange.Kind.SOLD)
     return lines
 
 

@@ -153,6 +153,9 @@ def add_items(
         ).first()
         if ship_to is None:
             raise NotFound(f"ship-to {ship_to_id} does not exist", field="shipToId")
+    # The order is locked before the lines, as checkout, delete_item, cancel and expire_holds
+    # lock them; the other way round two of them could wait on each other for good.
+    order = _pending_order(company, customer, location, web_order_id, token)
     lines = stock.hold(company=company, wanted=[(r.inventory_id, r.quantity) for r in requests])
     today = stock.today()
     for r in requests:
@@ -182,7 +185,6 @@ def add_items(
                 field="price",
                 price=float(unit_price),
             )
-    order = _pending_order(company, customer, location, web_order_id, token)
     order.hold_expires_at = _hold_deadline()
     order.save(update_fields=["hold_expires_at"])
     result = AddResult(order)
@@ -261,9 +263,12 @@ def cancel(*, company: Company, customer_id: int, web_order_id: int) -> WebOrder
             f"web order {web_order_id} was confirmed by the company and can no longer be cancelled",
             field="webOrderId",
         )
+    # One call for every document's lines: locking a second batch of lines after the first
+    # one's change-feed counter would break the primary-key lock order.
+    sold = [(i.line_id, i.boxes) for d in documents for i in d.items.all() if i.line_id]
+    if sold:
+        stock.uncommit(company=company, sold=sold)
     for document in documents:
-        items = document.items.all()
-        stock.uncommit(company=company, sold=[(i.line_id, i.boxes) for i in items if i.line_id])
         document.status = DocumentStatus.VOIDED
         document.save(update_fields=["status"])
     order.status = WebOrder.Status.CANCELED
@@ -395,7 +400,9 @@ def expire_holds(*, now=None, limit: int = 500) -> int:
     for pk in ids:
         with transaction.atomic():
             order = (
-                WebOrder.objects.select_for_update(skip_locked=True)
+                # of=self: with the join, FOR UPDATE would lock the company row as well, which
+                # every insert of the company's rows waits on.
+                WebOrder.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("company")
                 .filter(pk=pk, status=WebOrder.Status.PENDING, hold_expires_at__lt=now)
                 .first()

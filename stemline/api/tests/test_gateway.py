@@ -259,7 +259,7 @@ def test_revocation_stops_a_token_that_holds_leased_requests(api, company_token)
 
     ApiToken.objects.filter(pk=company_token.token.pk).update(rate_per_second=1000, rate_burst=1000)
     assert api("boxtype.list", company_token, verb="GET").status_code == 200
-    assert auth._leases[company_token.token.pk].slots > 0
+    assert auth._leases[company_token.token.key_hash].slots > 0
     revoke_token(token=company_token.token)
     assert api("boxtype.list", company_token, verb="GET").status_code == 401
 

@@ -5,6 +5,7 @@ company A's rows; nothing of A may come back, and A's rows must be unchanged aft
 """
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.forms.models import model_to_dict
@@ -13,7 +14,9 @@ from stemline.api.registry import registry
 from stemline.catalog.models import BoxType, Category, Product
 from stemline.core.models import Location, Role
 from stemline.core.services import create_user
+from stemline.inventory import services as stock
 from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
+from stemline.sales import services as sales
 from stemline.tokens.models import ApiToken
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +52,31 @@ def victim(company):
         "user": create_user(company=company, email="alpha-rep@example.com", role=Role.SALES),
     }
     Location.objects.filter(company=company).update(name=f"{MARK} Warehouse")
+    line = stock.add_line(
+        company=company,
+        quantity=5,
+        location=rows["location"],
+        product=rows["product"],
+        box_type=rows["boxtype"],
+        vendor=rows["vendor"],
+        awb=f"{MARK}-1",
+        unit_type="Stem",
+        bunches=10,
+        stems_bunch=25,
+        unit_cost=Decimal("0.3"),
+        price_a=Decimal("0.5"),
+        mark_code=MARK,
+    )
+    rows["inventory"] = line
+    order = sales.add_items(
+        company=company,
+        customer_id=customer.pk,
+        origin=1,
+        requests=[sales.ItemRequest(line.pk, 2)],
+    ).web_order
+    rows["invoice"] = sales.checkout(
+        company=company, customer_id=customer.pk, web_order_id=order.pk, customer_po=MARK
+    ).invoice
     return rows
 
 
@@ -63,6 +91,11 @@ FIELD_KIND = {
     "salesPersonId": "user",
     "categoryId": "category",
     "boxTypeId": "boxtype",
+    "growerId": "vendor",
+    "inventoryId": "inventory",
+    "inventoryLineIds": "inventory",
+    "inventoryIds": "inventory",
+    "invoiceId": "invoice",
 }
 PREFIX_KIND = [
     ("customer.shipto", "shipto"),

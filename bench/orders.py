@@ -1,0 +1,314 @@
+"""Orders benchmark: buyers racing for hot inventory through the real server, and the
+customer catalogue over 10,000 lines.
+
+    python bench/orders.py                       # PostgreSQL on 127.0.0.1 (a throwaway database)
+    python bench/orders.py --sqlite              # the embedded default instead
+
+Seeds a company with `--hot` hot on-hand lines of `--boxes` boxes and 10,000 catalogue lines,
+one customer (with its Customer token) per client, starts the production server, then `--clients`
+processes each place orders for `--duration` seconds: `web-order-item.add` for 1-3 boxes of a
+random hot line, then `web-order.checkout`. It prints orders per second, p50/p99 of a whole
+order (add + checkout), how many were refused for lack of stock (409), 5xx answers, and the
+boxes oversold (sold beyond a line's total: must be 0), read from the database afterwards.
+Then the p50 of `ecommerce/inventory.list` for a page of 30 over the 10,000 lines (target
+< 50 ms). Only 127.0.0.1 is contacted; every loop is bounded in time; everything is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gateway import LOCAL_POSTGRES, REPO, Database, Server, percentile  # noqa: E402
+
+LIST_P50_TARGET_MS = 50.0
+
+
+def seed(clients: int, hot: int, boxes: int, catalogue: int) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stemline.settings")
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from decimal import Decimal
+
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from stemline.catalog.models import BoxType, Category, Product
+    from stemline.core.models import Location
+    from stemline.core.services import bootstrap
+    from stemline.inventory import services as stock
+    from stemline.inventory.models import InventoryLine
+    from stemline.parties.models import Customer, Vendor
+    from stemline.tokens.services import create_token
+
+    call_command("migrate", interactive=False, verbosity=0)
+    company, _admin, _issued = bootstrap(company_name="Bench Orders", admin_email="o@example.com")
+    location = Location.objects.get(company=company, is_default=True)
+    box = BoxType.objects.get(company=company, code="HB")
+    vendor = Vendor.objects.create(company=company, name="Bench Farms", port_origin="BOG")
+    roses = Category.objects.create(company=company, name="Roses")
+    products = [
+        Product.objects.create(
+            company=company,
+            category=roses,
+            description=f"Rose {i:03d}",
+            variety=f"V{i}",
+            color=("Red", "White", "Pink")[i % 3],
+            legacy_code=f"R{i:03d}",
+        )
+        for i in range(50)
+    ]
+    pack = dict(
+        location=location,
+        box_type=box,
+        vendor=vendor,
+        unit_type="Stem",
+        bunches=10,
+        stems_bunch=25,
+        unit_cost=Decimal("0.300"),
+        price_a=Decimal("0.500"),
+        price_b=Decimal("0.450"),
+    )
+    hot_ids = []
+    for i in range(hot):
+        line = stock.add_line(company=company, quantity=1, product=products[i], **pack)
+        stock.update_line(company=company, line_id=line.pk, quantity=boxes)
+        hot_ids.append(line.pk)
+    with transaction.atomic():
+        InventoryLine.objects.bulk_create(
+            [
+                InventoryLine(company=company, product=products[i % 50], total=5, **pack)
+                for i in range(catalogue)
+            ],
+            batch_size=2000,
+        )
+    buyers = []
+    for i in range(clients):
+        customer = Customer.objects.create(company=company, name=f"Buyer {i}", code=f"BUY{i}")
+        issued = create_token(
+            company=company,
+            token_type="customer",
+            customer_id=customer.pk,
+            description=f"buyer {i}",
+            all_methods=True,
+        )
+        buyers.append({"customer": customer.pk, "secret": issued.secret})
+    print(json.dumps({"account": company.account_id, "hot": hot_ids, "buyers": buyers}))
+
+
+def _post(conn, path, headers, body):
+    conn.request("POST", path, json.dumps(body), {**headers, "Content-Type": "application/json"})
+    response = conn.getresponse()
+    return response.status, json.loads(response.read() or b"{}")
+
+
+def buyer(port, account, buyer_info, hot, stop_at, out):
+    rng = random.Random(buyer_info["customer"])
+    headers = {"authenticationToken": buyer_info["secret"], "X-ACCOUNT": str(account)}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    done, refused, errors, latencies = 0, 0, 0, []
+    while time.monotonic() < stop_at:
+        started = time.perf_counter()
+        status, body = _post(
+            conn,
+            "/api/web-order-item.add",
+            headers,
+            {
+                "customerId": buyer_info["customer"],
+                "inventoryIds": [rng.choice(hot)],
+                "inventoryOrigin": 1,
+                "quantity": rng.randint(1, 3),
+            },
+        )
+        if status == 409:
+            refused += 1
+            continue
+        if status != 200:
+            errors += 1
+            continue
+        status, _ = _post(
+            conn,
+            "/api/web-order.checkout",
+            headers,
+            {
+                "customerId": buyer_info["customer"],
+                "webOrderId": body["webOrderId"],
+            },
+        )
+        if status == 200:
+            done += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+        else:
+            errors += 1
+    out.put((done, refused, errors, latencies))
+
+
+def oversold(env) -> tuple[int, int]:
+    script = (
+        "import django, json; django.setup();"
+        "from django.db.models import Sum;"
+        "from stemline.inventory.models import InventoryLine;"
+        "from stemline.sales.models import InvoiceItem;"
+        "sold = dict(InvoiceItem.objects.exclude(invoice__status=4).values_list('line')"
+        ".annotate(s=Sum('boxes')).values_list('line', 's'));"
+        "lines = InventoryLine.objects.filter(pk__in=sold);"
+        "print(json.dumps([sum(max(0, sold[l.pk] - l.total) for l in lines),"
+        " sum(sold.values())]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    return tuple(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def list_p50(port, account, buyer_info, rounds=60) -> float:
+    headers = {"authenticationToken": buyer_info["secret"], "X-ACCOUNT": str(account)}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    times = []
+    for i in range(rounds):
+        path = (
+            f"/api/ecommerce/inventory.list?customerId={buyer_info['customer']}"
+            f"&page={i % 50 + 1}&rows=30"
+        )
+        started = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = json.loads(response.read())
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status != 200 or len(body.get("inventoryItems", body.get("items", []))) == 0:
+            raise RuntimeError(f"ecommerce/inventory.list answered {response.status}: {body}")
+    return percentile(sorted(times[5:]), 50)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sqlite", action="store_true", help="the embedded default database")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--hot", type=int, default=4, help="hot inventory lines (4)")
+    parser.add_argument("--boxes", type=int, default=2000, help="boxes per hot line (2000)")
+    parser.add_argument("--catalogue", type=int, default=10_000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed:
+        seed(args.clients, args.hot, args.boxes, args.catalogue)
+        return 0
+    if not (1 <= args.clients <= 64 and 1 <= args.duration <= 300 and 1 <= args.hot <= 100):
+        parser.error("--clients 1-64, --duration 1-300 s, --hot 1-100")
+    workdir = Path(tempfile.mkdtemp(prefix="stemline-bench-orders-"))
+    database = server = None
+    try:
+        database = Database(None if args.sqlite else LOCAL_POSTGRES, workdir)
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "stemline.settings",
+            "DATABASE_URL": database.url,
+            "STEMLINE_VAR_DIR": str(workdir),
+            "STEMLINE_API_RATE": "1000000",
+            "STEMLINE_API_BURST": "1000000",
+            "PYTHONPATH": str(REPO),
+        }
+        print(f"[{database.label}] seeding ...", flush=True)
+        seeded = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--seed",
+                "--clients",
+                str(args.clients),
+                "--hot",
+                str(args.hot),
+                "--boxes",
+                str(args.boxes),
+                "--catalogue",
+                str(args.catalogue),
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if seeded.returncode:
+            raise RuntimeError(seeded.stderr[-3000:])
+        info = json.loads(seeded.stdout.strip().splitlines()[-1])
+        server = Server(env, args.workers, args.threads, workdir / "server.log")
+        print(
+            f"[{database.label}] {args.clients} buyers on {args.hot} hot lines of "
+            f"{args.boxes} boxes for {args.duration} s ...",
+            flush=True,
+        )
+        out = mp.Queue()
+        stop_at = time.monotonic() + args.duration
+        procs = [
+            mp.Process(
+                target=buyer, args=(server.port, info["account"], b, info["hot"], stop_at, out)
+            )
+            for b in info["buyers"]
+        ]
+        for p in procs:
+            p.start()
+        results = [out.get(timeout=args.duration + 120) for _ in procs]
+        for p in procs:
+            p.join(timeout=30)
+        done = sum(r[0] for r in results)
+        refused = sum(r[1] for r in results)
+        errors = sum(r[2] for r in results)
+        latencies = sorted(x for r in results for x in r[3])
+        over, sold = oversold(env)
+        p50 = list_p50(server.port, info["account"], info["buyers"][0])
+        print(
+            f"\n== {database.label}: stemline serve, {args.workers} workers x {args.threads} "
+            f"threads; {args.clients} buyer processes, {args.duration} s"
+        )
+        print(f"   orders checked out     {done:8d}  ({done / args.duration:.1f} orders/s)")
+        if latencies:
+            print(
+                f"   order latency (add+checkout)  p50 {percentile(latencies, 50):.1f} ms  "
+                f"p99 {percentile(latencies, 99):.1f} ms"
+            )
+        print(f"   refused, stock gone    {refused:8d}")
+        print(f"   errors (not 200/409)   {errors:8d}")
+        print(
+            f"   boxes sold {sold} of {args.hot * args.boxes}; oversold boxes: {over} "
+            f"({'OK' if over == 0 else 'OVERSOLD'})"
+        )
+        print(
+            f"   ecommerce/inventory.list over {args.catalogue:,} lines, page of 30: p50 "
+            f"{p50:.1f} ms (target < {LIST_P50_TARGET_MS:.0f} ms) "
+            f"{'OK' if p50 < LIST_P50_TARGET_MS else 'BELOW TARGET'}"
+        )
+        return 0 if over == 0 and errors == 0 and p50 < LIST_P50_TARGET_MS else 1
+    finally:
+        if server is not None:
+            server.stop()
+        if database is not None:
+            database.drop()
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Reads of inventory that several API methods share: who sees which lines, on which dates."""
+
+from datetime import date, timedelta
+
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Upper
+
+from stemline.core.errors import Invalid, NotFound
+from stemline.core.models import Company, Location
+from stemline.parties.models import Customer
+
+from .models import Box, Confirmation, InventoryChange, InventoryLine, Origin
+
+# How many days, from the first day a line can ship, a customer may order it for. A company
+# setting may replace it; until then every company offers two weeks.
+HORIZON_DAYS = 14
+# With no `availableDate`, the shop shows future lines arriving within two months (reference
+# §2.D, ecommerce/inventory.list).
+SEARCH_DAYS = 60
+FEED_ROWS = 1000
+
+LINE_RELATIONS = ("product", "product__category", "box_type", "vendor")
+# What the rows show of the related records: reading only these makes a row of a list cost
+# half as much to build (a product's or vendor's other columns are many and never shown).
+ROW_FIELDS = (
+    *(f.name for f in InventoryLine._meta.concrete_fields),
+    "product__description",
+    "product__legacy_code",
+    "product__grade",
+    "product__color",
+    "product__variety",
+    "product__category__name",
+    "box_type__code",
+    "vendor__name",
+    "vendor__port_origin",
+)
+AVAILABLE = Q(total__gt=F("committed") + F("held"))
+
+
+def on_hand(today: date) -> Q:
+    return Q(arrival_date__isnull=True) | Q(arrival_date__lte=today)
+
+
+def future(today: date) -> Q:
+    return Q(arrival_date__gt=today)
+
+
+def of_origin(origin: int, today: date) -> Q:
+    return on_hand(today) if origin == Origin.ON_HAND else future(today)
+
+
+def lines(company: Company) -> QuerySet:
+    """The company's lines with everything a row shows, joined in the same query."""
+    return (
+        InventoryLine.objects.filter(company=company)
+        .select_related(*LINE_RELATIONS)
+        .only(*ROW_FIELDS)
+    )
+
+
+def first_day(line: InventoryLine, today: date) -> date:
+    """The first day a line's boxes can be bought for: today, or the day they arrive."""
+    return line.arrival_date if line.arrival_date and line.arrival_date > today else today
+
+
+def available_dates(line: InventoryLine, today: date) -> list[date]:
+    start = first_day(line, today)
+    return [start + timedelta(days=n) for n in range(HORIZON_DAYS)]
+
+
+def customer(company: Company, customer_id: int, field: str = "customerId") -> Customer:
+    found = Customer.objects.filter(company=company, pk=customer_id, active=True).first()
+    if found is None:
+        raise NotFound(f"customer {customer_id} does not exist", field=field)
+    return found
+
+
+def location(
+    company: Company, location_id: int | None, field: str, *, required_if_multi: bool = False
+) -> Location | None:
+    """The company's location by ID; None when not given (refused for a multi-location
+    company where the reference requires it)."""
+    if location_id is None:
+        if required_if_multi and company.multi_location:
+            raise Invalid("required for a multi-location company", field=field)
+        return None
+    found = Location.objects.filter(company=company, pk=location_id).first()
+    if found is None:
+        raise NotFound(f"location {location_id} does not exist", field=field)
+    return found
+
+
+def default_location(company: Company) -> Location:
+    return Location.objects.get(company=company, is_default=True)
+
+
+def visible_to(buyer: Customer, reserved: bool | None) -> Q:
+    """Lines a customer may buy: reserved for it (reserved=True), for nobody (False), or
+    either (None)."""
+    if reserved is None:
+        return Q(reserved_for__isnull=True) | Q(reserved_for=buyer)
+    return Q(reserved_for=buyer) if reserved else Q(reserved_for__isnull=True)
+
+
+def priced_for(buyer: Customer) -> Q:
+    # A line without a price at the customer's level cannot be sold to it (see customer_price).
+    if buyer.default_price == "B":
+        return Q(price_b__isnull=False) | Q(price_a__isnull=False)
+    return Q(price_a__isnull=False)
+
+
+def on_date(day: date, today: date) -> Q:
+    """Lines that can be bought for `day`: on-hand ones within the horizon from today, future
+    ones within the horizon from their arrival."""
+    last_on_hand = today + timedelta(days=HORIZON_DAYS - 1)
+    hand = on_hand(today) if today <= day <= last_on_hand else Q(pk__in=[])
+    earliest_arrival = day - timedelta(days=HORIZON_DAYS - 1)
+    coming = future(today) & Q(arrival_date__lte=day, arrival_date__gte=earliest_arrival)
+    return hand | coming
+
+
+def shop(
+    company: Company,
+    buyer: Customer,
+    *,
+    today: date,
+    reserved: bool,
+    location_id: int | None = None,
+    search: str | None = None,
+    category_id: int | None = None,
+    color: str | None = None,
+    day: date | None = None,
+) -> QuerySet:
+    """What a customer can buy in the web shop, on hand and future, best sellers' order
+    (by product description)."""
+    qs = lines(company).filter(AVAILABLE, visible_to(buyer, reserved), priced_for(buyer))
+    if location_id is not None:
+        qs = qs.filter(location_id=location_id)
+    if search:
+        qs = qs.filter(product__description__icontains=search)
+    if category_id is not None:
+        qs = qs.filter(product__category_id=category_id)
+    if color:
+        qs = qs.filter(product__color__iexact=color)
+    if day is not None:
+        qs = qs.filter(on_date(day, today))
+    else:
+        qs = qs.filter(on_hand(today) | Q(arrival_date__lte=today + timedelta(days=SEARCH_DAYS)))
+    return qs.order_by("product__description", "id")
+
+
+def page(qs: QuerySet, start: int, size: int) -> list[InventoryLine]:
+    """One page of a sorted list of lines: the IDs are sorted on narrow rows first, then only
+    those lines are read in full (sorting whole joined rows costs twice as much)."""
+    ids = list(qs.values_list("id", flat=True)[start : start + size])
+    found = {
+        line.pk: line
+        for line in InventoryLine.objects.filter(pk__in=ids)
+        .select_related(*LINE_RELATIONS)
+        .only(*ROW_FIELDS)
+    }
+    return [found[pk] for pk in ids]
+
+
+def market(
+    company: Company,
+    *,
+    today: date,
+    origin: int,
+    location_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet:
+    """Unsold, unreserved boxes of one origin (the open-market lists)."""
+    qs = lines(company).filter(AVAILABLE, of_origin(origin, today), reserved_for__isnull=True)
+    if location_id is not None:
+        qs = qs.filter(location_id=location_id)
+    if date_from is not None:
+        qs = qs.filter(arrival_date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(arrival_date__lte=date_to)
+    return qs.order_by("product__description", "id")
+
+
+def changes(company: Company, since: int) -> list[InventoryChange]:
+    return list(
+        InventoryChange.objects.filter(company=company, seq__gt=since).order_by("seq")[:FEED_ROWS]
+    )
+
+
+def lines_by_id(company: Company, ids) -> dict[int, InventoryLine]:
+    return {line.pk: line for line in lines(company).filter(pk__in=set(ids))}
+
+
+def box_codes_taken(company: Company, codes: list[str]) -> list[str]:
+    wanted = {code.upper() for code in codes}
+    taken = (
+        Box.objects.annotate(upper_code=Upper("code"))
+        .filter(company=company, upper_code__in=wanted)
+        .values_list("code", flat=True)
+    )
+    return sorted(taken)
+
+
+def confirmations(company: Company, token, since: int) -> list[Confirmation]:
+    return list(
+        Confirmation.objects.filter(company=company, token=token, seq__gt=since).order_by("seq")[
+            :FEED_ROWS
+        ]
+    )
