@@ -22,7 +22,7 @@ from stemline.api.schemas import (
     flag,
 )
 from stemline.catalog.models import BoxType, Product, UnitType
-from stemline.core.errors import Conflict, Invalid, NotFound
+from stemline.core.errors import Invalid, NotFound
 from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
 
 from . import queries, services
@@ -264,13 +264,6 @@ def _box_type(company, p: InventoryAddIn) -> BoxType:
     return found
 
 
-def _check_box_codes(company, codes: list[str]) -> None:
-    # Codes are unique in any case (the database's rule); add_line compares them as typed.
-    taken = queries.box_codes_taken(company, codes)
-    if taken:
-        raise Conflict(f"box codes already used: {', '.join(taken)}", field="boxCodes")
-
-
 @api_method(
     "inventory.add",
     request=InventoryAddIn,
@@ -287,8 +280,6 @@ def inventory_add(call, p: InventoryAddIn):
     box_type = _box_type(company, p)
     reserved_for = queries.customer(company, p.customerId) if p.customerId is not None else None
     where = queries.location(company, p.locationId, "locationId", required_if_multi=True)
-    if p.boxCodes:
-        _check_box_codes(company, p.boxCodes)
     line = services.add_line(
         company=company,
         quantity=p.quantity,

@@ -3,13 +3,12 @@
 from datetime import date, timedelta
 
 from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Upper
 
 from stemline.core.errors import Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.parties.models import Customer
 
-from .models import Box, Confirmation, InventoryChange, InventoryLine, Origin
+from .models import Confirmation, InventoryChange, InventoryLine, Origin
 
 # How many days, from the first day a line can ship, a customer may order it for. A company
 # setting may replace it; until then every company offers two weeks.
@@ -190,16 +189,6 @@ def changes(company: Company, since: int) -> list[InventoryChange]:
 
 def lines_by_id(company: Company, ids) -> dict[int, InventoryLine]:
     return {line.pk: line for line in lines(company).filter(pk__in=set(ids))}
-
-
-def box_codes_taken(company: Company, codes: list[str]) -> list[str]:
-    wanted = {code.upper() for code in codes}
-    taken = (
-        Box.objects.annotate(upper_code=Upper("code"))
-        .filter(company=company, upper_code__in=wanted)
-        .values_list("code", flat=True)
-    )
-    return sorted(taken)
 
 
 def confirmations(company: Company, token, since: int) -> list[Confirmation]:

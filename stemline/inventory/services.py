@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from stemline.core.errors import Conflict, Invalid, NotFound
@@ -73,6 +74,16 @@ def confirm(line: InventoryLine, event: str, quantity: int) -> None:
     )
 
 
+def box_codes_taken(company: Company, codes: list[str]) -> list[str]:
+    wanted = {code.upper() for code in codes}
+    taken = (
+        Box.objects.annotate(upper_code=Upper("code"))
+        .filter(company=company, upper_code__in=wanted)
+        .values_list("code", flat=True)
+    )
+    return sorted(taken)
+
+
 def _box_codes(company_id: int, count: int) -> list[str]:
     # Random, so codes from concurrent adds never collide in practice; the unique
     # constraint catches the rest.
@@ -89,11 +100,12 @@ def add_line(
     codes = box_codes or _box_codes(company.pk, quantity)
     if len(codes) != quantity:
         raise Invalid("give one box code per box", field="boxCodes")
-    taken = set(Box.objects.filter(company=company, code__in=codes).values_list("code", flat=True))
-    if taken or len({c.upper() for c in codes}) != len(codes):
-        raise Conflict(
-            f"box codes already used: {', '.join(sorted(taken)) or 'repeated'}", field="boxCodes"
-        )
+    if len({c.upper() for c in codes}) != len(codes):
+        raise Conflict("box codes repeat within the request", field="boxCodes")
+    # Codes are unique in any case, as the database's constraint has it.
+    taken = box_codes_taken(company, codes)
+    if taken:
+        raise Conflict(f"box codes already used: {', '.join(taken)}", field="boxCodes")
     Box.objects.bulk_create([Box(company=company, line=line, code=c) for c in codes])
     record(line, InventoryChange.Kind.ADDED)
     return line
@@ -242,6 +254,11 @@ def delete_boxes(*, company: Company, line_id: int, quantity: int | None = None)
         )
     if boxes:
         InventoryLine.objects.filter(pk=line.pk).update(total=F("total") - boxes)
+        # Which boxes leave is not tracked per sale: the newest unsold labels go.
+        gone = Box.objects.filter(line=line, removed_at__isnull=True).order_by("-id")[:boxes]
+        Box.objects.filter(pk__in=list(gone.values_list("pk", flat=True))).update(
+            removed_at=timezone.now()
+        )
         confirm(line, "inventory.deleted", boxes)
         record(line, InventoryChange.Kind.DELETED)
     return boxes

@@ -148,11 +148,11 @@ def _requests_by_spec(call, p: WebOrderItemAddIn, customer_id: int, origin: int)
     if not p.boxTypeCode:
         raise Invalid("required when ordering by product spec", field="boxTypeCode")
     company = call.company
-    customer = services._customer(company, customer_id)
-    location = services._location(company, p.companyLocationId)
+    customer = services.customer_of(company, customer_id)
+    location = services.location_of(company, p.companyLocationId)
     # The pending order is locked (or made) before the lines, the order every web-order write
     # locks them in; add_items then finds it under the lock this transaction already holds.
-    order = services._pending_order(company, customer, location, p.webOrderId, call.token)
+    order = services.pending_order(company, customer, location, p.webOrderId, call.token)
     picked = queries.pick_lines(
         company=company,
         customer=customer,

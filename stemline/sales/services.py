@@ -29,14 +29,14 @@ from .models import (
 CENT = Decimal("0.01")
 
 
-def _customer(company: Company, customer_id: int) -> Customer:
+def customer_of(company: Company, customer_id: int) -> Customer:
     customer = Customer.objects.filter(company=company, pk=customer_id, active=True).first()
     if customer is None:
         raise NotFound(f"customer {customer_id} does not exist", field="customerId")
     return customer
 
 
-def _location(company: Company, location_id: int | None) -> Location:
+def location_of(company: Company, location_id: int | None) -> Location:
     if location_id is None:
         if company.multi_location:
             raise Invalid("required for a multi-location company", field="companyLocationId")
@@ -70,14 +70,14 @@ def create_web_order(
 ) -> WebOrder:
     return WebOrder.objects.create(
         company=company,
-        customer=_customer(company, customer_id),
-        location=_location(company, location_id),
+        customer=customer_of(company, customer_id),
+        location=location_of(company, location_id),
         token=token,
         hold_expires_at=_hold_deadline(),
     )
 
 
-def _pending_order(company, customer, location, web_order_id, token) -> WebOrder:
+def pending_order(company, customer, location, web_order_id, token) -> WebOrder:
     if web_order_id is not None:
         order = (
             WebOrder.objects.select_for_update()
@@ -140,8 +140,8 @@ def add_items(
     token=None,
 ) -> AddResult:
     """Add lines to the customer's pending web order, holding their boxes at once."""
-    customer = _customer(company, customer_id)
-    location = _location(company, location_id)
+    customer = customer_of(company, customer_id)
+    location = location_of(company, location_id)
     carrier = ship_to = None
     if carrier_id is not None:
         carrier = Carrier.objects.filter(company=company, pk=carrier_id, active=True).first()
@@ -155,7 +155,7 @@ def add_items(
             raise NotFound(f"ship-to {ship_to_id} does not exist", field="shipToId")
     # The order is locked before the lines, as checkout, delete_item, cancel and expire_holds
     # lock them; the other way round two of them could wait on each other for good.
-    order = _pending_order(company, customer, location, web_order_id, token)
+    order = pending_order(company, customer, location, web_order_id, token)
     lines = stock.hold(company=company, wanted=[(r.inventory_id, r.quantity) for r in requests])
     today = stock.today()
     for r in requests:

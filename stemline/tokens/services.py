@@ -163,17 +163,6 @@ def update_grants(*, token: ApiToken, grants: list[str], transactional: bool) ->
     return token
 
 
-def find_active(secret: str) -> ApiToken | None:
-    """The active token whose secret this is, with what the gateway needs in one query."""
-    if not secret or len(secret) > 200:
-        return None
-    return (
-        ApiToken.objects.select_related("company", "user")
-        .filter(key_hash=crypto.lookup_hash(secret), revoked_at__isnull=True)
-        .first()
-    )
-
-
 def user_token(*, user) -> IssuedToken:
     """The long-lived key `login` hands a company user: the same one each time."""
     token = ApiToken.objects.filter(user=user, revoked_at__isnull=True).first()

@@ -290,3 +290,14 @@ def test_a_retried_add_with_the_same_idempotency_key_adds_once(api, stocked, com
     assert InventoryLine.objects.count() == 1
     changed = add_params(stocked, quantity=4)
     refused(api("inventory.add", company_token, changed, headers=headers), 409, "Idempotency-Key")
+
+
+def test_deleted_boxes_lose_their_labels(stocked):
+    from stemline.inventory import services as stock
+    from stemline.inventory.models import Box
+
+    line = stocked.add(4)
+    assert stock.delete_boxes(company=stocked.company, line_id=line.pk, quantity=3) == 3
+    live = Box.objects.filter(line=line, removed_at__isnull=True)
+    assert live.count() == 1
+    assert Box.objects.filter(line=line).count() == 4
