@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "stemline.tokens",
     "stemline.inventory",
     "stemline.sales",
+    "stemline.purchasing",
+    "stemline.channels",
     "stemline.api",
     "stemline.web",
     "stemline.demo",

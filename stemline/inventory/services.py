@@ -159,6 +159,35 @@ def hold(*, company: Company, wanted: Iterable[tuple[int, int]]) -> dict[int, In
     return lines
 
 
+def commit(*, company: Company, wanted: Iterable[tuple[int, int]]) -> dict[int, InventoryLine]:
+    """Sell available boxes straight onto a document (an invoice or prebook made without a web
+    order). Same rules as `hold`: lines named twice are summed; all or nothing."""
+    totals: dict[int, int] = defaultdict(int)
+    for line_id, boxes in wanted:
+        if boxes < 1:
+            raise Invalid("must be at least 1 box", field="quantity")
+        totals[line_id] += boxes
+    lines = lock_lines(company, totals)
+    shortages = [
+        {"inventoryId": pk, "requested": totals[pk], "available": max(0, lines[pk].available)}
+        for pk in sorted(totals)
+        if lines[pk].available < totals[pk]
+    ]
+    if shortages:
+        raise NotEnoughStock(shortages)
+    for pk in sorted(totals):
+        ok = _guarded(
+            pk,
+            Q(total__gte=F("committed") + F("held") + totals[pk]),
+            committed=F("committed") + totals[pk],
+        )
+        if not ok:  # only if a lock was not honoured (never on a supported database)
+            raise NotEnoughStock([{"inventoryId": pk, "requested": totals[pk], "available": 0}])
+        confirm(lines[pk], "inventory.sold", totals[pk])
+        record(lines[pk], InventoryChange.Kind.SOLD)
+    return lines
+
+
 def release(*, company: Company, held: Iterable[tuple[int, int]]) -> None:
     """Give held boxes back to the open market."""
     totals: dict[int, int] = defaultdict(int)
