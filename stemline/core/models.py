@@ -101,6 +101,10 @@ class User(AbstractUser):
         Company, on_delete=models.CASCADE, null=True, blank=True, related_name="users"
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.SALES)
+    # Set for Vendor Portal users only: the grower this person signs in for.
+    vendor = models.ForeignKey(
+        "parties.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="users"
+    )
 
     objects = StemlineUserManager()
 
@@ -110,6 +114,10 @@ class User(AbstractUser):
                 condition=Q(role__in=[r.value for r in Role]), name="user_role_valid"
             ),
             models.UniqueConstraint(Upper("username"), name="user_username_unique_any_case"),
+            models.CheckConstraint(
+                condition=Q(role="vendor", vendor__isnull=False) | ~Q(role="vendor"),
+                name="user_vendor_role_has_vendor",
+            ),
         ]
 
     @property

@@ -52,15 +52,23 @@ def create_user(
     password: str | None = None,
     first_name: str = "",
     last_name: str = "",
+    vendor=None,
 ) -> User:
     email = (email or "").strip()
     if "@" not in email:
         raise Invalid("must be an e-mail address", field="email")
     if role not in Role.values:
         raise Invalid(f"must be one of {', '.join(Role.values)}", field="role")
+    if role == Role.VENDOR:
+        # A Vendor Portal user signs in for one grower of the company that invited it.
+        if vendor is None or company is None or vendor.company_id != company.pk:
+            raise Invalid("a Vendor Portal user needs a vendor of the company", field="vendorId")
+    elif vendor is not None:
+        raise Invalid("only Vendor Portal users belong to a vendor", field="vendorId")
     if User.objects.filter(username__iexact=email).exists():
         raise Conflict(f"a user {email} already exists", field="email")
     user = User(
+        vendor=vendor,
         username=email,
         email=email,
         company=company,

@@ -4,7 +4,7 @@ import pytest
 
 from stemline.core.models import Location, Role
 from stemline.core.services import create_user
-from stemline.parties.models import Customer
+from stemline.parties.models import Customer, Vendor
 from stemline.tokens.models import ApiToken
 
 PASSWORD = "Tulip-Fields-2024"
@@ -19,7 +19,14 @@ def fast_hashing(settings):
 @pytest.fixture
 def person(company):
     def make(role=Role.SALES, email="maria@sunrise.example"):
-        return create_user(company=company, email=email, role=role, password=PASSWORD)
+        vendor = None
+        if role == Role.VENDOR:
+            vendor = Vendor.objects.create(
+                company=company, name="Finca", code="FIN", port_origin="BOG"
+            )
+        return create_user(
+            company=company, email=email, role=role, password=PASSWORD, vendor=vendor
+        )
 
     return make
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from stemline.core.models import Location, Role
 from stemline.core.services import create_user
-from stemline.parties.models import Customer
+from stemline.parties.models import Customer, Vendor
 
 from .helpers import ok, refused
 
@@ -130,7 +130,8 @@ def test_several_customers_may_have_no_code(api, company_token):
 
 
 def test_sales_person_must_be_staff_of_the_company(api, company, company_token):
-    grower = create_user(company=company, email="grower@example.com", role=Role.VENDOR)
+    farm = Vendor.objects.create(company=company, name="Finca", code="FIN", port_origin="BOG")
+    grower = create_user(company=company, email="grower@example.com", role=Role.VENDOR, vendor=farm)
     refused(
         api("customer.add", company_token, {"name": "C", "salesPersonId": grower.pk}),
         404,
