@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "stemline.channels",
     "stemline.api",
     "stemline.web",
+    "stemline.vendor_portal",
     "stemline.demo",
 ]
 
