@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
     "stemline.core",
     "stemline.parties",
     "stemline.catalog",
@@ -142,6 +143,15 @@ TASKS = {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# The Redis (RQ) backend, for scale: TASKS_BACKEND=django_tasks_rq.RQBackend and REDIS_URL;
+# run `stemline rqworker default` (as many as needed) and one `stemline worker --schedule-only`.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+
+# Webhook delivery: a worker's claim on an endpoint lasts this long without renewal, so a
+# worker killed mid-delivery delays that endpoint by at most this much.
+WEBHOOK_LEASE_SECONDS = float(os.environ.get("STEMLINE_WEBHOOK_LEASE_SECONDS", "60"))
 
 # Security headers; HTTPS-only settings switch on with STEMLINE_HTTPS (behind a TLS proxy).
 HTTPS = env_bool("STEMLINE_HTTPS", False)

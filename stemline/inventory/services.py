@@ -39,10 +39,14 @@ def today() -> date:
     return timezone.localdate()
 
 
+def _lock_counter(company_id: int, feed: str) -> ChangeCounter:
+    counter, _ = ChangeCounter.objects.get_or_create(company_id=company_id, feed=feed)
+    return ChangeCounter.objects.select_for_update().get(pk=counter.pk)
+
+
 def next_seq(company_id: int, feed: str) -> int:
     """The company's next number in a feed, under a row lock, so readers never skip one."""
-    counter, _ = ChangeCounter.objects.get_or_create(company_id=company_id, feed=feed)
-    counter = ChangeCounter.objects.select_for_update().get(pk=counter.pk)
+    counter = _lock_counter(company_id, feed)
     counter.value += 1
     counter.save(update_fields=["value"])
     return counter.value
@@ -57,13 +61,20 @@ def record(line: InventoryLine, kind: str) -> None:
         kind=kind,
         available=line.available,
     )
+    # Channels see the change in the same transaction (their outbox), or not at all.
+    from stemline.channels import outbox
+
+    outbox.inventory_changed(line, kind)
 
 
 def confirm(line: InventoryLine, event: str, quantity: int) -> None:
     """Tell the system that shared these boxes (confirmInventory) that some are gone."""
     if not line.confirm_inventory or line.source_token_id is None or quantity <= 0:
         return
-    Confirmation.objects.create(
+    # The feed's counter first, as `record` takes it: every writer of a company then queues on
+    # that one row before any other counter or endpoint, so none waits on another in a cycle.
+    _lock_counter(line.company_id, "inventory")
+    confirmation = Confirmation.objects.create(
         company_id=line.company_id,
         seq=next_seq(line.company_id, "confirmations"),
         token_id=line.source_token_id,
@@ -71,6 +82,20 @@ def confirm(line: InventoryLine, event: str, quantity: int) -> None:
         line_id=line.pk,
         external_id=line.external_id,
         quantity=quantity,
+    )
+    # Pushed to the endpoint the token registered, if it did (contract §3, confirmInventory).
+    from stemline.channels import outbox
+
+    outbox.confirmation(
+        line.source_token_id,
+        line.company_id,
+        {
+            "event": event,
+            "confirmationSeq": confirmation.seq,
+            "inventoryId": line.pk,
+            "externalId": line.external_id,
+            "quantity": quantity,
+        },
     )
 
 
@@ -183,8 +208,7 @@ def commit(*, company: Company, wanted: Iterable[tuple[int, int]]) -> dict[int, 
         )
         if not ok:  # only if a lock was not honoured (never on a supported database)
             raise NotEnoughStock([{"inventoryId": pk, "requested": totals[pk], "available": 0}])
-        confirm(lines[pk], "inventory.sold", totals[pk])
-        record(lines[pk], InventoryChange.Kind.SOLD)
+    _announce_sold(lines, totals)
     return lines
 
 
@@ -214,10 +238,15 @@ def commit_held(*, company: Company, held: Iterable[tuple[int, int]]) -> dict[in
             committed=F("committed") + totals[pk],
         ):
             raise Conflict(f"inventory line {pk} holds fewer boxes than sold")
-        # Confirmations' counter before the feed's, as update_line and delete_boxes take them.
-        confirm(lines[pk], "inventory.sold", totals[pk])
-        record(lines[pk], InventoryChange.Kind.SOLD)
+    _announce_sold(lines, totals)
     return lines
+
+
+def _announce_sold(lines: dict[int, InventoryLine], totals: dict[int, int]) -> None:
+    for pk in sorted(totals):
+        confirm(lines[pk], "inventory.sold", totals[pk])
+    for pk in sorted(totals):
+        record(lines[pk], InventoryChange.Kind.SOLD)
 
 
 def uncommit(*, company: Company, sold: Iterable[tuple[int, int]]) -> None:

@@ -1,0 +1,215 @@
+"""Delivering the outbox: one worker per endpoint at a time (a lease), events in sequence order,
+signed with Standard Webhooks, retried with backoff for more than a day, every attempt logged.
+
+Delivery is at least once: a worker killed after the endpoint answered but before it wrote that
+down sends the event again; receivers drop a `webhook-id` they have seen (the simulator does)."""
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+
+from stemline.tokens import crypto
+
+from .models import Attempt, Endpoint, Event
+
+log = logging.getLogger("stemline.webhooks")
+
+TIMEOUT_SECONDS = 10
+# Komet-style receivers may be down for a night; give them more than a day.
+RETRY_FOR = timedelta(hours=26)
+MAX_BACKOFF_SECONDS = 30 * 60
+BATCH = 200
+
+
+def lease_length() -> timedelta:
+    return timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 s, 2 s, 4 s ... up to 30 minutes between tries: about 60 tries in the retry window."""
+    return timedelta(seconds=min(2 ** max(0, attempts - 1), MAX_BACKOFF_SECONDS))
+
+
+def new_secret() -> str:
+    import base64
+    import secrets
+
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def secret_of(endpoint: Endpoint) -> str | None:
+    return crypto.decrypt(endpoint.secret_encrypted)
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    failed: int = 0
+    # A send failed in this run: when to try again (the caller queues that retry).
+    retry_at: datetime | None = None
+    # The first event is waiting for a retry an earlier run queued.
+    waiting_until: datetime | None = None
+    busy: bool = False  # another worker holds the endpoint
+
+
+def claim(endpoint_id: int, holder: str) -> bool:
+    now = timezone.now()
+    return bool(
+        Endpoint.objects.filter(pk=endpoint_id, active=True)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_holder=holder))
+        .update(lease_holder=holder, lease_until=now + lease_length())
+    )
+
+
+def release(endpoint_id: int, holder: str) -> None:
+    Endpoint.objects.filter(pk=endpoint_id, lease_holder=holder).update(
+        lease_holder="", lease_until=None
+    )
+
+
+def due_exists(endpoint_id: int, now: datetime | None = None) -> bool:
+    return Event.objects.filter(
+        endpoint_id=endpoint_id,
+        status=Event.Status.PENDING,
+        next_attempt_at__lte=now or timezone.now(),
+    ).exists()
+
+
+def drain(endpoint_id: int, *, holder: str | None = None) -> Outcome:
+    """Send the endpoint's due events in order until none is left or one fails. Safe to call
+    from any number of workers at once: one delivers, the others return at once."""
+    holder = holder or uuid.uuid4().hex
+    # From here on a new event queues a new task: this one may have read past it already.
+    Endpoint.objects.filter(pk=endpoint_id).update(kicked=False)
+    outcome = Outcome()
+    while True:
+        if not claim(endpoint_id, holder):
+            # The holder looks again after letting go, so nothing waits for the next event.
+            outcome.busy = True
+            return outcome
+        try:
+            _send_due(endpoint_id, holder, outcome)
+        finally:
+            release(endpoint_id, holder)
+        stopped = outcome.retry_at is not None or outcome.waiting_until is not None
+        if stopped or not due_exists(endpoint_id):
+            return outcome
+
+
+def _send_due(endpoint_id: int, holder: str, outcome: Outcome) -> None:
+    endpoint = Endpoint.objects.get(pk=endpoint_id)
+    secret = secret_of(endpoint)
+    renewed = time.monotonic()
+    while True:
+        events = list(
+            Event.objects.filter(endpoint_id=endpoint_id, status=Event.Status.PENDING).order_by(
+                "seq"
+            )[:BATCH]
+        )
+        if not events:
+            return
+        for event in events:
+            now = timezone.now()
+            if event.next_attempt_at > now:
+                # Head of line waits, so each line's events arrive in order.
+                outcome.waiting_until = event.next_attempt_at
+                return
+            if time.monotonic() - renewed > lease_length().total_seconds() / 3:
+                if not claim(endpoint_id, holder):
+                    return  # the lease was lost (this worker stalled); the new holder goes on
+                renewed = time.monotonic()
+            ok = attempt(endpoint, secret, event)
+            if ok:
+                outcome.sent += 1
+                continue
+            outcome.failed += 1
+            if now - event.created_at > RETRY_FOR:
+                Event.objects.filter(pk=event.pk).update(status=Event.Status.FAILED)
+                continue  # given up: the ones behind it go on
+            retry_at = now + backoff(event.attempts + 1)
+            Event.objects.filter(pk=event.pk).update(next_attempt_at=retry_at)
+            outcome.retry_at = retry_at
+            return
+
+
+def body_of(event: Event) -> str:
+    if event.kind == "inventory.snapshot":
+        from .models import Channel
+        from .outbox import snapshot_payload
+
+        channel = Channel.objects.select_related("customer", "company").get(
+            endpoint_id=event.endpoint_id
+        )
+        payload = snapshot_payload(channel, event.seq)
+    else:
+        payload = event.payload
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def post(url: str, secret: str, msg_id: str, body: str) -> tuple[int | None, str]:
+    """POST one signed message; (HTTP status, error text)."""
+    now = timezone.now()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Stemline-Webhooks/1",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, body),
+    }
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return None, str(reason)[:300]
+
+
+def attempt(endpoint: Endpoint, secret: str | None, event: Event, *, replay=False) -> bool:
+    started = time.monotonic()
+    if secret is None:
+        status, error = None, "the signing secret cannot be read (STEMLINE_TOKEN_KEY changed)"
+    else:
+        try:
+            body = body_of(event)
+        except Exception as exc:  # a snapshot that cannot be built is logged, not fatal
+            log.exception("could not build %s", event.msg_id)
+            status, error = None, f"could not build the message: {exc}"[:300]
+        else:
+            status, error = post(endpoint.url, secret, event.msg_id, body)
+    ok = status is not None and 200 <= status < 300
+    duration = int((time.monotonic() - started) * 1000)
+    now = timezone.now()
+    Attempt.objects.create(
+        company_id=event.company_id,
+        event=event,
+        status_code=status,
+        error=error,
+        duration_ms=duration,
+        replay=replay,
+    )
+    changes = {"attempts": event.attempts + 1, "last_status_code": status, "last_error": error}
+    if ok:
+        changes.update(status=Event.Status.DELIVERED, delivered_at=now)
+        Endpoint.objects.filter(pk=endpoint.pk).update(
+            last_success_at=now, failures=0, last_error=""
+        )
+    else:
+        Endpoint.objects.filter(pk=endpoint.pk).update(
+            last_failure_at=now, last_error=error or f"HTTP {status}", failures=F("failures") + 1
+        )
+    Event.objects.filter(pk=event.pk).update(**changes)
+    event.attempts += 1
+    return ok

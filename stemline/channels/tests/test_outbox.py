@@ -1,0 +1,225 @@
+"""The outbox: what each channel is told about a change, written with the change or not at all,
+and delivered signed, in order, again after an outage, never twice in effect."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from stemline.channels import delivery, services, tasks
+from stemline.channels.models import Endpoint, Event
+from stemline.core.errors import Conflict
+from stemline.inventory import services as stock
+
+from .conftest import deliver
+
+
+def changed_events(channel):
+    return list(
+        Event.objects.filter(endpoint_id=channel.endpoint_id, kind="inventory.changed").order_by(
+            "seq"
+        )
+    )
+
+
+def test_a_change_is_told_to_each_channel_with_its_own_view(connect, stocked):
+    ftd, _, _ = connect("ftd", customer_id=stocked.florist.pk)  # price A, on hand only
+    dwf, _, _ = connect("dwf", customer_id=stocked.market.pk)  # price B, on hand and future
+
+    line = stocked.add(8, price_a="0.500", price_b="0.450")
+    coming = stocked.add(3, future_days=5)
+
+    [ftd_added] = changed_events(ftd)
+    assert ftd_added.line_id == line.pk
+    assert ftd_added.payload["item"]["quantity"] == 8
+    assert ftd_added.payload["item"]["price"] == "0.500"
+    dwf_events = changed_events(dwf)
+    assert [e.line_id for e in dwf_events] == [line.pk, coming.pk]
+    assert dwf_events[0].payload["item"]["price"] == "0.450"
+    assert dwf_events[1].payload["item"]["inventoryOrigin"] == 2
+    # FTD sells on hand only: nothing about the future line.
+    assert ftd_added.payload["seq"] == ftd_added.seq
+    assert all(e.line_id != coming.pk for e in changed_events(ftd))
+
+    # Sequence numbers have no gaps per endpoint (a snapshot took #1 at connect).
+    seqs = list(Event.objects.filter(endpoint_id=dwf.endpoint_id).values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_reserved_lines_cap_and_buffer(connect, stocked):
+    channel, _, _ = connect("ftd", customer_id=stocked.florist.pk)
+    services.update(channel=channel, line_cap=5, buffer=2)
+
+    big = stocked.add(20)
+    small = stocked.add(3)
+    theirs = stocked.add(4, reserved_for=stocked.florist)
+    others = stocked.add(4, reserved_for=stocked.market)
+
+    view = {e.line_id: e.payload for e in changed_events(channel)}
+    assert view[big.pk]["available"] == 5  # capped
+    assert view[small.pk]["available"] == 1  # 3 less the buffer of 2
+    assert view[theirs.pk]["available"] == 2
+    assert others.pk not in view  # reserved for another customer: never shown
+
+    # An update is always told: here the price at the channel's level goes away.
+    stock.update_line(company=stocked.company, line_id=small.pk, price_a=Decimal("0.9"))
+    assert changed_events(channel)[-1].payload["item"]["price"] == "0.900"
+
+
+def test_a_refused_write_leaves_no_event(connect, stocked):
+    channel, _, _ = connect("ftd")
+    stocked.add(1, box_codes=["BOX-1"])
+    before = Event.objects.count()
+    with pytest.raises(Conflict):
+        with transaction.atomic():
+            stocked.add(1, box_codes=["box-1"])  # the code is taken: the whole add rolls back
+    assert Event.objects.count() == before
+
+
+def test_delivery_is_signed_and_the_marketplace_holds_the_inventory(connect, stocked):
+    line = stocked.add(6)
+    channel, market, _ = connect("ftd")
+    outcome = deliver(channel)
+    assert outcome.sent == 1 and outcome.failed == 0
+    state = market.state()
+    assert state["snapshots"] == 1 and state["refused"] == 0
+    assert [int(i["inventoryIds"]) for i in state["items"]] == [line.pk]
+
+    with transaction.atomic():
+        stock.hold(company=stocked.company, wanted=[(line.pk, 4)])
+    deliver(channel)
+    assert market.state()["items"][0]["quantity"] == 2
+    with transaction.atomic():
+        stock.commit_held(company=stocked.company, held=[(line.pk, 4)])
+        stock.delete_boxes(company=stocked.company, line_id=line.pk)
+    deliver(channel)
+    assert market.state()["items"] == []  # sold out: gone from the marketplace
+    assert Event.objects.filter(endpoint_id=channel.endpoint_id, status=0).count() == 0
+
+
+def test_a_wrong_secret_is_refused_and_retried_later(connect, stocked):
+    channel, market, _ = connect("ftd")
+    endpoint = Endpoint.objects.get(pk=channel.endpoint_id)
+    from stemline.tokens import crypto
+
+    endpoint.secret_encrypted = crypto.encrypt(delivery.new_secret())
+    endpoint.save()
+
+    outcome = deliver(channel)
+    assert outcome.failed == 1 and outcome.sent == 0
+    assert market.state()["refused"] == 1 and market.state()["items"] == []
+    event = Event.objects.get(endpoint=endpoint)
+    assert event.status == Event.Status.PENDING
+    assert event.last_status_code == 401
+    assert event.next_attempt_at > timezone.now()
+    assert event.attempts_log.count() == 1
+
+
+def test_endpoint_down_then_back_every_event_arrives_in_order(connect, stocked, simulator):
+    channel, market, _ = connect("ftd")
+    good_url = simulator.webhook_url("ftd")
+    Endpoint.objects.filter(pk=channel.endpoint_id).update(url="http://127.0.0.1:9/down")
+    lines = [stocked.add(5) for _ in range(3)]
+    for line in lines:
+        with transaction.atomic():
+            stock.hold(company=stocked.company, wanted=[(line.pk, 1)])
+        with transaction.atomic():
+            stock.hold(company=stocked.company, wanted=[(line.pk, 2)])
+
+    outcome = deliver(channel)
+    assert outcome.failed == 1 and outcome.retry_at is not None
+    # Kicked again while the first is waiting: nothing jumps the queue.
+    again = deliver(channel)
+    assert again.sent == 0 and again.waiting_until is not None
+    assert market.received == 0
+
+    # Back up; the retry comes due.
+    Endpoint.objects.filter(pk=channel.endpoint_id).update(url=good_url)
+    Event.objects.filter(endpoint_id=channel.endpoint_id).update(next_attempt_at=timezone.now())
+    deliver(channel)
+
+    assert market.received == 1 + 3 * 3  # snapshot, then added + 2 holds per line
+    seqs = [m["seq"] for m in market.messages]
+    assert seqs == sorted(seqs)
+    assert {int(i["inventoryIds"]): i["quantity"] for i in market.state()["items"]} == {
+        line.pk: 2 for line in lines
+    }
+
+
+def test_a_replayed_event_is_harmless(connect, stocked):
+    channel, market, _ = connect("ftd")
+    line = stocked.add(5)
+    deliver(channel)
+    event = changed_events(channel)[-1]
+    attempt = services.replay(company=stocked.company, event_id=event.pk)
+    assert attempt.status_code == 200 and attempt.replay
+    assert market.duplicates == 1
+    assert market.state()["items"][0]["quantity"] == 5
+    assert int(market.state()["items"][0]["inventoryIds"]) == line.pk
+
+
+def test_an_older_delta_never_overwrites_a_newer_state(connect, stocked):
+    channel, market, _ = connect("ftd")
+    line = stocked.add(5)
+    with transaction.atomic():
+        stock.hold(company=stocked.company, wanted=[(line.pk, 3)])
+    deliver(channel)
+    # A person replays the first change (5 boxes) after the second (2 boxes).
+    first = changed_events(channel)[0]
+    Event.objects.filter(pk=first.pk).update(msg_id="msg_replayed_copy")
+    services.replay(company=stocked.company, event_id=first.pk)
+    assert market.state()["items"][0]["quantity"] == 2
+
+
+def test_gives_up_after_the_retry_window_and_goes_on(connect, stocked):
+    channel, market, _ = connect("ftd")
+    Endpoint.objects.filter(pk=channel.endpoint_id).update(url="http://127.0.0.1:9/down")
+    Event.objects.filter(endpoint_id=channel.endpoint_id).update(
+        created_at=timezone.now() - delivery.RETRY_FOR - timedelta(minutes=1)
+    )
+    deliver(channel)
+    assert Event.objects.get(endpoint_id=channel.endpoint_id).status == Event.Status.FAILED
+    assert delivery.RETRY_FOR >= timedelta(hours=24)
+    # The backoff grows and stays within half an hour between tries.
+    assert [delivery.backoff(n).total_seconds() for n in (1, 2, 3, 30)] == [1, 2, 4, 1800]
+
+
+def test_one_snapshot_per_interval_however_often_the_scheduler_runs(connect, stocked):
+    channel, _, _ = connect("ftd")
+    services.update(channel=channel, snapshot_every=300)
+    Event.objects.all().delete()
+    now = timezone.now()
+    assert tasks.schedule_snapshots(now) == 1
+    assert tasks.schedule_snapshots(now + timedelta(seconds=1)) == 0
+    later = now + timedelta(seconds=300)
+    assert tasks.schedule_snapshots(later) == 1
+    assert Event.objects.filter(kind="inventory.snapshot").count() == 2
+
+
+def test_a_paused_channel_is_told_nothing(connect, stocked):
+    channel, _, _ = connect("ftd")
+    services.update(channel=channel, active=False)
+    before = Event.objects.filter(endpoint_id=channel.endpoint_id).count()
+    stocked.add(5)
+    assert Event.objects.filter(endpoint_id=channel.endpoint_id).count() == before
+
+
+def test_price_level_of_the_channel_is_its_customers(connect, stocked):
+    channel, _, _ = connect("ftd", customer_id=stocked.florist.pk)
+    services.update(channel=channel, price_level="B", markup=Decimal("10"))
+    line = stock.add_line(
+        company=stocked.company,
+        quantity=2,
+        location=stocked.location,
+        product=stocked.product,
+        box_type=stocked.box,
+        unit_type="Stem",
+        bunches=10,
+        stems_bunch=25,
+        unit_cost=Decimal("0.3"),
+        price_a=Decimal("1.000"),
+    )
+    [event] = [e for e in changed_events(channel) if e.line_id == line.pk]
+    assert event.payload["item"]["price"] == "1.100"  # B falls back to A plus 10%
