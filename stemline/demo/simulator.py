@@ -50,10 +50,13 @@ class Market:
         self.delays_ms: list[float] = []
         self.orders: list[dict] = []
         self.messages: list[dict] = []  # the last messages, for a person (or a test) to read
+        self.slow_seconds = 0.0  # a slow marketplace, for fault tests
 
     # The feed -----------------------------------------------------------------------------
 
     def receive(self, body: bytes, headers: dict) -> int:
+        if self.slow_seconds:
+            time.sleep(self.slow_seconds)
         if self.verifier is None:
             self.refused += 1
             return 401
