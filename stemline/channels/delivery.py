@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -153,7 +154,7 @@ def body_of(event: Event) -> str:
         payload = snapshot_payload(channel, event.seq)
     else:
         payload = event.payload
-    return json.dumps(payload, separators=(",", ":"))
+    return json.dumps(payload, separators=(",", ":"), cls=DjangoJSONEncoder)
 
 
 def post(url: str, secret: str, msg_id: str, body: str) -> tuple[int | None, str]:

@@ -1,6 +1,7 @@
 """Marketplace channels, the webhook endpoints they and tokens register, and the outbox: every
 event to push, written in the transaction of the change, with the log of its delivery."""
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
@@ -104,7 +105,7 @@ class Event(CompanyOwned):
     kind = models.CharField(max_length=40)
     msg_id = models.CharField(max_length=40, unique=True)
     # Snapshots carry no payload here: the lines are read when the snapshot is sent.
-    payload = models.JSONField(null=True, blank=True)
+    payload = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     line_id = models.BigIntegerField(null=True, blank=True)
     status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)

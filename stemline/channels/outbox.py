@@ -2,12 +2,14 @@
 endpoint without gaps, and what a channel sees of an inventory line."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
+from types import SimpleNamespace
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from stemline.catalog.models import UnitType
 from stemline.inventory import queries as stock_queries
 from stemline.inventory.models import InventoryLine, Origin
 
@@ -84,19 +86,9 @@ def item(channel: Channel, line: InventoryLine, today: date) -> dict | None:
         return None
     from stemline.inventory.api import _shop_row  # the e-commerce list's row, kept identical
 
-    quantity = channel_quantity(channel, line.available)
-    return _jsonable(_shop_row(line, channel.customer, today, quantity=quantity))
-
-
-def _jsonable(row: dict) -> dict:
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, date):
-            value = value.isoformat()
-        elif value is not None and not isinstance(value, int | str | bool | float):
-            value = str(value)  # Decimal prices as exact strings
-        out[key] = value
-    return out
+    return _shop_row(
+        line, channel.customer, today, quantity=channel_quantity(channel, line.available)
+    )
 
 
 def delta(channel: Channel, line: InventoryLine, change: str, today: date) -> dict:
@@ -148,10 +140,86 @@ def inventory_changed(line: InventoryLine, change: str) -> None:
         )
 
 
+SNAPSHOT_FIELDS = (
+    "id",
+    "arrival_date",
+    "product_id",
+    "product__description",
+    "product__legacy_code",
+    "product__category_id",
+    "product__category__name",
+    "product__variety",
+    "product__color",
+    "product__grade",
+    "box_type_id",
+    "box_type__code",
+    "unit_type",
+    "bunches",
+    "stems_bunch",
+    "total",
+    "committed",
+    "held",
+    "price_a",
+    "price_b",
+    "vendor_id",
+    "vendor__name",
+    "location_id",
+    "mark_code",
+)
+
+
+def snapshot_rows(channel: Channel, qs, today: date):
+    """The same rows as `item`, read as plain values: a 10,000-line snapshot in a fraction of the
+    time model instances take (tests hold the two equal)."""
+    from stemline.inventory.services import customer_price
+
+    last = timedelta(days=stock_queries.HORIZON_DAYS - 1)
+    for r in qs.values(*SNAPSHOT_FIELDS).iterator(chunk_size=5000):
+        quantity = channel_quantity(channel, r["total"] - r["committed"] - r["held"])
+        if quantity <= 0:
+            continue
+        price = customer_price(
+            SimpleNamespace(price_a=r["price_a"], price_b=r["price_b"]), channel.customer
+        )
+        if price is None:
+            continue
+        arrival = r["arrival_date"]
+        future = arrival is not None and arrival > today
+        start = arrival if future else today
+        bunch = r["unit_type"] == UnitType.BUNCH
+        yield {
+            "inventoryIds": str(r["id"]),
+            "inventoryOrigin": Origin.FUTURE if future else Origin.ON_HAND,
+            "availableDate": start,
+            "availableDateTo": start + last,
+            "productId": r["product_id"],
+            "companyProductId": r["product_id"],
+            "productDescription": r["product__description"],
+            "productCode": r["product__legacy_code"],
+            "categoryId": r["product__category_id"],
+            "category": r["product__category__name"],
+            "variety": r["product__variety"],
+            "color": r["product__color"],
+            "grade": r["product__grade"],
+            "boxTypeId": r["box_type_id"],
+            "boxTypeCode": r["box_type__code"],
+            "unitType": r["unit_type"],
+            "bunches": r["bunches"],
+            "unitsPerBox": r["bunches"] if bunch else r["bunches"] * r["stems_bunch"],
+            "stemsBunch": r["stems_bunch"],
+            "quantity": quantity,
+            "price": price,
+            "vendorId": r["vendor_id"],
+            "vendor": r["vendor__name"] or "",
+            "companyLocationId": r["location_id"],
+            "markCode": r["mark_code"],
+        }
+
+
 def snapshot_payload(channel: Channel, seq: int) -> dict:
     """Every line the channel can buy now, for a marketplace to replace what it holds."""
     today = timezone.localdate()
-    qs = stock_queries.lines(channel.company).filter(stock_queries.AVAILABLE)
+    qs = InventoryLine.objects.filter(company_id=channel.company_id).filter(stock_queries.AVAILABLE)
     qs = qs.filter(stock_queries.visible_to(channel.customer, None))
     qs = qs.filter(stock_queries.priced_for(channel.customer))
     if channel.location_id is not None:
@@ -160,17 +228,12 @@ def snapshot_payload(channel: Channel, seq: int) -> dict:
         qs = qs.filter(stock_queries.on_hand(today))
     if not channel.sells_on_hand:
         qs = qs.filter(stock_queries.future(today))
-    items = []
-    for line in qs.order_by("id").iterator(chunk_size=2000):
-        row = item(channel, line, today)
-        if row is not None and row["quantity"] > 0:
-            items.append(row)
     return {
         "type": "inventory.snapshot",
         "seq": seq,
         "channelId": channel.pk,
         "takenAt": timezone.now().isoformat(),
-        "items": items,
+        "items": list(snapshot_rows(channel, qs.order_by("id"), today)),
     }
 
 

@@ -1,14 +1,16 @@
 """The outbox: what each channel is told about a change, written with the change or not at all,
 and delivered signed, in order, again after an outage, never twice in effect."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from stemline.channels import delivery, services, tasks
+from stemline.channels import delivery, outbox, services, tasks
 from stemline.channels.models import Endpoint, Event
 from stemline.core.errors import Conflict
 from stemline.inventory import services as stock
@@ -223,3 +225,26 @@ def test_price_level_of_the_channel_is_its_customers(connect, stocked):
     )
     [event] = [e for e in changed_events(channel) if e.line_id == line.pk]
     assert event.payload["item"]["price"] == "1.100"  # B falls back to A plus 10%
+
+
+def test_a_snapshot_shows_each_line_as_its_deltas_do(connect, stocked):
+    channel, market, _ = connect("dwf", customer_id=stocked.market.pk)  # price B, both origins
+    services.update(channel=channel, buffer=1, markup=Decimal("12.5"))
+    lines = [
+        stocked.add(6, price_a="0.500", price_b="0.450"),
+        stocked.add(3, future_days=4, price_a="0.700", price_b="0.650"),
+        stocked.add(2, reserved_for=stocked.market),
+        stocked.add(1),  # all of it kept back by the buffer: not in the snapshot
+    ]
+    deliver(channel)
+    snapshot = next(m for m in market.messages if m["type"] == "inventory.snapshot")
+    latest_delta = {}
+    for message in market.messages:
+        if message["type"] == "inventory.changed" and message["item"]:
+            latest_delta[message["inventoryId"]] = message["item"]
+    rows = outbox.snapshot_payload(channel, 0)["items"]
+    rows = json.loads(json.dumps(rows, cls=DjangoJSONEncoder))
+    assert [int(r["inventoryIds"]) for r in rows] == [line.pk for line in lines[:3]]
+    for row in rows:
+        assert row == latest_delta[int(row["inventoryIds"])]
+    assert snapshot["seq"] >= 1
