@@ -63,7 +63,6 @@ class Preset:
     name: str
     tokens: tuple[tuple[str, tuple[str, ...]], ...]  # (token type, methods)
     sells_future: bool
-    sends_location: bool = True  # the location ID, for a multi-location company
     sends_fedex: bool = False
 
 
@@ -79,21 +78,18 @@ PRESETS = {
         "FTD",
         ((TokenType.CUSTOMER, SHOP_METHODS),),
         sells_future=False,
-        sends_location=False,
     ),
     Marketplace.BLOOMNET: Preset(
         Marketplace.BLOOMNET,
         "BloomNet",
         ((TokenType.COMPANY, MARKET_READ_METHODS), (TokenType.CUSTOMER, SHOP_METHODS)),
         sells_future=True,
-        sends_location=False,
     ),
     Marketplace.IBUYFLOWERS: Preset(
         Marketplace.IBUYFLOWERS,
         "iBuyFlowers",
         ((TokenType.CUSTOMER, SHOP_METHODS),),
         sells_future=True,
-        sends_location=False,
         sends_fedex=True,
     ),
     Marketplace.CUSTOM: Preset(
@@ -210,6 +206,10 @@ def connect(
             raise NotFound(f"location {location_id} does not exist", field="locationId")
     if preset.sends_fedex:
         _fedex(company)  # refused before anything is written
+    if location is None and company.multi_location:
+        # A multi-location company sells each location's boxes on their own: the channel
+        # sells the default location's unless told otherwise.
+        location = Location.objects.get(company=company, is_default=True)
     channel = Channel.objects.create(
         company=company,
         marketplace=preset.marketplace,
@@ -294,7 +294,9 @@ def bundle(channel: Channel) -> Bundle:
         ],
         "transactionFeeRate": str(channel.fee_rate),
     }
-    if company.multi_location and preset.sends_location:
+    if company.multi_location:
+        # The table of product.md lists the location ID for DWF; every marketplace of a
+        # multi-location company needs it, as web-order.create does.
         location = channel.location or Location.objects.get(company=company, is_default=True)
         data["locationId"] = location.pk
     if preset.sends_fedex:

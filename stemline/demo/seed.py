@@ -15,7 +15,7 @@ from stemline.tokens import crypto
 from stemline.tokens.models import ApiToken, TokenType
 from stemline.tokens.services import all_grants, create_token, reset_token
 
-from . import data
+from . import data, market
 
 
 @dataclass
@@ -238,5 +238,7 @@ def seed() -> DemoCompany:
     carriers = _carriers(company, created)
     _customers(company, carriers, users["sales"], locations, created)
     token_id, secret = _token(company, users["admin"], created)
+    market.inventory(company, created)
+    market.connect_channels(company, created)
     logins = [(data.login(name), role) for name, role, _, _ in data.USERS]
     return DemoCompany(company, token_id, secret, logins, +created)

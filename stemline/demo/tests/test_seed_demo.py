@@ -1,5 +1,6 @@
 """The demo data: complete, recognisable, safe to seed twice, and usable through the API."""
 
+import json
 from io import StringIO
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def demo(db):
+def demo(db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path  # the marketplaces' bundles are written there
     printed = seed_demo()
     return Company.objects.get(account_id=int(printed["Company ID"])), printed["Token"]
 
@@ -95,8 +97,9 @@ def test_the_four_marketplaces_are_marketplace_customers(demo):
 
 def test_growers_and_carriers(demo):
     company, _ = demo
-    ports = set(Vendor.objects.filter(company=company).values_list("port_origin", flat=True))
-    assert ports == {"BOG", "MDE", "UIO"}
+    # DWF Wholesale also ships to the company (its channel's Vendor token); the others grow.
+    growers = Vendor.objects.filter(company=company).exclude(name="DWF Wholesale")
+    assert set(growers.values_list("port_origin", flat=True)) == {"BOG", "MDE", "UIO"}
     inbound = Carrier.objects.filter(company=company, direction="inbound")
     assert {"Avianca Cargo", "LATAM Cargo"} <= set(inbound.values_list("name", flat=True))
     outbound = set(
@@ -176,3 +179,32 @@ def test_the_readme_shows_the_logins_and_password_the_demo_creates():
     assert f"`{data.DEMO_PASSWORD}`" in readme
     for name, _, _, _ in data.USERS:
         assert f"`{data.login(name)}`" in readme
+
+
+def test_the_demo_sells_on_two_connected_marketplaces(demo, settings):
+    from stemline.channels.models import Channel, Event
+    from stemline.inventory.models import InventoryLine
+
+    company, _ = demo
+    today = stock_today()
+    lines = InventoryLine.objects.filter(company=company)
+    assert lines.filter(arrival_date__isnull=True).count() >= 50
+    assert lines.filter(arrival_date__gt=today).exists()
+    channels = {c.marketplace: c for c in Channel.objects.filter(company=company)}
+    assert set(channels) == {"dwf", "ftd"}
+    for channel in channels.values():
+        assert channel.endpoint.url.endswith(f"/{channel.marketplace}/webhook")
+        # Their first snapshot waits in the outbox for the worker.
+        assert Event.objects.filter(endpoint=channel.endpoint, kind="inventory.snapshot").exists()
+        # The bundle the simulator reads, with the tokens the marketplace needs.
+        bundle = json.loads(
+            (settings.VAR_DIR / "bundles" / f"{channel.marketplace}.json").read_text()
+        )
+        assert bundle["customerId"] == channel.customer_id
+        assert bundle["locationId"]  # the demo company has two locations
+
+
+def stock_today():
+    from stemline.inventory.services import today
+
+    return today()
