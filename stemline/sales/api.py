@@ -20,6 +20,7 @@ from stemline.api.schemas import (
     Str,
     blank_to_none,
 )
+from stemline.channels.services import channel_for_customer
 from stemline.core.errors import Invalid
 from stemline.inventory.models import Origin
 
@@ -127,6 +128,12 @@ class WebOrderItemAddOut(Envelope):
     webOrderId: int
     webOrderItemId: int
     webOrderItemIds: list[int]
+    # A marketplace channel set to check out on every line: the documents made at once.
+    invoiceId: int | None = None
+    invoiceNumber: int | None = None
+    prebookId: int | None = None
+    prebookNumber: int | None = None
+    transactionFee: float | None = None
 
 
 def _origin(value: int | None, *, by_spec: bool) -> int:
@@ -207,12 +214,27 @@ def web_order_item_add(call, p: WebOrderItemAddIn):
         token=call.token,
     )
     ids = [item.pk for item in result.items]
-    return {
+    answer = {
         "message": "Item was successfully added to the order.",
         "webOrderId": result.web_order.pk,
         "webOrderItemId": ids[0],
         "webOrderItemIds": ids,
     }
+    channel = channel_for_customer(call.company.pk, customer_id)
+    if channel is not None and channel.checkout_on_add:
+        # For marketplaces that never call checkout: each line becomes its document at once.
+        done = services.checkout(
+            company=call.company, customer_id=customer_id, web_order_id=result.web_order.pk
+        )
+        answer.update(
+            message="Item was added and the order checked out.",
+            invoiceId=done.invoice.pk if done.invoice else None,
+            invoiceNumber=done.invoice.number if done.invoice else None,
+            prebookId=done.prebook.pk if done.prebook else None,
+            prebookNumber=done.prebook.number if done.prebook else None,
+            transactionFee=done.transaction_fee,
+        )
+    return answer
 
 
 # ---------------------------------------------------------------- web-order-item.delete
@@ -497,3 +519,7 @@ def invoice_confirm(call, p: InvoiceConfirmIn):
         "invoiceId": invoice.pk,
         "invoiceNumber": invoice.number,
     }
+
+
+# The other sales methods live beside this module; importing them registers them.
+from . import api_invoices, api_prebooks, api_standing  # noqa: E402, F401

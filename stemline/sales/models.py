@@ -111,6 +111,20 @@ class Document(CompanyOwned):
 
 
 class Invoice(Document):
+    # The header fields of invoice.create / invoice.update (reference §2.E).
+    reference = models.CharField(max_length=20, blank=True)
+    warehouse_instructions = models.CharField(max_length=200, blank=True)
+    invoice_notes = models.CharField(max_length=200, blank=True)
+    # Accounting sync (reference §1.7): a synchronized invoice is locked for everyone until it
+    # is marked with an error; `status_before_confirm` is where `unconfirm` takes it back.
+    synced = models.BooleanField(default=False)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.CharField(max_length=50, blank=True)
+    status_before_confirm = models.PositiveSmallIntegerField(null=True, blank=True)
+    void_reason = models.CharField(max_length=300, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -120,12 +134,31 @@ class Invoice(Document):
             models.CheckConstraint(condition=Q(status__in=[0, 1, 2, 4]), name="invoice_status"),
             models.CheckConstraint(condition=Q(transaction_fee__gte=0), name="invoice_fee"),
         ]
+        indexes = [models.Index(fields=["company", "ship_date"], name="invoice_ship_date")]
 
     def __str__(self) -> str:
         return f"invoice {self.number}"
 
 
 class Prebook(Document):
+    class Kind(models.TextChoices):
+        PREBOOK = "P", "Prebook"
+        STANDING_ORDER = "S", "Standing order"
+
+    kind = models.CharField(max_length=1, choices=Kind.choices, default=Kind.PREBOOK)
+    ship_via = models.PositiveSmallIntegerField(default=0)  # 0 warehouse, 1 grower
+    comments = models.CharField(max_length=200, blank=True)
+    is_ecommerce = models.BooleanField(default=False)
+    standing_order = models.ForeignKey(
+        "StandingOrder", null=True, blank=True, on_delete=models.SET_NULL, related_name="prebooks"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A deleted prebook stays (purchase orders may name its lines); lists no longer show it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -134,7 +167,15 @@ class Prebook(Document):
             ),
             models.CheckConstraint(condition=Q(status__in=[0, 1, 2, 4]), name="prebook_status"),
             models.CheckConstraint(condition=Q(transaction_fee__gte=0), name="prebook_fee"),
+            # One generated prebook per standing order and truck day, however many workers run.
+            models.UniqueConstraint(
+                fields=["standing_order", "ship_date"],
+                condition=Q(standing_order__isnull=False),
+                name="prebook_one_per_standing_order_day",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=["P", "S"]), name="prebook_kind"),
         ]
+        indexes = [models.Index(fields=["company", "ship_date"], name="prebook_ship_date")]
 
     def __str__(self) -> str:
         return f"prebook {self.number}"
@@ -169,6 +210,8 @@ class DocumentItem(CompanyOwned):
 
 class InvoiceItem(DocumentItem):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="items")
+    product_alias = models.CharField(max_length=50, blank=True)
+    notes = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -180,6 +223,13 @@ class InvoiceItem(DocumentItem):
 
 class PrebookItem(DocumentItem):
     prebook = models.ForeignKey(Prebook, on_delete=models.CASCADE, related_name="items")
+    vendor = models.ForeignKey(
+        "parties.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    bunches = models.PositiveIntegerField(null=True, blank=True)
+    stems_bunch = models.PositiveIntegerField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    notes = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -205,3 +255,127 @@ class NumberCounter(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.kind}={self.value}"
+
+
+class PrebookBreakdown(CompanyOwned):
+    """One product packed in an assorted (mixed) box of a prebook line."""
+
+    item = models.ForeignKey(PrebookItem, on_delete=models.CASCADE, related_name="breakdowns")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    stems_bunch = models.PositiveIntegerField()
+    bunches = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=10, decimal_places=3, default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(bunches__gte=1), name="breakdown_bunches"),
+            models.CheckConstraint(condition=Q(stems_bunch__gte=1), name="breakdown_stems"),
+        ]
+
+    def __str__(self) -> str:
+        return f"breakdown {self.pk}"
+
+
+class DocumentChange(CompanyOwned):
+    """The change feeds `invoice.sync` and `prebook.sync`: one row per change of a document,
+    numbered per company and feed under the feed's counter lock (as inventory.sync)."""
+
+    feed = models.CharField(max_length=10)  # "invoices" or "prebooks"
+    seq = models.PositiveBigIntegerField()
+    document_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "feed", "seq"], name="document_change_seq_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feed} {self.seq} {self.kind} {self.document_id}"
+
+
+class StandingOrder(CompanyOwned):
+    """A recurring order: every `recurrence` weeks, on its truck days, it becomes a prebook
+    (type S) made by a background task."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "Active"
+        CANCELLED = "Cancelled"
+
+    number = models.PositiveIntegerField()
+    location = models.ForeignKey("core.Location", on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("parties.Customer", on_delete=models.PROTECT, related_name="+")
+    carrier = models.ForeignKey(
+        "parties.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ship_to = models.ForeignKey(
+        "parties.ShipTo", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    recurrence = models.PositiveSmallIntegerField(default=1)
+    # Monday=0 ... Sunday=6, as date.weekday() counts them.
+    truck_days = models.JSONField(default=list)
+    ship_via = models.PositiveSmallIntegerField(default=0)
+    customer_po = models.CharField(max_length=20, blank=True)
+    comments = models.CharField(max_length=200, blank=True)
+    invoice_notes = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    via_api = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "location", "number"], name="standing_order_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(recurrence__gte=1) & Q(recurrence__lte=4),
+                name="standing_order_recurrence",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["Active", "Cancelled"]), name="standing_order_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"standing order {self.number}"
+
+
+class StandingOrderItem(CompanyOwned):
+    standing_order = models.ForeignKey(
+        StandingOrder, on_delete=models.CASCADE, related_name="items"
+    )
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    box_type = models.ForeignKey("catalog.BoxType", on_delete=models.PROTECT, related_name="+")
+    vendor = models.ForeignKey(
+        "parties.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit_type = models.CharField(max_length=5)
+    boxes = models.PositiveIntegerField()
+    bunches = models.PositiveIntegerField()
+    stems_bunch = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=10, decimal_places=3)
+    mark_code = models.CharField(max_length=20, blank=True)
+    notes = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(boxes__gte=1), name="standing_item_boxes"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="standing_item_price"),
+        ]
+
+    @property
+    def units_per_box(self) -> int:
+        return self.bunches if self.unit_type == "Bunch" else self.bunches * self.stems_bunch
+
+    def __str__(self) -> str:
+        return f"standing order item {self.pk}"

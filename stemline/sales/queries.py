@@ -2,16 +2,29 @@
 picked by product spec, invoices found by number."""
 
 import re
+from datetime import date, datetime
 
-from django.db.models import Case, F, IntegerField, Prefetch, Q, When
+from django.db.models import Case, F, IntegerField, Prefetch, Q, Sum, When
 
 from stemline.catalog.models import BoxType, Product, UnitType
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company
+from stemline.inventory import queries as stock_queries
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
 
-from .models import Invoice, Prebook, WebOrder, WebOrderItem
+from .models import (
+    DocumentChange,
+    Invoice,
+    InvoiceItem,
+    Prebook,
+    PrebookBreakdown,
+    PrebookItem,
+    StandingOrder,
+    StandingOrderItem,
+    WebOrder,
+    WebOrderItem,
+)
 
 # A customer's cart and recent orders are small; a list that size never needs paging.
 MAX_WEB_ORDERS = 100
@@ -103,15 +116,21 @@ def pick_lines(
     unit_type: str | None = None,
     units_per_box: int | None = None,
     reserved: bool = False,
+    lock: bool = True,
+    priced: bool = True,
 ) -> list[tuple[int, int]]:
     """(line id, boxes) filling `quantity` boxes of one product spec, oldest line first.
 
     Runs inside the caller's transaction, after the customer's pending web order is locked,
     and locks the candidate lines in primary-key order (the order every stock writer uses), so
     what it picks is still there when it is held. Not enough boxes in all: Conflict with the
-    shortage, nothing picked."""
+    shortage, nothing picked.
+
+    `lock=False` picks without locking, for a caller that commits several specs' lines in one
+    `stock.commit` (which locks them all in primary-key order and refuses what went meanwhile);
+    `priced=False` also takes lines without a price for this customer (the caller names one)."""
     today = stock.today()
-    on_hand = Q(arrival_date__isnull=True) | Q(arrival_date__lte=today)
+    on_hand = stock_queries.on_hand(today)  # boxes in transit are never on hand
     qs = InventoryLine.objects.filter(
         company=company,
         location_id=location_id,
@@ -132,8 +151,10 @@ def pick_lines(
             )
         ).filter(per_box=units_per_box)
     picked, wanted, available = [], quantity, 0
-    for line in qs.select_for_update().order_by("pk"):
-        if stock.customer_price(line, customer) is None:
+    if lock:
+        qs = qs.select_for_update()
+    for line in qs.order_by("pk"):
+        if priced and stock.customer_price(line, customer) is None:
             continue
         available += line.available
         if wanted:
@@ -166,10 +187,7 @@ def invoice_id(
         return invoice_id
     if not number:
         raise Invalid("send invoiceId or invoiceNumber", field="invoiceId")
-    match = re.fullmatch(r"[A-Za-z]*0*(\d{1,9})", number)
-    if match is None:
-        raise Invalid("must be an invoice number such as 123 or W000123", field="invoiceNumber")
-    qs = Invoice.objects.filter(company=company, number=int(match.group(1)))
+    qs = Invoice.objects.filter(company=company, number=document_number(number, "invoiceNumber"))
     if location_id is not None:
         qs = qs.filter(location_id=location_id)
     found = list(qs.values_list("pk", flat=True)[:2])
@@ -181,3 +199,201 @@ def invoice_id(
             field="locationId",
         )
     return found[0]
+
+
+def document_number(value: str, field: str) -> int:
+    """A document number as people write it: a UI prefix (`W`, `T`) and zeros stripped."""
+    match = re.fullmatch(r"[A-Za-z]*0*(\d{1,9})", value.strip())
+    if match is None:
+        raise Invalid("must be a number such as 123 or W000123", field=field)
+    return int(match.group(1))
+
+
+FEED_ROWS = 1000
+MAX_DETAIL_BOXES = 10_000
+
+
+def invoices(
+    company: Company,
+    *,
+    customer_id: int | None = None,
+    customer: str | None = None,
+    carrier_id: int | None = None,
+    carrier_name: str | None = None,
+    product: str | None = None,
+    number: int | None = None,
+    invoice_id: int | None = None,
+    status: int | None = None,
+    location_ids: list[int] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    updated_since: datetime | None = None,
+    synced: bool | None = None,
+    is_ecommerce: bool | None = None,
+):
+    """The company's invoices matching the reference's filters (IDs exact, names substring,
+    case-insensitive); an order number or ID overrides the date window."""
+    qs = Invoice.objects.filter(company=company)
+    if invoice_id is not None:
+        qs = qs.filter(pk=invoice_id)
+    if number is not None:
+        qs = qs.filter(number=number)
+    if invoice_id is None and number is None:
+        if date_from is not None:
+            qs = qs.filter(ship_date__gte=date_from)
+        if date_to is not None:
+            qs = qs.filter(ship_date__lte=date_to)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if customer:
+        qs = qs.filter(customer__name__icontains=customer)
+    if carrier_id is not None:
+        qs = qs.filter(carrier_id=carrier_id)
+    if carrier_name:
+        qs = qs.filter(carrier__name__icontains=carrier_name)
+    if product:
+        qs = qs.filter(
+            pk__in=InvoiceItem.objects.filter(
+                company=company, product__description__icontains=product
+            ).values("invoice_id")
+        )
+    if status is not None:
+        qs = qs.filter(status=status)
+    if location_ids:
+        qs = qs.filter(location_id__in=location_ids)
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gt=updated_since)
+    if synced is not None:
+        qs = qs.filter(synced=synced)
+    if is_ecommerce is not None:
+        qs = qs.filter(web_order__isnull=not is_ecommerce)
+    return qs
+
+
+HEADER_RELATIONS = ("customer", "customer__sales_person", "carrier", "location", "ship_to")
+
+
+def invoice_headers(qs) -> list[Invoice]:
+    """Headers with their parties, and `box_count` per invoice: two queries in all."""
+    rows = list(qs.select_related(*HEADER_RELATIONS).order_by("ship_date", "number", "id"))
+    counts = dict(
+        InvoiceItem.objects.filter(invoice__in=[r.pk for r in rows])
+        .values("invoice_id")
+        .annotate(n=Sum("boxes"))
+        .values_list("invoice_id", "n")
+    )
+    for row in rows:
+        row.box_count = counts.get(row.pk) or 0
+    return rows
+
+
+def invoice_details(qs) -> list[Invoice]:
+    """Invoices with their lines (`lines`), each line with its product, box type and
+    inventory line's grower: three queries whatever the number of invoices.
+
+    Refuses (before reading them) more than 10,000 boxes in one answer, as the reference."""
+    boxes = InvoiceItem.objects.filter(invoice__in=qs.values("pk")).aggregate(n=Sum("boxes"))["n"]
+    if (boxes or 0) > MAX_DETAIL_BOXES:
+        raise Invalid(
+            f"{boxes} boxes match, more than {MAX_DETAIL_BOXES:,} in one answer; narrow the "
+            "date window or the filters",
+            field="orderDate",
+        )
+    items = InvoiceItem.objects.select_related("product", "box_type", "line__vendor").order_by("id")
+    return list(
+        qs.select_related(*HEADER_RELATIONS)
+        .prefetch_related(Prefetch("items", queryset=items, to_attr="lines"))
+        .order_by("ship_date", "number", "id")
+    )
+
+
+def changes(company: Company, feed: str, since: int) -> list[DocumentChange]:
+    return list(
+        DocumentChange.objects.filter(company=company, feed=feed, seq__gt=since).order_by("seq")[
+            :FEED_ROWS
+        ]
+    )
+
+
+def prebooks(
+    company: Company,
+    *,
+    customer_id: int | None = None,
+    customer: str | None = None,
+    carrier_id: int | None = None,
+    carrier_name: str | None = None,
+    number: int | None = None,
+    location_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    updated_since: datetime | None = None,
+    sales_person_id: int | None = None,
+    so_number: int | None = None,
+    customer_po: str | None = None,
+    is_ecommerce: bool | None = None,
+    vendor_ship_from: date | None = None,
+    vendor_ship_to: date | None = None,
+):
+    """The company's prebooks (deleted ones never) matching the reference's filters."""
+    qs = Prebook.objects.filter(company=company, deleted_at__isnull=True)
+    if number is not None:
+        qs = qs.filter(number=number)
+    else:
+        if date_from is not None:
+            qs = qs.filter(ship_date__gte=date_from)
+        if date_to is not None:
+            qs = qs.filter(ship_date__lte=date_to)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if customer:
+        qs = qs.filter(customer__name__icontains=customer)
+    if carrier_id is not None:
+        qs = qs.filter(carrier_id=carrier_id)
+    if carrier_name:
+        qs = qs.filter(carrier__name__icontains=carrier_name)
+    if location_id is not None:
+        qs = qs.filter(location_id=location_id)
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gt=updated_since)
+    if sales_person_id is not None:
+        qs = qs.filter(customer__sales_person_id=sales_person_id)
+    if so_number is not None:
+        qs = qs.filter(standing_order__number=so_number)
+    if customer_po:
+        qs = qs.filter(customer_po__iexact=customer_po)
+    if is_ecommerce is not None:
+        ecommerce = Q(is_ecommerce=True) | Q(web_order__isnull=False)
+        qs = qs.filter(ecommerce if is_ecommerce else ~ecommerce)
+    if vendor_ship_from is not None or vendor_ship_to is not None:
+        lines = InventoryLine.objects.filter(company=company)
+        if vendor_ship_from is not None:
+            lines = lines.filter(ship_date__gte=vendor_ship_from)
+        if vendor_ship_to is not None:
+            lines = lines.filter(ship_date__lte=vendor_ship_to)
+        qs = qs.filter(
+            pk__in=PrebookItem.objects.filter(line__in=lines.values("pk")).values("prebook_id")
+        )
+    return qs
+
+
+def prebook_details(qs) -> list[Prebook]:
+    """Prebooks with lines (`lines`) and each line's breakdowns (`parts`): four queries."""
+    parts = PrebookBreakdown.objects.select_related("product").order_by("id")
+    items = (
+        PrebookItem.objects.select_related("product", "box_type", "vendor")
+        .prefetch_related(Prefetch("breakdowns", queryset=parts, to_attr="parts"))
+        .order_by("id")
+    )
+    return list(
+        qs.select_related("customer", "carrier", "location", "standing_order")
+        .prefetch_related(Prefetch("items", queryset=items, to_attr="lines"))
+        .order_by("ship_date", "number", "id")
+    )
+
+
+def standing_orders(company: Company, **filters):
+    qs = StandingOrder.objects.filter(company=company, **filters)
+    items = StandingOrderItem.objects.select_related("product", "box_type").order_by("id")
+    return qs.select_related("customer", "carrier", "location", "ship_to").prefetch_related(
+        Prefetch("items", queryset=items, to_attr="lines")
+    )

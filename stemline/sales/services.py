@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from stemline.channels import services as channels
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
@@ -16,6 +17,7 @@ from stemline.inventory.models import Origin
 from stemline.parties.models import Carrier, Customer, ShipTo
 
 from .models import (
+    DocumentChange,
     DocumentStatus,
     Invoice,
     InvoiceItem,
@@ -58,6 +60,33 @@ def next_number(company: Company, location: Location, kind: str) -> int:
 
 def fee_for(amount: Decimal, rate: Decimal) -> Decimal:
     return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+FEEDS = {"Invoice": "invoices", "Prebook": "prebooks"}
+
+
+def record_change(document, kind: str) -> None:
+    """A row of invoice.sync / prebook.sync. Taken last in every transaction (after the stock
+    rows and the inventory feed's counter), so the counters are always locked in one order."""
+    feed = FEEDS[type(document).__name__]
+    DocumentChange.objects.create(
+        company_id=document.company_id,
+        feed=feed,
+        seq=stock.next_seq(document.company_id, feed),
+        document_id=document.pk,
+        kind=kind,
+    )
+
+
+def refuse_if_synced(invoice: Invoice) -> None:
+    """A synchronized invoice is locked for everyone until marked with an error (§1.7)."""
+    if invoice.synced:
+        raise Conflict(
+            f"invoice {invoice.number} ({invoice.get_status_display()}) is synchronized with an "
+            "external system and locked; mark it with invoice.mark.sync.status.error to change it",
+            field="invoiceId",
+            currentStatus=invoice.status,
+        )
 
 
 def _hold_deadline():
@@ -157,6 +186,10 @@ def add_items(
     # lock them; the other way round two of them could wait on each other for good.
     order = pending_order(company, customer, location, web_order_id, token)
     lines = stock.hold(company=company, wanted=[(r.inventory_id, r.quantity) for r in requests])
+    held: dict[int, int] = {}
+    for r in requests:
+        held[r.inventory_id] = held.get(r.inventory_id, 0) + r.quantity
+    channels.check_channel_quantities(company, customer.pk, lines, held)
     today = stock.today()
     for r in requests:
         line = lines[r.inventory_id]
@@ -254,10 +287,18 @@ def cancel(*, company: Company, customer_id: int, web_order_id: int) -> WebOrder
         raise Conflict(
             f"web order {web_order_id} is already {order.get_status_display()}", field="webOrderId"
         )
+    # A document voided on its own already gave its boxes back.
     documents = [
-        *Invoice.objects.select_for_update().filter(company=company, web_order=order),
-        *Prebook.objects.select_for_update().filter(company=company, web_order=order),
+        *Invoice.objects.select_for_update()
+        .filter(company=company, web_order=order)
+        .exclude(status=DocumentStatus.VOIDED),
+        *Prebook.objects.select_for_update()
+        .filter(company=company, web_order=order, deleted_at__isnull=True)
+        .exclude(status=DocumentStatus.VOIDED),
     ]
+    for document in documents:
+        if isinstance(document, Invoice):
+            refuse_if_synced(document)
     if any(d.status == DocumentStatus.CONFIRMED for d in documents):
         raise Conflict(
             f"web order {web_order_id} was confirmed by the company and can no longer be cancelled",
@@ -270,7 +311,8 @@ def cancel(*, company: Company, customer_id: int, web_order_id: int) -> WebOrder
         stock.uncommit(company=company, sold=sold)
     for document in documents:
         document.status = DocumentStatus.VOIDED
-        document.save(update_fields=["status"])
+        document.save(update_fields=["status", "updated_at"])
+        record_change(document, "voided")
     order.status = WebOrder.Status.CANCELED
     order.canceled_at = timezone.now()
     order.save(update_fields=["status", "canceled_at"])
@@ -356,7 +398,7 @@ def checkout(
     status = DocumentStatus.CONFIRMED if company.auto_confirm else DocumentStatus.PENDING_APPROVAL
     on_hand = [i for i in items if i.origin == Origin.ON_HAND]
     future = [i for i in items if i.origin == Origin.FUTURE]
-    rate = company.transaction_fee_rate
+    rate = channels.fee_rate_for(company, order.customer_id)
     invoice = (
         _document(Invoice, InvoiceItem, order, on_hand, rate, status, via_api) if on_hand else None
     )
@@ -366,6 +408,9 @@ def checkout(
     order.status = WebOrder.Status.CHECKED_OUT
     order.checked_out_at = timezone.now()
     order.save(update_fields=["status", "checked_out_at", "customer_po"])
+    for document in (invoice, prebook):
+        if document is not None:
+            record_change(document, "created")
     return Checkout(order, invoice, prebook)
 
 
@@ -374,16 +419,28 @@ def confirm_invoice(*, company: Company, invoice_id: int, user=None) -> Invoice:
     invoice = Invoice.objects.select_for_update().filter(company=company, pk=invoice_id).first()
     if invoice is None:
         raise NotFound(f"invoice {invoice_id} does not exist", field="invoiceId")
+    refuse_if_synced(invoice)
     if invoice.status not in (DocumentStatus.PENDING_APPROVAL, DocumentStatus.DRAFT):
         raise Conflict(
-            f"invoice {invoice_id} is {invoice.get_status_display()}; only a Draft or Pending "
+            f"invoice {invoice.number} is {invoice.get_status_display()}; only a Draft or Pending "
             "Approval invoice can be confirmed",
             field="invoiceId",
+            currentStatus=invoice.status,
         )
+    invoice.status_before_confirm = invoice.status
     invoice.status = DocumentStatus.CONFIRMED
     invoice.confirmed_at = timezone.now()
     invoice.confirmed_by = user
-    invoice.save(update_fields=["status", "confirmed_at", "confirmed_by"])
+    invoice.save(
+        update_fields=[
+            "status",
+            "status_before_confirm",
+            "confirmed_at",
+            "confirmed_by",
+            "updated_at",
+        ]
+    )
+    record_change(invoice, "confirmed")
     return invoice
 
 
@@ -412,3 +469,28 @@ def expire_holds(*, now=None, limit: int = 500) -> int:
             _release_order(order, WebOrder.Status.EXPIRED)
             done += 1
     return done
+
+
+@transaction.atomic
+def confirm_prebook(*, company: Company, prebook_id: int, user=None) -> Prebook:
+    """A sales rep confirms a prebook that came through the API or a marketplace."""
+    prebook = (
+        Prebook.objects.select_for_update()
+        .filter(company=company, pk=prebook_id, deleted_at__isnull=True)
+        .first()
+    )
+    if prebook is None:
+        raise NotFound(f"prebook {prebook_id} does not exist", field="prebookId")
+    if prebook.status not in (DocumentStatus.PENDING_APPROVAL, DocumentStatus.DRAFT):
+        raise Conflict(
+            f"prebook {prebook.number} is {prebook.get_status_display()}; only a Draft or Pending "
+            "Approval prebook can be confirmed",
+            field="prebookId",
+            currentStatus=prebook.status,
+        )
+    prebook.status = DocumentStatus.CONFIRMED
+    prebook.confirmed_at = timezone.now()
+    prebook.confirmed_by = user
+    prebook.save(update_fields=["status", "confirmed_at", "confirmed_by", "updated_at"])
+    record_change(prebook, "confirmed")
+    return prebook

@@ -1,4 +1,5 @@
-"""Background work of sales: giving back the boxes of web orders whose hold ran out."""
+"""Background work of sales: giving back the boxes of web orders whose hold ran out, and
+making the prebooks of standing orders."""
 
 from datetime import datetime, timedelta
 
@@ -45,23 +46,45 @@ def schedule_release_expired_holds(now: datetime | None = None) -> bool:
     """Enqueue release_expired_holds once a minute, however many workers call this: not when
     one is waiting or running, nor when one was enqueued this minute. True if it enqueued."""
     now = now or timezone.now()
-    backend = task_backends[release_expired_holds.backend]
+    return _enqueue_once(release_expired_holds, now, now.replace(second=0, microsecond=0))
+
+
+def _enqueue_once(periodic, now: datetime, period_start: datetime) -> bool:
+    backend = task_backends[periodic.backend]
     if not isinstance(backend, DatabaseBackend):
         # Other backends (the immediate one in tests) cannot be asked what is queued; the
-        # release is idempotent, so running it twice costs nothing but time.
-        release_expired_holds.enqueue()
+        # periodic tasks are idempotent, so running one twice costs nothing but time.
+        periodic.enqueue()
         return True
-    minute = now.replace(second=0, microsecond=0)
     with transaction.atomic():
         _lock_schedule()
         busy = DBTaskResult.objects.filter(
-            task_path=release_expired_holds.module_path, backend_name=backend.alias
+            task_path=periodic.module_path, backend_name=backend.alias
         ).filter(
             Q(status=TaskResultStatus.READY)
             | Q(status=TaskResultStatus.RUNNING, started_at__gte=now - RUN_GIVES_UP_AFTER)
-            | Q(enqueued_at__gte=minute)
+            | Q(enqueued_at__gte=period_start)
         )
         if busy.exists():
             return False
-        release_expired_holds.enqueue()
+        periodic.enqueue()
         return True
+
+
+@task()
+def generate_standing_order_prebooks() -> int:
+    """Make the prebooks (type S) of active standing orders for their coming truck days; safe
+    with several workers (see standing.generate). The number of prebooks made."""
+    from stemline.inventory.services import today
+
+    from . import standing
+
+    return standing.generate(today=today())
+
+
+def schedule_generate_standing_orders(now: datetime | None = None) -> bool:
+    """Enqueue generate_standing_order_prebooks once an hour, however many workers call this."""
+    now = now or timezone.now()
+    return _enqueue_once(
+        generate_standing_order_prebooks, now, now.replace(minute=0, second=0, microsecond=0)
+    )
