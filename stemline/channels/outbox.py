@@ -143,6 +143,7 @@ def inventory_changed(line: InventoryLine, change: str) -> None:
 SNAPSHOT_FIELDS = (
     "id",
     "arrival_date",
+    "in_transit",
     "product_id",
     "product__description",
     "product__legacy_code",
@@ -184,8 +185,8 @@ def snapshot_rows(channel: Channel, qs, today: date):
         if price is None:
             continue
         arrival = r["arrival_date"]
-        future = arrival is not None and arrival > today
-        start = arrival if future else today
+        future = r["in_transit"] or (arrival is not None and arrival > today)
+        start = arrival if arrival is not None and arrival > today else today
         bunch = r["unit_type"] == UnitType.BUNCH
         yield {
             "inventoryIds": str(r["id"]),

@@ -39,6 +39,9 @@ class InventoryLine(CompanyOwned):
     ship_date = models.DateField(null=True, blank=True)
     # After today: future inventory (sold ahead as prebooks); today or before: on hand.
     arrival_date = models.DateField(null=True, blank=True)
+    # Boxes of a purchase order not received yet: future whatever the date says (a late AWB
+    # must not sell as on hand); receiving clears it.
+    in_transit = models.BooleanField(default=False)
     unit_type = models.CharField(max_length=5, choices=UnitType.choices)
     bunches = models.PositiveIntegerField()
     stems_bunch = models.PositiveIntegerField()
@@ -89,7 +92,9 @@ class InventoryLine(CompanyOwned):
         return self.bunches if self.unit_type == UnitType.BUNCH else self.bunches * self.stems_bunch
 
     def origin_on(self, today) -> int:
-        return Origin.FUTURE if self.arrival_date and self.arrival_date > today else Origin.ON_HAND
+        if self.in_transit or (self.arrival_date and self.arrival_date > today):
+            return Origin.FUTURE
+        return Origin.ON_HAND
 
     def __str__(self) -> str:
         return f"inventory line {self.pk}"

@@ -37,11 +37,12 @@ AVAILABLE = Q(total__gt=F("committed") + F("held"))
 
 
 def on_hand(today: date) -> Q:
-    return Q(arrival_date__isnull=True) | Q(arrival_date__lte=today)
+    return Q(in_transit=False) & (Q(arrival_date__isnull=True) | Q(arrival_date__lte=today))
 
 
 def future(today: date) -> Q:
-    return Q(arrival_date__gt=today)
+    # Coming, or in transit past its date (received late): either way not in the warehouse.
+    return Q(arrival_date__gt=today) | Q(in_transit=True)
 
 
 def of_origin(origin: int, today: date) -> Q:
@@ -59,7 +60,10 @@ def lines(company: Company) -> QuerySet:
 
 def first_day(line: InventoryLine, today: date) -> date:
     """The first day a line's boxes can be bought for: today, or the day they arrive."""
-    return line.arrival_date if line.arrival_date and line.arrival_date > today else today
+    if line.arrival_date and line.arrival_date > today:
+        return line.arrival_date
+    # On hand, or in transit and late: from today (a late AWB's boxes are expected any time).
+    return today
 
 
 def available_dates(line: InventoryLine, today: date) -> list[date]:

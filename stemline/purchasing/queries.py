@@ -1,0 +1,280 @@
+"""Reads of purchasing shared by the API, the web application and the Vendor Portal: purchase
+orders with their lines, breakdowns and boxes in a constant number of queries, AWBs, vendor
+invoices."""
+
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from stemline.core.errors import Invalid, NotFound
+from stemline.core.models import Company
+
+from .models import Awb, AwbBox, Breakdown, PurchaseOrder, PurchaseOrderItem, VendorInvoice
+
+SYNC_ROWS = 200
+MAX_VENDOR_INVOICES = 1000
+
+ITEM_RELATIONS = (
+    "line",
+    "line__product",
+    "line__box_type",
+    "awb",
+    "prebook_item__prebook__customer",
+)
+
+
+def _items() -> QuerySet:
+    return (
+        PurchaseOrderItem.objects.select_related(*ITEM_RELATIONS)
+        .prefetch_related(
+            Prefetch("breakdowns", queryset=Breakdown.objects.select_related("product")),
+            Prefetch(
+                "shipped_boxes",
+                queryset=AwbBox.objects.select_related("box", "awb").order_by("box_id"),
+            ),
+        )
+        .order_by("line_id")
+    )
+
+
+def with_details(qs: QuerySet, line_status: str | None = None) -> QuerySet:
+    """Purchase orders with vendor, carrier, and lines (`details`) with their breakdowns and
+    boxes: five queries whatever the number of orders."""
+    items = _items()
+    if line_status:
+        items = items.filter(status=line_status)
+    return qs.select_related("vendor", "carrier").prefetch_related(
+        Prefetch("items", queryset=items, to_attr="details")
+    )
+
+
+def purchase_orders(
+    company: Company,
+    *,
+    vendor_id: int | None = None,
+    ship_from: date | None = None,
+    ship_to: date | None = None,
+    arrival_from: date | None = None,
+    arrival_to: date | None = None,
+    vendor: str | None = None,
+    vendor_pk: int | None = None,
+    customer_id: int | None = None,
+    customer_po: str | None = None,
+    product: str | None = None,
+    numbers: list[str] | None = None,
+    origin: str | None = None,
+    prebook_number: int | None = None,
+    location_id: int | None = None,
+    status: str | None = None,
+    line_status: str | None = None,
+) -> list[PurchaseOrder]:
+    qs = PurchaseOrder.objects.filter(company=company)
+    if vendor_id is not None:  # a Vendor token: its own, whatever else it sends
+        qs = qs.filter(vendor_id=vendor_id)
+    if vendor_pk is not None:
+        qs = qs.filter(vendor_id=vendor_pk)
+    if ship_from is not None:
+        qs = qs.filter(ship_date__gte=ship_from, ship_date__lte=ship_to)
+    if arrival_from is not None:
+        qs = qs.filter(arrival_date__gte=arrival_from, arrival_date__lte=arrival_to)
+    if vendor:
+        qs = qs.filter(Q(vendor__name__icontains=vendor) | Q(vendor__code__iexact=vendor))
+    if numbers:
+        match = Q()
+        for number in numbers:
+            match |= Q(number__iexact=number)
+        qs = qs.filter(match)
+    if origin:
+        qs = qs.filter(vendor__port_origin__iexact=origin)
+    if location_id is not None:
+        qs = qs.filter(location_id=location_id)
+    if status:
+        qs = qs.filter(status=status)
+    line = Q()
+    if customer_id is not None:
+        line &= Q(prebook_item__prebook__customer_id=customer_id)
+    if customer_po:
+        line &= Q(prebook_item__prebook__customer_po__iexact=customer_po)
+    if product:
+        line &= Q(line__product__description__icontains=product)
+    if prebook_number is not None:
+        line &= Q(prebook_item__prebook__number=prebook_number)
+    if line_status:
+        line &= Q(status=line_status)
+    if line:
+        qs = qs.filter(
+            Exists(PurchaseOrderItem.objects.filter(line, purchase_order=OuterRef("pk")))
+        )
+    return list(with_details(qs.order_by("ship_date", "id"), line_status))
+
+
+def changed_since(company: Company, since: int, vendor_id: int | None = None):
+    qs = PurchaseOrder.objects.filter(company=company, seq__gt=since)
+    if vendor_id is not None:
+        qs = qs.filter(vendor_id=vendor_id)
+    return list(with_details(qs.order_by("seq"))[:SYNC_ROWS])
+
+
+def _detail(item: PurchaseOrderItem, po: PurchaseOrder) -> dict:
+    line = item.line
+    pi = item.prebook_item
+    prebook = pi.prebook if pi else None
+    return {
+        "poItemId": item.pk,
+        "inventoryId": item.pk,
+        "prebookItemId": item.prebook_item_id,
+        "prebook": prebook.number if prebook else None,
+        "prebookTruckDate": prebook.ship_date if prebook else None,
+        "customerId": prebook.customer_id if prebook else None,
+        "customerName": prebook.customer.name if prebook else "",
+        "carrierId": po.carrier_id,
+        "productId": line.product_id,
+        "productDescription": line.product.description,
+        "productCode": line.product.legacy_code,
+        "vendorId": po.vendor_id,
+        "totalBoxes": item.boxes,
+        "confirmedBoxes": item.confirmed_boxes,
+        "boxTypeId": line.box_type_id,
+        "boxType": line.box_type.code,
+        "unitType": line.unit_type,
+        "bunches": line.bunches,
+        "stemsBunch": line.stems_bunch,
+        "unitsPerBox": line.units_per_box,
+        "unitCost": line.unit_cost,
+        "markCode": line.mark_code,
+        "notes": item.notes,
+        "orderType": item.order_type,
+        "status": item.status,
+        "isMixed": 1 if item.is_mixed else 0,
+        "splitFromPoItemId": item.split_from_id,
+        "awb": item.awb.number if item.awb else "",
+        "shipDate": line.ship_date,
+        "breakdowns": [
+            {
+                "productId": b.product_id,
+                "productDescription": b.product.description,
+                "unitType": b.unit_type,
+                "bunches": b.bunches,
+                "stemsBunch": b.stems_bunch,
+                "unitCost": b.unit_cost,
+            }
+            for b in item.breakdowns.all()
+        ],
+        "boxes": [
+            {
+                "boxCode": s.box.code,
+                "awb": s.awb.number,
+                "received": 1 if s.received_at else 0,
+                "receivedAt": s.received_at,
+            }
+            for s in item.shipped_boxes.all()
+        ],
+        "CustomFields": [],
+    }
+
+
+def po_row(po: PurchaseOrder) -> dict:
+    details = [_detail(i, po) for i in po.details]
+    live = [i for i in po.details if i.status != PurchaseOrderItem.Status.CANCELLED]
+    return {
+        "id": po.pk,
+        "number": po.number,
+        "shipDate": po.ship_date,
+        "arrivalDate": po.arrival_date,
+        "status": po.status,
+        "vendorId": po.vendor_id,
+        "vendorCode": po.vendor.code,
+        "vendorName": po.vendor.name,
+        "origin": po.vendor.port_origin,
+        "carrierId": po.carrier_id,
+        "carrierName": po.carrier.name if po.carrier else "",
+        "awbNumber": po.awb_number,
+        "locationId": po.location_id,
+        "totalBoxes": sum(i.boxes for i in live),
+        "totalCost": sum(
+            (i.boxes * i.line.units_per_box * i.line.unit_cost for i in live), start=0
+        ),
+        "createdAt": po.created_at,
+        "details": details,
+    }
+
+
+# ---------------------------------------------------------------- AWBs
+
+
+def awb_of(company: Company, *, awb_id: int | None = None, number: str | None = None) -> Awb:
+    qs = Awb.objects.filter(company=company)
+    if awb_id is not None:
+        found, name, label = qs.filter(pk=awb_id).first(), "awbId", awb_id
+    elif number:
+        found, name, label = qs.filter(number__iexact=number).first(), "awb", repr(number)
+    else:
+        raise Invalid("send awbId or awb", field="awbId")
+    if found is None:
+        raise NotFound(f"AWB {label} does not exist", field=name)
+    return found
+
+
+def awbs(
+    company: Company,
+    *,
+    awb: str | None = None,
+    ship_date: date | None = None,
+    origin: str | None = None,
+    location_code: str | None = None,
+) -> list[Awb]:
+    qs = Awb.objects.filter(company=company).select_related("location")
+    if awb:
+        digits = awb.strip()
+        # The last four digits are how people name an AWB (reference §2.G awb.list).
+        qs = qs.filter(Q(number__iexact=digits) | Q(number__endswith=digits))
+    if ship_date is not None:
+        qs = qs.filter(ship_date=ship_date)
+    if origin:
+        qs = qs.filter(origin__iexact=origin)
+    if location_code:
+        qs = qs.filter(location__code__iexact=location_code)
+    boxes = AwbBox.objects.select_related("box").order_by("box_id")
+    return list(qs.order_by("ship_date", "id").prefetch_related(Prefetch("boxes", queryset=boxes)))
+
+
+def awb_row(awb: Awb) -> dict:
+    return {
+        "awbId": awb.pk,
+        "awb": awb.number,
+        "houseAWB": awb.house_awb,
+        "origin": awb.origin,
+        "shipDate": awb.ship_date,
+        "arrivalDate": awb.arrival_date,
+        "pieces": awb.pieces,
+        "piecesReceived": awb.pieces_received,
+        "boxesCodes": ",".join(b.box.code for b in awb.boxes.all()),
+        "locationCode": awb.location.code,
+        "status": 0 if awb.closed_at else 1,
+    }
+
+
+# ---------------------------------------------------------------- vendor invoices
+
+
+def vendor_invoices(
+    company: Company,
+    *,
+    po_number: str | None = None,
+    vendor_id: int | None = None,
+    synced: bool | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[VendorInvoice]:
+    qs = VendorInvoice.objects.filter(company=company).select_related("purchase_order", "vendor")
+    if po_number:
+        qs = qs.filter(purchase_order__number__iexact=po_number)
+    if vendor_id is not None:
+        qs = qs.filter(vendor_id=vendor_id)
+    if synced is not None:
+        qs = qs.filter(synced_at__isnull=not synced)
+    if date_from is not None:
+        qs = qs.filter(uploaded_at__date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(uploaded_at__date__lte=date_to)
+    return list(qs.order_by("-id")[:MAX_VENDOR_INVOICES])
