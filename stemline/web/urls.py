@@ -1,12 +1,115 @@
 """Routes of the company's web application."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
-from . import views
+from .views import main, sales, setup, tokens
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", main.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path(
+        "password/change/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="web/simple_form.html",
+            extra_context={"heading": "Change password", "submit": "Change password"},
+        ),
+        name="password_change",
+    ),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="web/simple_form.html",
+            extra_context={"heading": "Password changed", "intro": "Your new password is set."},
+        ),
+        name="password_change_done",
+    ),
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="web/simple_form.html",
+            email_template_name="web/email/password_reset_email.txt",
+            subject_template_name="web/email/password_reset_subject.txt",
+            extra_context={
+                "heading": "Reset your password",
+                "intro": "Enter your e-mail address; we send you a link to choose a new password.",
+                "submit": "Send the link",
+            },
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="web/simple_form.html",
+            extra_context={
+                "heading": "Check your e-mail",
+                "intro": "If the address belongs to a user, a link to reset the password is on "
+                "its way.",
+            },
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="web/simple_form.html",
+            extra_context={"heading": "Choose a new password", "submit": "Set the password"},
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="web/simple_form.html",
+            extra_context={
+                "heading": "Password set",
+                "intro": "Your new password is set.",
+                "link": (reverse_lazy("login"), "Sign in"),
+            },
+        ),
+        name="password_reset_complete",
+    ),
+    path("profile/", main.profile, name="profile"),
+    # Setup
+    path("setup/", setup.setup_home, name="setup_home"),
+    path("setup/settings/tokens/", tokens.token_list, name="tokens"),
+    path("setup/settings/tokens/new/", tokens.token_new, name="token_new"),
+    path("setup/settings/tokens/parties/", tokens.token_parties, name="token_parties"),
+    path("setup/settings/tokens/<int:token_id>/", tokens.token_detail, name="token_detail"),
+    path("setup/settings/tokens/<int:token_id>/reset/", tokens.token_reset, name="token_reset"),
+    path("setup/settings/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token_revoke"),
+    path("setup/customers/", setup.customer_list, name="customers"),
+    path("setup/customers/export.xlsx", setup.customer_export, name="customers_export"),
+    path("setup/customers/new/", setup.customer_edit, name="customer_new"),
+    path("setup/customers/<int:customer_id>/", setup.customer_edit, name="customer_edit"),
+    path(
+        "setup/customers/<int:customer_id>/ship-tos/new/",
+        setup.ship_to_edit,
+        name="ship_to_new",
+    ),
+    path(
+        "setup/customers/<int:customer_id>/ship-tos/<int:ship_to_id>/",
+        setup.ship_to_edit,
+        name="ship_to_edit",
+    ),
+    path(
+        "setup/customers/<int:customer_id>/ship-tos/<int:ship_to_id>/remove/",
+        setup.ship_to_remove,
+        name="ship_to_remove",
+    ),
+    path("setup/carriers/", setup.carrier_list, name="carriers"),
+    path("setup/carriers/export.xlsx", setup.carrier_export, name="carriers_export"),
+    path("setup/carriers/new/", setup.carrier_new, name="carrier_new"),
+    path("setup/vendors/", setup.vendor_list, name="vendors"),
+    path("setup/vendors/new/", setup.vendor_new, name="vendor_new"),
+    path("setup/vendors/<int:vendor_id>/", setup.vendor_detail, name="vendor_detail"),
+    path("setup/products/", setup.product_list, name="products"),
+    path("setup/box-types/", setup.box_type_list, name="box_types"),
+    path("setup/locations/", setup.location_list, name="locations"),
+    # Sales
+    path("sales/inventory/", sales.inventory_page, name="sales_inventory"),
+    path("sales/orders/", sales.orders, name="sales_orders"),
+    path("sales/orders/confirm/", sales.confirm_orders, name="sales_orders_confirm"),
 ]

@@ -1,0 +1,14 @@
+"""Routes of the Vendor Portal."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "vendor_portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("token/", views.token, name="token"),
+    path("token/reset/", views.token_reset, name="token_reset"),
+    path("profile/", views.profile, name="profile"),
+]

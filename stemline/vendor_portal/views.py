@@ -1,0 +1,106 @@
+"""Pages of the Vendor Portal: the grower's purchase orders and its Vendor Token."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from stemline.api.registry import VENDOR, registry
+from stemline.core.errors import DomainError
+from stemline.tokens import crypto
+from stemline.tokens import services as tokens
+from stemline.tokens.models import ApiToken
+from stemline.web.access import paginate, vendor_required
+
+
+def portal_grants() -> list[str]:
+    """The default methods of a portal-made token (product.md), those the API offers today."""
+    return [
+        name
+        for name in tokens.VENDOR_PORTAL_GRANTS
+        if (m := registry.get(name)) is not None and VENDOR in m.grantable_types
+    ]
+
+
+def _purchase_orders(user):
+    try:
+        from stemline.purchasing.models import PurchaseOrder
+    except ImportError:
+        return None
+    from django.db.models import Sum
+
+    return (
+        PurchaseOrder.objects.filter(company_id=user.company_id, vendor_id=user.vendor_id)
+        .select_related("carrier", "location")
+        .annotate(box_count=Sum("items__boxes"))
+        .order_by("-ship_date", "-id")
+    )
+
+
+def _active_token(user) -> ApiToken | None:
+    return ApiToken.objects.filter(
+        company_id=user.company_id, vendor_id=user.vendor_id, revoked_at__isnull=True
+    ).first()
+
+
+@vendor_required
+def home(request):
+    orders = _purchase_orders(request.user)
+    return render(
+        request,
+        "vendor_portal/home.html",
+        {
+            "purchasing_ready": orders is not None,
+            "page_obj": paginate(request, orders) if orders is not None else None,
+        },
+    )
+
+
+@vendor_required
+def profile(request):
+    return render(request, "web/profile.html", {"base_template": "vendor_portal/base.html"})
+
+
+@vendor_required
+def token(request):
+    user = request.user
+    current = _active_token(user)
+    if request.method == "POST" and current is None:
+        try:
+            tokens.create_token(
+                company=user.company,
+                token_type=VENDOR,
+                description=f"Vendor Portal token of {user.vendor.name}",
+                vendor_id=user.vendor_id,
+                grants=portal_grants(),
+                created_by=user,
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Your Vendor Token is ready. Click it to copy it.")
+        return redirect("vendor_portal:token")
+    secret = None
+    if current is not None:
+        secret = crypto.decrypt(current.secret_encrypted)
+        if secret is None:
+            # The protecting key changed since the token was made: only a new secret can be
+            # shown, so the old one is replaced (it could not be shown to anyone anyway).
+            secret = tokens.reset_token(token=current).secret
+    return render(
+        request,
+        "vendor_portal/token.html",
+        {"current": current, "secret": secret},
+    )
+
+
+@require_POST
+@vendor_required
+def token_reset(request):
+    current = _active_token(request.user)
+    if current is None:
+        return redirect("vendor_portal:token")
+    tokens.reset_token(token=current)
+    messages.success(
+        request, "Token reset: the old one stopped working. Give the new one to your systems."
+    )
+    return redirect("vendor_portal:token")

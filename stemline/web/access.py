@@ -1,0 +1,73 @@
+"""Who may open which page: sign-in, company staff only, and the roles of each area."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+
+from stemline.core.models import Role
+
+ADMIN, SETUP, SALES, PURCHASING = Role.ADMIN, Role.SETUP, Role.SALES, Role.PURCHASING
+
+# The roles of each area of the web application; a page names its area, and so does the
+# navigation, so a link is shown exactly when the page behind it opens.
+AREAS: dict[str, frozenset[str]] = {
+    "tokens": frozenset({ADMIN, SETUP}),
+    "setup": frozenset({ADMIN, SETUP}),
+    "inventory": frozenset({ADMIN, SETUP, SALES, PURCHASING}),
+    "orders": frozenset({ADMIN, SALES}),
+    "profile": frozenset({ADMIN, SETUP, SALES, PURCHASING}),
+}
+
+
+def can(user, area: str) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and getattr(user, "is_company_staff", False)
+        and user.role in AREAS[area]
+    )
+
+
+def area_required(area: str):
+    """The page needs a signed-in company user whose role belongs to the area (403 if not).
+    A Vendor Portal user is sent to the portal instead."""
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            if user.role == Role.VENDOR and user.vendor_id:
+                return redirect("vendor_portal:home")
+            if not can(user, area):
+                raise PermissionDenied(f"your role may not open {area}")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def vendor_required(view):
+    """The page needs a signed-in Vendor Portal user."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if user.role != Role.VENDOR or not user.vendor_id or not user.company_id:
+            raise PermissionDenied("the Vendor Portal is for growers' users")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+PAGE_SIZE = 25
+
+
+def paginate(request, qs, per_page: int = PAGE_SIZE):
+    """The page of `qs` the request asks for (`?page=`); out-of-range pages give the last."""
+    return Paginator(qs, per_page).get_page(request.GET.get("page"))

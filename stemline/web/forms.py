@@ -1,0 +1,193 @@
+"""Forms of the web application. Services do the writing; a service's error lands beside the
+field it names (the API's camelCase names map to the form's fields here)."""
+
+from django import forms
+
+from stemline.core.errors import DomainError
+from stemline.core.models import STAFF_ROLES, User
+from stemline.parties.models import Carrier, CustomerType, PriceLevel, VendorType
+from stemline.tokens.services import all_grants
+
+TOKEN_TYPES = [("company", "Company"), ("customer", "Customer"), ("vendor", "Vendor")]
+
+
+def add_service_error(form: forms.Form, error: DomainError, fields: dict[str, str]) -> None:
+    """Put a service's error beside the field it names (or above the form)."""
+    name = fields.get(error.field or "", error.field)
+    if name not in form.fields:
+        name = None
+    form.add_error(name, error.message)
+
+
+class TokenForm(forms.Form):
+    description = forms.CharField(max_length=200)
+    token_type = forms.ChoiceField(label="Token Type", choices=TOKEN_TYPES, initial="company")
+    customer = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    vendor = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    transactional = forms.BooleanField(label="Transactional API Access", required=False)
+
+    ERROR_FIELDS = {"tokenType": "token_type", "customerId": "customer", "vendorId": "vendor"}
+
+    def __init__(self, *args, customers=(), vendors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The choices offered are a short list the search narrows; any id of the company is
+        # accepted (the service checks it belongs to the company).
+        self.fields["customer"].choices = [("", "Choose a customer")] + list(customers)
+        self.fields["vendor"].choices = [("", "Choose a vendor")] + list(vendors)
+        self.fields["customer"].valid_value = lambda value: True
+        self.fields["vendor"].valid_value = lambda value: True
+        self.grants: list[str] = []
+        self.grants_error = ""
+
+    def clean(self):
+        data = super().clean()
+        token_type = data.get("token_type")
+        if token_type == "customer" and not data.get("customer"):
+            self.add_error("customer", "Choose the customer this token belongs to.")
+        if token_type == "vendor" and not data.get("vendor"):
+            self.add_error("vendor", "Choose the vendor this token belongs to.")
+        if token_type:
+            offered = set(all_grants(token_type))
+            ticked = self.data.getlist(f"grants_{token_type}") if self.data else []
+            unknown = [g for g in ticked if g not in offered]
+            if unknown:
+                self.grants_error = f"Not a method of a {token_type} token: {', '.join(unknown)}"
+            elif not ticked:
+                self.grants_error = "Tick at least one method the token may call."
+            self.grants = sorted(set(ticked))
+            if self.grants_error:
+                raise forms.ValidationError(self.grants_error, code="grants")
+        return data
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    code = forms.CharField(max_length=10, required=False)
+    accounting_code = forms.CharField(max_length=20, required=False)
+    customer_type = forms.TypedChoiceField(
+        label="Type", coerce=int, choices=CustomerType.choices, initial=CustomerType.RETAILER
+    )
+    default_price = forms.ChoiceField(choices=PriceLevel.choices, initial="A")
+    sales_person = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    credit_limit = forms.DecimalField(
+        max_digits=12, decimal_places=2, required=False, help_text="Empty for no limit."
+    )
+    credit_hold = forms.BooleanField(required=False)
+    active = forms.BooleanField(required=False, initial=True)
+    phone = forms.CharField(max_length=20, required=False)
+    email_for_invoices = forms.CharField(
+        max_length=200, required=False, help_text="Several addresses separated by ;"
+    )
+    email_for_statements = forms.CharField(max_length=200, required=False)
+    terms = forms.CharField(max_length=50, required=False)
+    bill_address = forms.CharField(max_length=200, required=False)
+    bill_city = forms.CharField(max_length=50, required=False)
+    bill_state = forms.CharField(max_length=50, required=False)
+    bill_zipcode = forms.CharField(label="Bill ZIP code", max_length=10, required=False)
+    bill_country = forms.CharField(max_length=50, required=False)
+    locations = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: the customer buys from every location.",
+    )
+
+    ERROR_FIELDS = {
+        "type": "customer_type",
+        "defaultPrice": "default_price",
+        "creditLimit": "credit_limit",
+        "salesPersonId": "sales_person",
+        "locationCodes": "locations",
+        "accountingCode": "accounting_code",
+        "emailForInvoices": "email_for_invoices",
+        "emailForStatements": "email_for_statements",
+        "billAddress": "bill_address",
+        "billCity": "bill_city",
+        "billState": "bill_state",
+        "billZipCode": "bill_zipcode",
+        "billCountry": "bill_country",
+    }
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(
+            company=company, role__in=STAFF_ROLES, is_active=True
+        ).order_by("first_name", "username")
+        self.fields["sales_person"].choices = [("", "—")] + [
+            (u.pk, u.get_full_name() or u.username) for u in people
+        ]
+        if company.multi_location:
+            from stemline.core.models import Location
+
+            self.fields["locations"].choices = [
+                (loc.code, loc.name) for loc in Location.objects.filter(company=company)
+            ]
+        else:
+            del self.fields["locations"]
+
+    def changes(self) -> dict:
+        data = dict(self.cleaned_data)
+        changes = {k: v for k, v in data.items() if k not in ("sales_person", "locations")}
+        changes["sales_person_id"] = data.get("sales_person")
+        if "locations" in self.fields:
+            changes["location_codes"] = ":".join(data.get("locations") or [])
+        return changes
+
+
+class ShipToForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    ship_to_code = forms.CharField(max_length=50, required=False)
+    address = forms.CharField(max_length=200, required=False)
+    city = forms.CharField(max_length=50, required=False)
+    state = forms.CharField(max_length=50, required=False)
+    zipcode = forms.CharField(label="ZIP code", max_length=10, required=False)
+    country = forms.CharField(max_length=50, required=False)
+    phone = forms.CharField(max_length=20, required=False)
+    carrier = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    carrier_account = forms.CharField(max_length=20, required=False)
+
+    ERROR_FIELDS = {"shipToCode": "ship_to_code", "carrierId": "carrier"}
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carrier"].choices = [("", "—")] + [
+            (c.pk, f"{c.code} {c.name}") for c in Carrier.objects.filter(company=company)
+        ]
+
+    def changes(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["carrier_id"] = data.pop("carrier")
+        return data
+
+
+class CarrierForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    code = forms.CharField(max_length=10)
+    direction = forms.ChoiceField(choices=Carrier.Direction.choices, initial="outbound")
+    capacity = forms.IntegerField(min_value=0, required=False, help_text="Boxes; empty if none.")
+
+
+class VendorForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    code = forms.CharField(max_length=10, required=False)
+    port_origin = forms.CharField(label="Port of origin", max_length=5, help_text="e.g. BOG, UIO")
+    vendor_type = forms.TypedChoiceField(
+        coerce=int, choices=VendorType.choices, initial=VendorType.FRESH_CUT
+    )
+    contact_name = forms.CharField(max_length=100, required=False)
+    email_for_pos = forms.CharField(label="E-mail for POs", max_length=200, required=False)
+    phone1 = forms.CharField(label="Phone", max_length=20, required=False)
+    city = forms.CharField(max_length=50, required=False)
+    country = forms.CharField(max_length=50, required=False)
+
+    ERROR_FIELDS = {
+        "portOrigin": "port_origin",
+        "vendorType": "vendor_type",
+        "emailForPOs": "email_for_pos",
+        "contactName": "contact_name",
+    }
+
+
+class VendorInviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail (the login)")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)

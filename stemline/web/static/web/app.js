@@ -1,0 +1,122 @@
+// Stemline web application: the few behaviours the pages need, without a framework.
+(function () {
+  "use strict";
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Plain-HTTP fallback: select a temporary field and use the old copy command.
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand("copy"); } finally { document.body.removeChild(area); }
+    return Promise.resolve();
+  }
+
+  document.addEventListener("click", function (event) {
+    // Copy: any element with data-copy="#id" (copies that element's text or value) or
+    // data-copy-text="...".
+    var copier = event.target.closest("[data-copy]");
+    if (copier) {
+      event.preventDefault();
+      var source = document.querySelector(copier.getAttribute("data-copy"));
+      var text = source ? (source.value !== undefined ? source.value : source.textContent) : "";
+      copyText(text.trim()).then(function () {
+        var note = document.querySelector(copier.getAttribute("data-copied") || "#copied");
+        if (note) { note.textContent = "Copied to the clipboard"; note.hidden = false; }
+      });
+      return;
+    }
+    // The avatar menu opens on click and closes on a click elsewhere.
+    var avatar = event.target.closest(".avatar-menu > button");
+    document.querySelectorAll(".avatar-menu.open").forEach(function (menu) {
+      if (!avatar || menu !== avatar.parentElement) menu.classList.remove("open");
+    });
+    if (avatar) avatar.parentElement.classList.toggle("open");
+    // "Select all" boxes tick every box of their group.
+    var all = event.target.closest("[data-select-all]");
+    if (all) {
+      document.querySelectorAll(all.getAttribute("data-select-all")).forEach(function (box) {
+        if (!box.disabled) box.checked = all.checked;
+      });
+    }
+  });
+
+  // Forms and buttons with data-confirm ask first (reset, revoke, remove).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = event.submitter;
+    var question = (submitter && submitter.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); return; }
+    if (form.hasAttribute("data-progress") && !(submitter && submitter.name === "single")) {
+      runWithProgress(form, event);
+      return;
+    }
+    // Long operations: disable the button and show that work is under way.
+    if (form.hasAttribute("data-busy")) {
+      form.classList.add("is-busy");
+      if (submitter) setTimeout(function () { submitter.disabled = true; }, 0);
+    }
+  });
+
+  // Bulk actions: post the ticked rows a batch at a time and show the progress.
+  function runWithProgress(form, event) {
+    var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=ids]:checked"));
+    if (!boxes.length) return;
+    event.preventDefault();
+    var bar = document.querySelector(form.getAttribute("data-progress"));
+    var label = document.querySelector(form.getAttribute("data-progress") + "-label");
+    var ids = boxes.map(function (b) { return b.value; });
+    var size = 10, done = 0, failed = [];
+    var token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+    if (bar) { bar.hidden = false; bar.max = ids.length; bar.value = 0; }
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    function next() {
+      if (done >= ids.length) {
+        var url = new URL(window.location.href);
+        url.searchParams.set("confirmed", String(ids.length - failed.length));
+        if (failed.length) url.searchParams.set("failed", failed.join(","));
+        window.location.href = url.toString();
+        return;
+      }
+      var batch = ids.slice(done, done + size);
+      var body = new URLSearchParams();
+      body.append("csrfmiddlewaretoken", token);
+      body.append("kind", form.querySelector("input[name=kind]").value);
+      batch.forEach(function (id) { body.append("ids", id); });
+      fetch(form.action, { method: "POST", body: body, headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (answer) { failed = failed.concat(answer.failed || []); })
+        .catch(function () { failed = failed.concat(batch); })
+        .then(function () {
+          done += batch.length;
+          if (bar) bar.value = done;
+          if (label) label.textContent = done + " of " + ids.length + " confirmed";
+          next();
+        });
+    }
+    next();
+  }
+
+  // New Token: show the methods of the chosen type and the customer or vendor field.
+  function syncTokenType() {
+    var select = document.querySelector("#id_token_type");
+    if (!select) return;
+    var type = select.value;
+    document.querySelectorAll("fieldset[data-token-type]").forEach(function (set) {
+      set.disabled = set.getAttribute("data-token-type") !== type;
+    });
+    document.querySelectorAll("[data-party]").forEach(function (block) {
+      block.hidden = block.getAttribute("data-party") !== type;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "id_token_type") syncTokenType();
+  });
+  document.addEventListener("DOMContentLoaded", syncTokenType);
+})();

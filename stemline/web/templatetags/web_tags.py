@@ -1,0 +1,27 @@
+"""Template helpers: role checks for the navigation and query strings for pagination."""
+
+from django import template
+
+from stemline.web import access
+
+register = template.Library()
+
+
+@register.filter
+def can(user, area: str) -> bool:
+    return access.can(user, area)
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number) -> str:
+    """The current URL's query string with another page number."""
+    query = context["request"].GET.copy()
+    query["page"] = number
+    return "?" + query.urlencode()
+
+
+@register.filter
+def initials(user) -> str:
+    name = user.get_full_name() or user.username
+    parts = [p for p in name.replace("@", " ").replace(".", " ").split() if p]
+    return "".join(p[0] for p in parts[:2]).upper() or "?"

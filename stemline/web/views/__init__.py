@@ -1,0 +1,1 @@
+"""Pages of the company's web application, one module per area."""

@@ -1,0 +1,147 @@
+"""Sales: the open-market inventory, and the orders (invoices and prebooks) that arrived through
+the API or a marketplace, waiting for a sales rep to confirm them."""
+
+from django.contrib import messages
+from django.db.models import F, Q, Sum
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from stemline.core.errors import DomainError
+from stemline.inventory import queries as inventory
+from stemline.inventory import services as stock
+from stemline.sales import services as sales_services
+from stemline.sales.models import DocumentStatus, Invoice, Prebook
+from stemline.web.access import area_required, paginate
+
+
+@area_required("inventory")
+def inventory_page(request):
+    company = request.user.company
+    today = stock.today()
+    origin = request.GET.get("origin", "all")
+    q = request.GET.get("q", "").strip()
+    qs = inventory.lines(company).filter(open_market_filter())
+    totals = qs.aggregate(
+        on_hand_total=Sum("total", filter=inventory.on_hand(today)),
+        on_hand_held=Sum("held", filter=inventory.on_hand(today)),
+        on_hand_committed=Sum("committed", filter=inventory.on_hand(today)),
+        future_total=Sum("total", filter=inventory.future(today)),
+        future_held=Sum("held", filter=inventory.future(today)),
+        future_committed=Sum("committed", filter=inventory.future(today)),
+    )
+    totals = {k: v or 0 for k, v in totals.items()}
+    totals["on_hand_available"] = (
+        totals["on_hand_total"] - totals["on_hand_held"] - totals["on_hand_committed"]
+    )
+    totals["future_available"] = (
+        totals["future_total"] - totals["future_held"] - totals["future_committed"]
+    )
+    if origin == "onhand":
+        qs = qs.filter(inventory.on_hand(today))
+    elif origin == "future":
+        qs = qs.filter(inventory.future(today))
+    if q:
+        qs = qs.filter(
+            Q(product__description__icontains=q)
+            | Q(product__legacy_code__iexact=q)
+            | Q(vendor__name__icontains=q)
+            | Q(awb__iexact=q)
+        )
+    qs = qs.select_related("location").only(
+        *inventory.ROW_FIELDS, "location__name", "location__code"
+    )
+    qs = qs.annotate(available_boxes=F("total") - F("held") - F("committed"))
+    qs = qs.order_by("arrival_date", "product__description", "id")
+    return render(
+        request,
+        "web/sales/inventory.html",
+        {
+            "section": "sales",
+            "page_obj": paginate(request, qs),
+            "totals": totals,
+            "origin": origin,
+            "q": q,
+            "today": today,
+            "multi_location": company.multi_location,
+        },
+    )
+
+
+def open_market_filter() -> Q:
+    # Open market: offered to everyone, not set aside for one customer.
+    return Q(reserved_for__isnull=True)
+
+
+def _pending(model, company_id):
+    return (
+        model.objects.filter(company_id=company_id, status=DocumentStatus.PENDING_APPROVAL)
+        .select_related("customer", "location", "web_order__token")
+        .annotate(boxes=Sum("items__boxes"))
+        .order_by("created_at", "id")
+    )
+
+
+@area_required("orders")
+def orders(request):
+    kind = "prebook" if request.GET.get("kind") == "prebook" else "invoice"
+    model = Prebook if kind == "prebook" else Invoice
+    company_id = request.user.company_id
+    counts = {
+        "invoice": Invoice.objects.filter(
+            company_id=company_id, status=DocumentStatus.PENDING_APPROVAL
+        ).count(),
+        "prebook": Prebook.objects.filter(
+            company_id=company_id, status=DocumentStatus.PENDING_APPROVAL
+        ).count(),
+    }
+    confirmed = request.GET.get("confirmed")
+    failed = [x for x in request.GET.get("failed", "").split(",") if x.isdigit()]
+    return render(
+        request,
+        "web/sales/orders.html",
+        {
+            "section": "orders",
+            "kind": kind,
+            "page_obj": paginate(request, _pending(model, company_id)),
+            "counts": counts,
+            "can_confirm": True,
+            "confirmed": confirmed,
+            "failed": failed,
+        },
+    )
+
+
+def _confirm(kind: str, company, ids: list[int], user) -> tuple[list[int], list[str]]:
+    """Confirm each document in turn (each in its own transaction); answers what failed."""
+    failed, errors = [], []
+    for pk in ids:
+        try:
+            if kind == "prebook":
+                sales_services.confirm_prebook(company=company, prebook_id=pk, user=user)
+            else:
+                sales_services.confirm_invoice(company=company, invoice_id=pk, user=user)
+        except DomainError as error:
+            failed.append(pk)
+            errors.append(error.message)
+    return failed, errors
+
+
+@require_POST
+@area_required("orders")
+def confirm_orders(request):
+    kind = "prebook" if request.POST.get("kind") == "prebook" else "invoice"
+    single = request.POST.get("single", "")
+    raw = [single] if single else request.POST.getlist("ids")
+    ids = [int(x) for x in raw if x.isdigit()][:500]
+    failed, errors = _confirm(kind, request.user.company, ids, request.user)
+    if request.headers.get("X-Requested-With") == "fetch":
+        return JsonResponse({"confirmed": len(ids) - len(failed), "failed": failed})
+    if not ids:
+        messages.warning(request, "Tick the orders to confirm first.")
+    elif not failed:
+        messages.success(request, f"{len(ids)} {kind}{'s' if len(ids) != 1 else ''} confirmed.")
+    else:
+        messages.error(request, "; ".join(sorted(set(errors))))
+    return redirect(reverse("sales_orders") + f"?kind={kind}")

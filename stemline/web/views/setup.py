@@ -1,0 +1,411 @@
+"""Setup: customers with their ship-tos, carriers, vendors (and their portal users), products,
+box types and locations. Writes go through parties.services, so the rules match the API."""
+
+import secrets
+
+from django.contrib import messages
+from django.core.mail import send_mail
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from stemline.catalog.models import BoxType, Product
+from stemline.core.errors import DomainError
+from stemline.core.models import Location, Role, User
+from stemline.core.services import create_user
+from stemline.parties import queries
+from stemline.parties import services as parties
+from stemline.parties.models import Customer, CustomerType, ShipTo, Vendor
+from stemline.web.access import area_required, paginate
+from stemline.web.exports import xlsx_response
+from stemline.web.forms import (
+    CarrierForm,
+    CustomerForm,
+    ShipToForm,
+    VendorForm,
+    VendorInviteForm,
+    add_service_error,
+)
+
+
+def _ctx(page: str, **extra) -> dict:
+    return {"section": "setup", "page": page, **extra}
+
+
+@area_required("setup")
+def setup_home(request):
+    return redirect("customers")
+
+
+# ---------------------------------------------------------------- customers
+
+
+def _customer_filters(request, company):
+    """The customers the filters ask for (the list and its export use the same)."""
+    qs = queries.customers(company)
+    f = {
+        "q": request.GET.get("q", "").strip(),
+        "status": request.GET.get("status", "active"),
+        "type": request.GET.get("type", ""),
+    }
+    if f["q"]:
+        qs = qs.filter(
+            Q(name__icontains=f["q"]) | Q(code__iexact=f["q"]) | Q(accounting_code__iexact=f["q"])
+        )
+    if f["status"] == "active":
+        qs = qs.filter(active=True)
+    elif f["status"] == "inactive":
+        qs = qs.filter(active=False)
+    if f["type"].isdigit():
+        qs = qs.filter(customer_type=int(f["type"]))
+    return qs, f
+
+
+@area_required("setup")
+def customer_list(request):
+    qs, filters = _customer_filters(request, request.user.company)
+    qs = qs.annotate(ship_to_count=Count("ship_tos", filter=Q(ship_tos__removed_at__isnull=True)))
+    return render(
+        request,
+        "web/setup/customers.html",
+        _ctx(
+            "customers",
+            page_obj=paginate(request, qs),
+            filters=filters,
+            types=CustomerType.choices,
+            query=request.GET.urlencode(),
+        ),
+    )
+
+
+@area_required("setup")
+def customer_export(request):
+    qs, _ = _customer_filters(request, request.user.company)
+    headers = [
+        "Id",
+        "Name",
+        "Code",
+        "Accounting Code",
+        "Type",
+        "Default Price",
+        "Active",
+        "Sales Person",
+        "Phone",
+        "Bill Address",
+        "Bill City",
+        "Bill State",
+        "Bill ZIP Code",
+        "Bill Country",
+        "Credit Limit",
+        "Credit Hold",
+    ]
+    rows = (
+        [
+            c.pk,
+            c.name,
+            c.code,
+            c.accounting_code,
+            c.get_customer_type_display(),
+            c.default_price,
+            "Yes" if c.active else "No",
+            (c.sales_person.get_full_name() or c.sales_person.username) if c.sales_person else "",
+            c.phone,
+            c.bill_address,
+            c.bill_city,
+            c.bill_state,
+            c.bill_zipcode,
+            c.bill_country,
+            c.credit_limit,
+            "Yes" if c.credit_hold else "No",
+        ]
+        for c in qs.iterator(chunk_size=2000)
+    )
+    return xlsx_response("customers", headers, rows)
+
+
+def _customer_of(request, customer_id: int) -> Customer:
+    customer = Customer.objects.filter(company_id=request.user.company_id, pk=customer_id).first()
+    if customer is None:
+        raise Http404("no such customer")
+    return customer
+
+
+@area_required("setup")
+def customer_edit(request, customer_id: int | None = None):
+    company = request.user.company
+    customer = _customer_of(request, customer_id) if customer_id else None
+    initial = {}
+    if customer is not None:
+        initial = {
+            name: getattr(customer, name)
+            for name in CustomerForm.base_fields
+            if name not in ("sales_person", "locations")
+        }
+        initial["sales_person"] = customer.sales_person_id
+        initial["locations"] = [loc.code for loc in customer.locations.all()]
+    form = CustomerForm(
+        request.POST if request.method == "POST" else None, company=company, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            if customer is None:
+                changes = form.changes()
+                customer = parties.add_customer(company=company, **changes)
+                messages.success(request, f"Customer {customer.name} created (ID {customer.pk}).")
+            else:
+                customer = parties.update_customer(
+                    company=company, customer_id=customer.pk, **form.changes()
+                )
+                messages.success(request, f"Customer {customer.name} saved.")
+        except DomainError as error:
+            add_service_error(form, error, CustomerForm.ERROR_FIELDS)
+        else:
+            return redirect("customer_edit", customer_id=customer.pk)
+    ship_tos = []
+    if customer is not None:
+        ship_tos = (
+            ShipTo.objects.filter(company=company, customer=customer, removed_at__isnull=True)
+            .select_related("carrier")
+            .order_by(Lower("name"), "id")
+        )
+    return render(
+        request,
+        "web/setup/customer_edit.html",
+        _ctx("customers", form=form, customer=customer, ship_tos=ship_tos),
+    )
+
+
+@area_required("setup")
+def ship_to_edit(request, customer_id: int, ship_to_id: int | None = None):
+    company = request.user.company
+    customer = _customer_of(request, customer_id)
+    ship_to = None
+    initial = {}
+    if ship_to_id is not None:
+        ship_to = ShipTo.objects.filter(
+            company=company, customer=customer, pk=ship_to_id, removed_at__isnull=True
+        ).first()
+        if ship_to is None:
+            raise Http404("no such ship-to")
+        initial = {name: getattr(ship_to, name) for name in ShipToForm.base_fields}
+        initial["carrier"] = ship_to.carrier_id
+    form = ShipToForm(
+        request.POST if request.method == "POST" else None, company=company, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            if ship_to is None:
+                changes = form.changes()
+                parties.add_ship_to(company=company, customer_id=customer.pk, **changes)
+            else:
+                parties.update_ship_to(
+                    company=company,
+                    ship_to_id=ship_to.pk,
+                    customer_id=customer.pk,
+                    **form.changes(),
+                )
+        except DomainError as error:
+            add_service_error(form, error, ShipToForm.ERROR_FIELDS)
+        else:
+            messages.success(request, "Ship-to saved.")
+            return redirect("customer_edit", customer_id=customer.pk)
+    return render(
+        request,
+        "web/setup/ship_to_edit.html",
+        _ctx("customers", form=form, customer=customer, ship_to=ship_to),
+    )
+
+
+@require_POST
+@area_required("setup")
+def ship_to_remove(request, customer_id: int, ship_to_id: int):
+    customer = _customer_of(request, customer_id)
+    if not ShipTo.objects.filter(
+        company_id=request.user.company_id, customer=customer, pk=ship_to_id
+    ).exists():
+        raise Http404("no such ship-to")
+    try:
+        parties.remove_ship_to(company=request.user.company, ship_to_id=ship_to_id)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Ship-to removed.")
+    return redirect("customer_edit", customer_id=customer.pk)
+
+
+# ---------------------------------------------------------------- carriers
+
+
+@area_required("setup")
+def carrier_list(request):
+    qs = queries.carriers(request.user.company)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q))
+    return render(
+        request,
+        "web/setup/carriers.html",
+        _ctx("carriers", page_obj=paginate(request, qs), q=q),
+    )
+
+
+@area_required("setup")
+def carrier_export(request):
+    qs = queries.carriers(request.user.company)
+    headers = ["Id", "Code", "Name", "Direction", "Capacity", "Active", "City", "Country"]
+    rows = (
+        [
+            c.pk,
+            c.code,
+            c.name,
+            c.get_direction_display(),
+            c.capacity,
+            "Yes" if c.active else "No",
+            c.city,
+            c.country,
+        ]
+        for c in qs.iterator(chunk_size=2000)
+    )
+    return xlsx_response("carriers", headers, rows)
+
+
+@area_required("setup")
+def carrier_new(request):
+    form = CarrierForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            carrier = parties.add_carrier(company=request.user.company, **form.cleaned_data)
+        except DomainError as error:
+            add_service_error(form, error, {})
+        else:
+            messages.success(request, f"Carrier {carrier.name} created (ID {carrier.pk}).")
+            return redirect("carriers")
+    return render(
+        request,
+        "web/setup/form.html",
+        _ctx("carriers", form=form, heading="New carrier", back=reverse("carriers")),
+    )
+
+
+# ---------------------------------------------------------------- vendors
+
+
+@area_required("setup")
+def vendor_list(request):
+    qs = queries.vendors(request.user.company).annotate(
+        portal_users=Count("users", filter=Q(users__is_active=True))
+    )
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q))
+    return render(
+        request, "web/setup/vendors.html", _ctx("vendors", page_obj=paginate(request, qs), q=q)
+    )
+
+
+@area_required("setup")
+def vendor_new(request):
+    form = VendorForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            vendor = parties.add_vendor(company=request.user.company, **form.cleaned_data)
+        except DomainError as error:
+            add_service_error(form, error, VendorForm.ERROR_FIELDS)
+        else:
+            messages.success(request, f"Vendor {vendor.name} created (ID {vendor.pk}).")
+            return redirect("vendor_detail", vendor_id=vendor.pk)
+    return render(
+        request,
+        "web/setup/form.html",
+        _ctx("vendors", form=form, heading="New vendor", back=reverse("vendors")),
+    )
+
+
+@area_required("setup")
+def vendor_detail(request, vendor_id: int):
+    company = request.user.company
+    vendor = Vendor.objects.filter(company=company, pk=vendor_id).first()
+    if vendor is None:
+        raise Http404("no such vendor")
+    form = VendorInviteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        password = secrets.token_urlsafe(12)
+        try:
+            user = create_user(
+                company=company,
+                email=form.cleaned_data["email"],
+                role=Role.VENDOR,
+                password=password,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                vendor=vendor,
+            )
+        except DomainError as error:
+            add_service_error(form, error, {"vendorId": None})
+        else:
+            body = render_to_string(
+                "web/email/vendor_invite.txt",
+                {
+                    "company": company,
+                    "vendor": vendor,
+                    "username": user.username,
+                    "password": password,
+                    "login_url": request.build_absolute_uri(reverse("login")),
+                },
+            )
+            send_mail(
+                f"{company.name} invites you to its Vendor Portal",
+                body,
+                None,
+                [user.email],
+            )
+            messages.success(
+                request, f"Invitation sent to {user.email} with the login and a password."
+            )
+            return redirect("vendor_detail", vendor_id=vendor.pk)
+    users = User.objects.filter(company=company, vendor=vendor).order_by("username")
+    return render(
+        request,
+        "web/setup/vendor_detail.html",
+        _ctx("vendors", vendor=vendor, form=form, users=users),
+    )
+
+
+# ---------------------------------------------------------------- catalog and locations
+
+
+@area_required("setup")
+def product_list(request):
+    qs = (
+        Product.objects.filter(company_id=request.user.company_id)
+        .select_related("category")
+        .order_by(Lower("description"), "id")
+    )
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(description__icontains=q) | Q(legacy_code__iexact=q))
+    return render(
+        request, "web/setup/products.html", _ctx("products", page_obj=paginate(request, qs), q=q)
+    )
+
+
+@area_required("setup")
+def box_type_list(request):
+    qs = BoxType.objects.filter(company_id=request.user.company_id).order_by("code", "id")
+    return render(
+        request, "web/setup/box_types.html", _ctx("box_types", page_obj=paginate(request, qs))
+    )
+
+
+@area_required("setup")
+def location_list(request):
+    if not request.user.company.multi_location:
+        raise Http404("single-location company")
+    qs = Location.objects.filter(company_id=request.user.company_id).order_by("name", "id")
+    return render(
+        request, "web/setup/locations.html", _ctx("locations", page_obj=paginate(request, qs))
+    )

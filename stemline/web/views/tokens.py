@@ -1,0 +1,242 @@
+"""Setup > Settings > Tokens: list, New Token (Generate), the token page (Copy, Save), reset
+and revoke. Only Admin and Setup reach these pages."""
+
+from django.contrib import messages
+from django.db.models.functions import Lower
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from stemline.api.registry import registry
+from stemline.core.errors import Conflict, DomainError
+from stemline.parties.models import Customer, Vendor
+from stemline.tokens import crypto
+from stemline.tokens import services as tokens
+from stemline.tokens.models import ApiToken
+from stemline.web.access import area_required, paginate
+from stemline.web.forms import TOKEN_TYPES, TokenForm, add_service_error
+
+SHORT_LIST = 50
+
+
+def _token_of(request, token_id: int) -> ApiToken:
+    token = (
+        ApiToken.objects.filter(company_id=request.user.company_id, pk=token_id)
+        .exclude(token_type="user")
+        .select_related("customer", "vendor")
+        .first()
+    )
+    if token is None:
+        raise Http404("no such token")
+    return token
+
+
+def _method_groups(checked: dict[str, set[str]]):
+    """The methods a person may tick, per token type, straight from the registry."""
+    return [
+        {
+            "type": token_type,
+            "label": label,
+            "methods": [
+                {
+                    "name": m.name,
+                    "description": m.description,
+                    "checked": m.name in checked.get(token_type, set()),
+                }
+                for m in registry.grantable(token_type)
+            ],
+        }
+        for token_type, label in TOKEN_TYPES
+    ]
+
+
+def _parties(model, company_id, q: str = "", selected=None):
+    qs = model.objects.filter(company_id=company_id, active=True)
+    if q:
+        qs = qs.filter(name__icontains=q) | model.objects.filter(
+            company_id=company_id, active=True, code__iexact=q
+        )
+    rows = [(p.pk, _label(p)) for p in qs.order_by(Lower("name"), "id")[:SHORT_LIST]]
+    if selected and all(pk != selected for pk, _ in rows):
+        extra = model.objects.filter(company_id=company_id, pk=selected).first()
+        if extra is not None:
+            rows.insert(0, (extra.pk, _label(extra)))
+    return rows
+
+
+def _label(party) -> str:
+    return f"{party.name} ({party.code})" if party.code else party.name
+
+
+@area_required("tokens")
+def token_list(request):
+    qs = (
+        ApiToken.objects.filter(company_id=request.user.company_id)
+        .exclude(token_type="user")
+        .select_related("customer", "vendor")
+        .order_by("-created_at", "-id")
+    )
+    show_revoked = request.GET.get("revoked") == "1"
+    if not show_revoked:
+        qs = qs.filter(revoked_at__isnull=True)
+    token_type = request.GET.get("type", "")
+    if token_type in dict(TOKEN_TYPES):
+        qs = qs.filter(token_type=token_type)
+    return render(
+        request,
+        "web/setup/tokens.html",
+        {
+            "section": "setup",
+            "page": "tokens",
+            "page_obj": paginate(request, qs),
+            "show_revoked": show_revoked,
+            "token_type": token_type,
+            "token_types": TOKEN_TYPES,
+        },
+    )
+
+
+@area_required("tokens")
+def token_new(request):
+    company_id = request.user.company_id
+    data = request.POST if request.method == "POST" else None
+    selected_customer = _int(data.get("customer")) if data else None
+    selected_vendor = _int(data.get("vendor")) if data else None
+    form = TokenForm(
+        data,
+        customers=_parties(Customer, company_id, selected=selected_customer),
+        vendors=_parties(Vendor, company_id, selected=selected_vendor),
+    )
+    existing = None
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        try:
+            issued = tokens.create_token(
+                company=request.user.company,
+                token_type=d["token_type"],
+                description=d["description"],
+                grants=form.grants,
+                customer_id=d["customer"] if d["token_type"] == "customer" else None,
+                vendor_id=d["vendor"] if d["token_type"] == "vendor" else None,
+                transactional=d["transactional"],
+                created_by=request.user,
+            )
+        except DomainError as error:
+            add_service_error(form, error, TokenForm.ERROR_FIELDS)
+            if isinstance(error, Conflict) and error.field in ("customerId", "vendorId"):
+                existing = ApiToken.objects.filter(
+                    company_id=company_id,
+                    revoked_at__isnull=True,
+                    **(
+                        {"customer_id": d["customer"]}
+                        if error.field == "customerId"
+                        else {"vendor_id": d["vendor"]}
+                    ),
+                ).first()
+        else:
+            messages.success(
+                request, "Token generated. Copy it and send it to whoever integrates with it."
+            )
+            return redirect("token_detail", token_id=issued.token.pk)
+    checked = {}
+    if data is not None:
+        checked = {t: set(data.getlist(f"grants_{t}")) for t, _ in TOKEN_TYPES}
+    return render(
+        request,
+        "web/setup/token_new.html",
+        {
+            "section": "setup",
+            "page": "tokens",
+            "form": form,
+            "groups": _method_groups(checked),
+            "existing": existing,
+        },
+    )
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@area_required("tokens")
+def token_parties(request):
+    """The searchable Customer / Vendor field: options matching what was typed (htmx)."""
+    kind = request.GET.get("kind")
+    model = {"customer": Customer, "vendor": Vendor}.get(kind)
+    if model is None:
+        raise Http404("unknown kind")
+    q = (request.GET.get(f"{kind}_q") or request.GET.get("q") or "").strip()
+    rows = _parties(model, request.user.company_id, q)
+    return render(
+        request,
+        "web/setup/_party_options.html",
+        {"rows": rows, "kind": kind, "q": q},
+    )
+
+
+@area_required("tokens")
+def token_detail(request, token_id: int):
+    token = _token_of(request, token_id)
+    grants_error = ""
+    if request.method == "POST":
+        if token.revoked_at is not None:
+            messages.error(request, "A revoked token cannot be changed.")
+            return redirect("token_detail", token_id=token.pk)
+        ticked = request.POST.getlist(f"grants_{token.token_type}")
+        if not ticked:
+            grants_error = "Tick at least one method the token may call."
+        else:
+            try:
+                tokens.update_grants(
+                    token=token,
+                    grants=ticked,
+                    transactional=request.POST.get("transactional") == "on",
+                )
+            except DomainError as error:
+                grants_error = error.message
+            else:
+                messages.success(request, "Saved.")
+                return redirect("token_detail", token_id=token.pk)
+        checked = set(ticked)
+    else:
+        checked = set(token.grants)
+    secret = crypto.decrypt(token.secret_encrypted) if token.revoked_at is None else None
+    group = _method_groups({token.token_type: checked})
+    group = next(g for g in group if g["type"] == token.token_type)
+    return render(
+        request,
+        "web/setup/token_detail.html",
+        {
+            "section": "setup",
+            "page": "tokens",
+            "token": token,
+            "secret": secret,
+            "group": group,
+            "grants_error": grants_error,
+        },
+    )
+
+
+@require_POST
+@area_required("tokens")
+def token_reset(request, token_id: int):
+    token = _token_of(request, token_id)
+    try:
+        tokens.reset_token(token=token)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Token reset: the old token stopped working. Copy the new one.")
+    return redirect("token_detail", token_id=token.pk)
+
+
+@require_POST
+@area_required("tokens")
+def token_revoke(request, token_id: int):
+    token = _token_of(request, token_id)
+    tokens.revoke_token(token=token)
+    messages.success(request, f"Token “{token.description}” revoked; it no longer works.")
+    return redirect("tokens")
