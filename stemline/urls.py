@@ -12,5 +12,7 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", include("stemline.api.urls")),
+    path("portal/", include("stemline.vendor_portal.urls")),
+    path("setup/integrations/", include("stemline.channels.urls")),
     path("", include("stemline.web.urls")),
 ]
