@@ -156,9 +156,10 @@ def _guarded(line_id: int, condition, **changes) -> bool:
     return bool(InventoryLine.objects.filter(pk=line_id).filter(condition).update(**changes))
 
 
-def hold(*, company: Company, wanted: Iterable[tuple[int, int]]) -> dict[int, InventoryLine]:
-    """Hold boxes for a pending web order. `wanted` is (line id, boxes); lines named twice are
-    summed before the check. All or nothing: NotEnoughStock names every short line."""
+def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str):
+    """Move available boxes into `held` or `committed`. `wanted` is (line id, boxes); lines
+    named twice are summed before the check. All or nothing: NotEnoughStock names every short
+    line. The lines and the boxes taken of each."""
     totals: dict[int, int] = defaultdict(int)
     for line_id, boxes in wanted:
         if boxes < 1:
@@ -176,38 +177,25 @@ def hold(*, company: Company, wanted: Iterable[tuple[int, int]]) -> dict[int, In
         ok = _guarded(
             pk,
             Q(total__gte=F("committed") + F("held") + totals[pk]),
-            held=F("held") + totals[pk],
+            **{into: F(into) + totals[pk]},
         )
         if not ok:  # only if a lock was not honoured (never on a supported database)
             raise NotEnoughStock([{"inventoryId": pk, "requested": totals[pk], "available": 0}])
+    return lines, totals
+
+
+def hold(*, company: Company, wanted: Iterable[tuple[int, int]]) -> dict[int, InventoryLine]:
+    """Hold boxes for a pending web order (see `_take`)."""
+    lines, totals = _take(company, wanted, "held")
+    for pk in sorted(totals):
         record(lines[pk], InventoryChange.Kind.HELD)
     return lines
 
 
 def commit(*, company: Company, wanted: Iterable[tuple[int, int]]) -> dict[int, InventoryLine]:
     """Sell available boxes straight onto a document (an invoice or prebook made without a web
-    order). Same rules as `hold`: lines named twice are summed; all or nothing."""
-    totals: dict[int, int] = defaultdict(int)
-    for line_id, boxes in wanted:
-        if boxes < 1:
-            raise Invalid("must be at least 1 box", field="quantity")
-        totals[line_id] += boxes
-    lines = lock_lines(company, totals)
-    shortages = [
-        {"inventoryId": pk, "requested": totals[pk], "available": max(0, lines[pk].available)}
-        for pk in sorted(totals)
-        if lines[pk].available < totals[pk]
-    ]
-    if shortages:
-        raise NotEnoughStock(shortages)
-    for pk in sorted(totals):
-        ok = _guarded(
-            pk,
-            Q(total__gte=F("committed") + F("held") + totals[pk]),
-            committed=F("committed") + totals[pk],
-        )
-        if not ok:  # only if a lock was not honoured (never on a supported database)
-            raise NotEnoughStock([{"inventoryId": pk, "requested": totals[pk], "available": 0}])
+    order); the same rules as `hold`."""
+    lines, totals = _take(company, wanted, "committed")
     _announce_sold(lines, totals)
     return lines
 

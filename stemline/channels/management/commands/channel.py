@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from stemline.channels import services
 from stemline.channels.models import Channel, Event, Marketplace
+from stemline.core.commandline import company_by_account, domain_error
 from stemline.core.errors import DomainError
-from stemline.core.models import Company
 
 OPTION_OF_FIELD = {
     "marketplace": "--marketplace",
@@ -23,15 +23,10 @@ OPTION_OF_FIELD = {
 
 
 def _domain_error(exc: DomainError) -> CommandError:
-    option = OPTION_OF_FIELD.get(exc.field or "")
-    return CommandError(f"{option}: {exc.message}" if option else exc.message)
+    return domain_error(exc, OPTION_OF_FIELD)
 
 
-def _company(account_id: int) -> Company:
-    company = Company.objects.filter(account_id=account_id).first()
-    if company is None:
-        raise CommandError(f"--company: no company has the Company ID {account_id}")
-    return company
+_company = company_by_account
 
 
 def _channel(channel_id: int) -> Channel:
