@@ -255,6 +255,10 @@ def main() -> int:
             + f" (workers started cold; lines held: {sizes})",
             flush=True,
         )
+        # The changes start on a quiet outbox (nothing of the start-up still being sent).
+        quiet_by = time.monotonic() + 60
+        while pending_events(env) and time.monotonic() < quiet_by:
+            time.sleep(0.5)
         for market in markets:
             market.reset_delays()
         ids_file = workdir / "ids.json"

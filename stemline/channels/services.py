@@ -18,7 +18,7 @@ from stemline.tokens.models import ApiToken, TokenType
 from stemline.tokens.services import create_token
 
 from . import delivery, outbox
-from .models import Attempt, Channel, Endpoint, Event, Marketplace
+from .models import Attempt, Channel, Endpoint, Event, Marketplace, SnapshotSlot
 
 # What a marketplace calls with a Customer token: the web shop and the web-order methods.
 SHOP_METHODS = (
@@ -263,8 +263,16 @@ def set_endpoint(*, channel: Channel, url: str) -> Channel:
     else:
         Endpoint.objects.filter(pk=channel.endpoint_id).update(url=url, active=True)
     if channel.active:
-        outbox.append(channel.endpoint_id, channel.company_id, "inventory.snapshot", None)
+        snapshot_now(channel)
     return channel
+
+
+def snapshot_now(channel: Channel) -> None:
+    """Send the channel a full snapshot now; it counts as this interval's, so the scheduler does
+    not send another one right behind it."""
+    slot = int(timezone.now().timestamp()) // channel.snapshot_every
+    SnapshotSlot.objects.get_or_create(company_id=channel.company_id, channel=channel, slot=slot)
+    outbox.append(channel.endpoint_id, channel.company_id, "inventory.snapshot", None)
 
 
 def bundle(channel: Channel) -> Bundle:
@@ -367,7 +375,7 @@ def update(
         customer.save(update_fields=["default_price", "price_b_markup"])
     channel.save()
     if channel.active and channel.endpoint_id:
-        outbox.append(channel.endpoint_id, channel.company_id, "inventory.snapshot", None)
+        snapshot_now(channel)
     return channel
 
 

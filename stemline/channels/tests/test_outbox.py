@@ -190,13 +190,14 @@ def test_gives_up_after_the_retry_window_and_goes_on(connect, stocked):
 
 def test_one_snapshot_per_interval_however_often_the_scheduler_runs(connect, stocked):
     channel, _, _ = connect("ftd")
-    services.update(channel=channel, snapshot_every=300)
+    services.update(channel=channel, snapshot_every=300)  # sends this interval's snapshot
     Event.objects.all().delete()
     now = timezone.now()
-    assert tasks.schedule_snapshots(now) == 1
-    assert tasks.schedule_snapshots(now + timedelta(seconds=1)) == 0
+    assert tasks.schedule_snapshots(now) == 0  # not another one right behind it
     later = now + timedelta(seconds=300)
     assert tasks.schedule_snapshots(later) == 1
+    assert tasks.schedule_snapshots(later + timedelta(seconds=1)) == 0
+    assert tasks.schedule_snapshots(later + timedelta(seconds=600)) == 1
     assert Event.objects.filter(kind="inventory.snapshot").count() == 2
 
 

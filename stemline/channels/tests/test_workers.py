@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -181,7 +182,8 @@ def test_two_schedulers_queue_one_snapshot_per_interval(connect, stocked):
     channel, _, _ = connect("ftd")
     Event.objects.all().delete()
     barrier = threading.Barrier(2)
-    now = tasks.timezone.now()
+    # The next interval (connecting sent this one's).
+    now = tasks.timezone.now() + timedelta(seconds=channel.snapshot_every)
     queued = []
 
     def scheduler():
