@@ -5,8 +5,7 @@ import uuid
 from datetime import date, timedelta
 from types import SimpleNamespace
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from stemline.catalog.models import UnitType
@@ -25,8 +24,13 @@ def append(
 ) -> Event:
     """Add an event to the endpoint's outbox under the endpoint's row lock, so numbers follow
     commit order; a delivery task is asked for once the transaction commits."""
-    Endpoint.objects.filter(pk=endpoint_id).update(last_seq=F("last_seq") + 1)
-    seq = Endpoint.objects.filter(pk=endpoint_id).values_list("last_seq", flat=True).get()
+    table = connection.ops.quote_name(Endpoint._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",
+            [endpoint_id],
+        )
+        (seq,) = cursor.fetchone()
     if payload is not None:
         payload = {"type": kind, "seq": seq, **payload}
     event = Event.objects.create(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -45,11 +45,26 @@ def _lock_counter(company_id: int, feed: str) -> ChangeCounter:
 
 
 def next_seq(company_id: int, feed: str) -> int:
-    """The company's next number in a feed, under a row lock, so readers never skip one."""
-    counter = _lock_counter(company_id, feed)
-    counter.value += 1
-    counter.save(update_fields=["value"])
-    return counter.value
+    """The company's next number in a feed. The UPDATE locks the counter's row until the
+    transaction ends, so numbers follow commit order and readers never skip one; one statement
+    (RETURNING: PostgreSQL, SQLite 3.35+), as the company's writers queue on this row."""
+    table = connection.ops.quote_name(ChangeCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET value = value + 1 WHERE company_id = %s AND feed = %s "
+            "RETURNING value",
+            [company_id, feed],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    # The feed's first number: make its counter (a racing maker's row wins), then count.
+    try:
+        with transaction.atomic():
+            ChangeCounter.objects.create(company_id=company_id, feed=feed, value=0)
+    except IntegrityError:
+        pass
+    return next_seq(company_id, feed)
 
 
 def record(line: InventoryLine, kind: str) -> None:
