@@ -8,6 +8,7 @@ app_name = "vendor_portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("orders/<int:po_id>/confirm/", views.confirm, name="confirm"),
     path("token/", views.token, name="token"),
     path("token/reset/", views.token_reset, name="token_reset"),
     path("profile/", views.profile, name="profile"),

@@ -1,11 +1,12 @@
 """Pages of the Vendor Portal: the grower's purchase orders and its Vendor Token."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from stemline.api.registry import VENDOR, registry
-from stemline.core.errors import DomainError
+from stemline.core.errors import DomainError, NotFound
 from stemline.tokens import crypto
 from stemline.tokens import services as tokens
 from stemline.tokens.models import ApiToken
@@ -51,8 +52,36 @@ def home(request):
         {
             "purchasing_ready": orders is not None,
             "page_obj": paginate(request, orders) if orders is not None else None,
+            "confirmable": CONFIRMABLE,
         },
     )
+
+
+# A grower confirms what the company sent it, not what is confirmed or cancelled already.
+CONFIRMABLE = ("Pending Approval", "Approved")
+
+
+@require_POST
+@vendor_required
+def confirm(request, po_id: int):
+    """The grower confirms its purchase order, all its boxes ("Confirmed by Farm")."""
+    from stemline.purchasing import services as purchasing
+
+    user = request.user
+    try:
+        po = purchasing.order_of(user.company, vendor_id=user.vendor_id, po_id=po_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    if po.status not in CONFIRMABLE:
+        messages.error(request, f"Purchase order {po.number} is {po.status}; nothing to confirm.")
+        return redirect("vendor_portal:home")
+    try:
+        purchasing.confirm_order(company=user.company, po=po)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Purchase order {po.number} confirmed.")
+    return redirect("vendor_portal:home")
 
 
 @vendor_required

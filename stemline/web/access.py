@@ -18,6 +18,7 @@ AREAS: dict[str, frozenset[str]] = {
     "setup": frozenset({ADMIN, SETUP}),
     "inventory": frozenset({ADMIN, SETUP, SALES, PURCHASING}),
     "orders": frozenset({ADMIN, SALES}),
+    "purchasing": frozenset({ADMIN, PURCHASING}),
     "profile": frozenset({ADMIN, SETUP, SALES, PURCHASING}),
 }
 

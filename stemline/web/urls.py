@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import main, sales, setup, tokens
+from .views import main, purchasing, sales, setup, tokens
 
 urlpatterns = [
     path("", main.home, name="home"),
@@ -112,4 +112,14 @@ urlpatterns = [
     path("sales/inventory/", sales.inventory_page, name="sales_inventory"),
     path("sales/orders/", sales.orders, name="sales_orders"),
     path("sales/orders/confirm/", sales.confirm_orders, name="sales_orders_confirm"),
+    # Purchasing
+    path("purchasing/orders/", purchasing.purchase_orders, name="purchase_orders"),
+    path("purchasing/orders/<int:po_id>/", purchasing.purchase_order, name="purchase_order"),
+    path("purchasing/awbs/", purchasing.awbs, name="purchasing_awbs"),
+    path("purchasing/awbs/<int:awb_id>/", purchasing.awb_detail, name="purchasing_awb"),
+    path(
+        "purchasing/awbs/<int:awb_id>/receive/",
+        purchasing.awb_receive,
+        name="purchasing_awb_receive",
+    ),
 ]
