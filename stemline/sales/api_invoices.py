@@ -27,7 +27,7 @@ from stemline.core.errors import Invalid, NotFound
 from stemline.inventory.api import Day, OptDay, Since
 
 from . import invoicing, pdf, queries
-from .models import Invoice
+from .models import DocumentStatus, Invoice
 
 MAX_LINES_PER_CALL = 200
 MAX_LIST_DAYS = 183  # "6 months"
@@ -603,6 +603,11 @@ def _filtered(call, p, start, end):
     )
 
 
+# The labels, read once: Django's get_status_display() hashes the choices on every call, which
+# costs more than the rest of a header in a list of thousands.
+STATUS_NAMES = dict(DocumentStatus.choices)
+
+
 def _header(invoice: Invoice, boxes: int) -> dict:
     customer, ship_to, person = invoice.customer, invoice.ship_to, invoice.customer.sales_person
     subtotal = invoice.amount
@@ -613,7 +618,7 @@ def _header(invoice: Invoice, boxes: int) -> dict:
         "createdOn": invoice.created_at,
         "updatedOn": invoice.updated_at,
         "status": invoice.status,
-        "statusName": invoice.get_status_display(),
+        "statusName": STATUS_NAMES[invoice.status],
         "customerId": customer.pk,
         "customerName": customer.name,
         "customerCode": customer.code,
