@@ -333,8 +333,8 @@ def main() -> int:
         snapshots_before = markets[0].snapshots
         code = (
             "import django;django.setup();"
-            "from stemline.channels.models import Channel;from stemline.channels import tasks;"
-            "tasks.queue_snapshot(Channel.objects.get(marketplace='dwf'))"
+            "from stemline.channels.models import Channel;from stemline.channels import outbox;"
+            "outbox.queue_snapshot(Channel.objects.get(marketplace='dwf'))"
         )
         subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, check=True)
         while markets[0].snapshots == snapshots_before and time.monotonic() - rebuild_started < 120:

@@ -60,7 +60,6 @@ class Outcome:
     retry_at: datetime | None = None
     # The first event is waiting for a retry an earlier run queued.
     waiting_until: datetime | None = None
-    busy: bool = False  # another worker holds the endpoint
 
 
 def claim(endpoint_id: int, holder: str) -> bool:
@@ -95,8 +94,8 @@ def drain(endpoint_id: int, *, holder: str | None = None) -> Outcome:
     outcome = Outcome()
     while True:
         if not claim(endpoint_id, holder):
-            # The holder looks again after letting go, so nothing waits for the next event.
-            outcome.busy = True
+            # Another worker holds the endpoint; it looks again after letting go, so nothing
+            # waits for the next event.
             return outcome
         try:
             _send_due(endpoint_id, holder, outcome)

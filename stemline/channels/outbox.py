@@ -55,6 +55,11 @@ def kick(endpoint_id: int) -> None:
         deliver_endpoint.enqueue(endpoint_id)
 
 
+def queue_snapshot(channel: Channel) -> None:
+    """A full snapshot in the channel's outbox; its lines are read when it is sent."""
+    append(channel.endpoint_id, channel.company_id, "inventory.snapshot", None)
+
+
 # What a channel sees -----------------------------------------------------------------------
 
 
@@ -95,8 +100,8 @@ def item(channel: Channel, line: InventoryLine, today: date) -> dict | None:
     )
 
 
-def delta(channel: Channel, line: InventoryLine, change: str, today: date) -> dict:
-    row = item(channel, line, today)
+def delta(channel: Channel, line: InventoryLine, change: str, row: dict | None) -> dict:
+    """The event of one change for one channel; `row` is `item(...)` (None: it cannot buy)."""
     return {
         "channelId": channel.pk,
         # When the change happened here: a receiver can tell how fresh its view is.
@@ -131,7 +136,8 @@ def inventory_changed(line: InventoryLine, change: str) -> None:
     )
     today = timezone.localdate()
     for channel in channels:
-        if change != "updated" and not sells(channel, line, today):
+        row = item(channel, line, today)
+        if row is None and change != "updated":
             # A line the channel cannot buy stays unknown to it; an update may be what took
             # the line away from it (or gave it), so updates always go out.
             continue
@@ -139,7 +145,7 @@ def inventory_changed(line: InventoryLine, change: str) -> None:
             channel.endpoint_id,
             line.company_id,
             "inventory.changed",
-            delta(channel, line, change, today),
+            delta(channel, line, change, row),
             line_id=line.pk,
         )
 

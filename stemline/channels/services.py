@@ -272,7 +272,7 @@ def snapshot_now(channel: Channel) -> None:
     not send another one right behind it."""
     slot = int(timezone.now().timestamp()) // channel.snapshot_every
     SnapshotSlot.objects.get_or_create(company_id=channel.company_id, channel=channel, slot=slot)
-    outbox.append(channel.endpoint_id, channel.company_id, "inventory.snapshot", None)
+    outbox.queue_snapshot(channel)
 
 
 def bundle(channel: Channel) -> Bundle:
@@ -405,11 +405,10 @@ def fee_rate_for(company: Company, customer_id: int) -> Decimal:
     return company.transaction_fee_rate if rate is None else rate
 
 
-def check_channel_quantities(company: Company, customer_id: int, lines, totals) -> None:
+def check_channel_quantities(channel: Channel | None, lines, totals) -> None:
     """A marketplace never takes more of a line than its feed shows: the buffer kept back and
     the cap per line hold for its orders too. `lines` are the held lines (as they are after the
     hold), `totals` the boxes held per line; a refusal undoes the hold (one transaction)."""
-    channel = channel_for_customer(company.pk, customer_id)
     if channel is None or not (channel.buffer or channel.line_cap):
         return
     from stemline.inventory.services import NotEnoughStock

@@ -26,10 +26,6 @@ def deliver_endpoint(endpoint_id: int) -> int:
     return outcome.sent
 
 
-def queue_snapshot(channel: Channel) -> None:
-    outbox.append(channel.endpoint_id, channel.company_id, "inventory.snapshot", None)
-
-
 def schedule_snapshots(now: datetime | None = None) -> int:
     """Queue each active channel's snapshot once per interval. The slot's unique constraint lets
     exactly one of several schedulers do it. The number queued."""
@@ -45,7 +41,7 @@ def schedule_snapshots(now: datetime | None = None) -> int:
                 SnapshotSlot.objects.create(
                     company_id=channel.company_id, channel_id=channel.pk, slot=slot
                 )
-                queue_snapshot(channel)
+                outbox.queue_snapshot(channel)
         except IntegrityError:
             continue  # another scheduler queued this interval's snapshot
         queued += 1

@@ -20,7 +20,6 @@ from stemline.api.schemas import (
     Str,
     blank_to_none,
 )
-from stemline.channels.services import channel_for_customer
 from stemline.core.errors import Invalid
 from stemline.inventory.models import Origin
 
@@ -220,8 +219,7 @@ def web_order_item_add(call, p: WebOrderItemAddIn):
         "webOrderItemId": ids[0],
         "webOrderItemIds": ids,
     }
-    channel = channel_for_customer(call.company.pk, customer_id)
-    if channel is not None and channel.checkout_on_add:
+    if result.channel is not None and result.channel.checkout_on_add:
         # For marketplaces that never call checkout: each line becomes its document at once.
         done = services.checkout(
             company=call.company, customer_id=customer_id, web_order_id=result.web_order.pk

@@ -885,31 +885,20 @@ class InvoiceSyncOut(Envelope):
 )
 def invoice_sync(call, p: DocumentSyncIn):
     """What changed in invoices after a sequence number (at most 1,000 changes)."""
-    found = queries.changes(call.company, "invoices", p.since)
-    by_id = Invoice.objects.filter(
-        company=call.company, pk__in={c.document_id for c in found}
-    ).in_bulk()
-    rows = []
-    for change in found:
-        invoice = by_id.get(change.document_id)
-        if call.is_customer and (invoice is None or invoice.customer_id != call.customer_id):
-            continue
-        rows.append(
-            {
-                "seq": change.seq,
-                "change": change.kind,
-                "invoiceId": change.document_id,
-                "invoiceNumber": invoice.number if invoice else None,
-                "status": invoice.status if invoice else None,
-                "customerId": invoice.customer_id if invoice else None,
-                "shipDate": invoice.ship_date if invoice else None,
-                "total": invoice.amount if invoice else None,
-                "externalSystemSynced": flag(invoice.synced) if invoice else None,
-                "changedAt": change.created_at,
-            }
-        )
-    return {
-        "maxSeq": found[-1].seq if found else p.since,
-        "more": flag(len(found) == queries.FEED_ROWS),
-        "changes": rows,
-    }
+
+    def row(change, invoice):
+        return {
+            "seq": change.seq,
+            "change": change.kind,
+            "invoiceId": change.document_id,
+            "invoiceNumber": invoice.number if invoice else None,
+            "status": invoice.status if invoice else None,
+            "customerId": invoice.customer_id if invoice else None,
+            "shipDate": invoice.ship_date if invoice else None,
+            "total": invoice.amount if invoice else None,
+            "externalSystemSynced": flag(invoice.synced) if invoice else None,
+            "changedAt": change.created_at,
+        }
+
+    customer_id = call.customer_id if call.is_customer else None
+    return queries.document_feed(call.company, "invoices", Invoice, p.since, row, customer_id)

@@ -644,30 +644,19 @@ class PrebookSyncOut(Envelope):
 )
 def prebook_sync(call, p: DocumentSyncIn):
     """What changed in prebooks after a sequence number (deletions included; at most 1,000)."""
-    found = queries.changes(call.company, "prebooks", p.since)
-    by_id = Prebook.objects.filter(
-        company=call.company, pk__in={c.document_id for c in found}
-    ).in_bulk()
-    rows = []
-    for change in found:
-        prebook = by_id.get(change.document_id)
-        if call.is_customer and (prebook is None or prebook.customer_id != call.customer_id):
-            continue
-        rows.append(
-            {
-                "seq": change.seq,
-                "change": change.kind,
-                "prebookId": change.document_id,
-                "prebookNumber": prebook.number if prebook else None,
-                "type": prebook.kind if prebook else None,
-                "customerId": prebook.customer_id if prebook else None,
-                "truckDate": prebook.ship_date if prebook else None,
-                "total": prebook.amount if prebook else None,
-                "changedAt": change.created_at,
-            }
-        )
-    return {
-        "maxSeq": found[-1].seq if found else p.since,
-        "more": flag(len(found) == queries.FEED_ROWS),
-        "changes": rows,
-    }
+
+    def row(change, prebook):
+        return {
+            "seq": change.seq,
+            "change": change.kind,
+            "prebookId": change.document_id,
+            "prebookNumber": prebook.number if prebook else None,
+            "type": prebook.kind if prebook else None,
+            "customerId": prebook.customer_id if prebook else None,
+            "truckDate": prebook.ship_date if prebook else None,
+            "total": prebook.amount if prebook else None,
+            "changedAt": change.created_at,
+        }
+
+    customer_id = call.customer_id if call.is_customer else None
+    return queries.document_feed(call.company, "prebooks", Prebook, p.since, row, customer_id)

@@ -149,6 +149,7 @@ class ItemRequest:
 class AddResult:
     web_order: WebOrder
     items: list[WebOrderItem] = field(default_factory=list)
+    channel: object = None  # the marketplace channel the customer represents, if any
 
 
 @transaction.atomic
@@ -189,7 +190,8 @@ def add_items(
     held: dict[int, int] = {}
     for r in requests:
         held[r.inventory_id] = held.get(r.inventory_id, 0) + r.quantity
-    channels.check_channel_quantities(company, customer.pk, lines, held)
+    channel = channels.channel_for_customer(company.pk, customer.pk)
+    channels.check_channel_quantities(channel, lines, held)
     today = stock.today()
     for r in requests:
         line = lines[r.inventory_id]
@@ -220,7 +222,7 @@ def add_items(
             )
     order.hold_expires_at = _hold_deadline()
     order.save(update_fields=["hold_expires_at"])
-    result = AddResult(order)
+    result = AddResult(order, channel=channel)
     for r in requests:
         line = lines[r.inventory_id]
         result.items.append(
