@@ -37,6 +37,11 @@ class ApiToken(CompanyOwned):
     secret_encrypted = models.TextField()
     grants = models.JSONField(default=list, blank=True)
     transactional = models.BooleanField(default=False)
+    # Komet's server ignores unknown parameters; an integrator may ask for them to be refused.
+    strict_parameters = models.BooleanField(default=False)
+    # For clients whose HTTP library throws on any non-2xx answer: failures answer 200 with the
+    # same envelope (status 0).
+    failures_as_200 = models.BooleanField(default=False)
     rate_per_second = models.FloatField(null=True, blank=True)
     rate_burst = models.PositiveIntegerField(null=True, blank=True)
     # Bumped by every change of grants or limits: the gateway's snapshots of the token are
