@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -23,7 +23,7 @@ from stemline.core import errors as domain
 from stemline.tokens import crypto
 from stemline.tokens.models import ApiToken
 
-from . import auth
+from . import auth, leniency, messages, naming, texts
 from .context import Call
 from .errors import ApiError, FieldError, bad_request, forbidden, invalid, not_found, unauthorized
 from .models import IdempotencyRecord
@@ -35,6 +35,9 @@ log = logging.getLogger("stemline.api")
 AUTH_KEYS = ("authenticationToken",)
 # Accepted everywhere and checked against the token's company, never a schema field.
 ACCOUNT_KEYS = ("companyId",)
+NOT_PARAMETERS = frozenset(AUTH_KEYS + ACCOUNT_KEYS)
+# Deeper JSON than any method's schema has is refused before anything walks it.
+MAX_JSON_DEPTH = 32
 DOMAIN_STATUS = {
     domain.Invalid: 422,
     domain.NotFound: 404,
@@ -81,26 +84,80 @@ def _querydict_to_dict(qd) -> dict:
     return out
 
 
-def parse_params(request: HttpRequest) -> dict:
-    """Parameters from the query string, a form body or a JSON body, whichever was used."""
-    params = _querydict_to_dict(request.GET)
+def _depth_ok(value, limit: int) -> bool:
+    """No deeper than `limit` levels, walked without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return True
+
+
+def _chunked(request: HttpRequest) -> bool:
+    return "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
+def read_body(request: HttpRequest, limit: int) -> bytes:
+    """The body, at most `limit` bytes of it: with a Content-Length as Django reads it, sent
+    in chunks (no Content-Length) read from the server's stream up to the limit."""
+    if _chunked(request) and not request.META.get("CONTENT_LENGTH"):
+        if not hasattr(request, "_body"):
+            stream = request.META.get("wsgi.input")
+            data = stream.read(limit + 1) if stream is not None else b""
+            if len(data) > limit:
+                raise ApiError(f"the request body is larger than {limit // 1024} KB", 413)
+            request._body = data
+        return request._body
+    return request.body
+
+
+def _query(request: HttpRequest) -> dict:
+    try:
+        return _querydict_to_dict(request.GET)
+    except TooManyFieldsSent:
+        raise bad_request(
+            f"the query string has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} parameters"
+        ) from None
+
+
+def parse_params(request: HttpRequest, limit: int | None = None) -> dict:
+    """Parameters from the query string, a form body or a JSON body, whichever was used (the
+    query string of a POST counts too; the body wins where both name a parameter)."""
+    params = _query(request)
     content_type = (request.content_type or "").lower()
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        raw = request.body
+        raw = read_body(request, limit or settings.API_MAX_BODY)
         if content_type == "application/json" or (
             raw[:1] in (b"{", b"[") and content_type in ("", "text/plain")
         ):
             if raw.strip():
                 try:
                     body = json.loads(raw, parse_constant=_reject_constant)
+                except RecursionError:
+                    raise bad_request(
+                        f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
+                    ) from None
                 except (ValueError, UnicodeDecodeError) as exc:
                     raise bad_request(f"the body is not valid JSON: {exc}") from exc
                 if not isinstance(body, dict):
                     raise bad_request("the JSON body must be an object")
+                if not _depth_ok(body, MAX_JSON_DEPTH):
+                    raise bad_request(
+                        f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
+                    )
                 params.update(body)
         elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             try:
                 params.update(_querydict_to_dict(request.POST))
+            except TooManyFieldsSent:
+                raise bad_request(
+                    f"the form body has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields"
+                ) from None
             except MultiPartParserError as exc:
                 raise bad_request(f"the form body cannot be read: {exc}") from exc
     _check_text(params, "")
@@ -138,22 +195,32 @@ def _field_name(loc: tuple) -> str:
 
 
 def validate(method: Method, params: dict):
-    data = {k: v for k, v in params.items() if k not in AUTH_KEYS and k not in ACCOUNT_KEYS}
+    """The request schema filled from parameters already in its shape (see `lenient`)."""
+    data = {k: v for k, v in params.items() if k not in NOT_PARAMETERS}
     try:
         return method.request.model_validate(data)
     except ValidationError as exc:
         field_errors = []
         for err in exc.errors(include_url=False):
             name = _field_name(err["loc"])
-            reason = err["msg"]
-            if err["type"] == "extra_forbidden":
-                reason = "is not a parameter of this method"
-            field_errors.append(FieldError(name, err["type"], reason))
+            field_errors.append(FieldError(name, err["type"], messages.reason(method.request, err)))
         first = field_errors[0]
         message = f"{first.field}: {first.message}"
         if len(field_errors) > 1:
             message += f" (and {len(field_errors) - 1} more)"
         raise ApiError(message, 422, field_errors) from exc
+
+
+def lenient(method: Method, params: dict, call: Call) -> tuple[dict, list[str]]:
+    """Komet's leniency (contract §1): a record's several names checked against each other,
+    then the parameters brought to the schema's shape; unknown ones set aside (refused for a
+    token with strict parameters). Returns the parameters and the names set aside."""
+    params, used = naming.reconcile(call.company, method.request, params)
+    strict = bool(call.token is not None and call.token.strict_parameters)
+    outcome = leniency.normalize(
+        method.request, params, skip=NOT_PARAMETERS, strict=strict, consumed=used
+    )
+    return outcome.data, outcome.ignored
 
 
 def _check_transactional(method: Method, params: dict, token: ApiToken | None) -> None:
@@ -298,6 +365,7 @@ def _run(call: Call, params_model) -> tuple[bytes, int]:
         payload = result
     else:
         payload = method.response.model_validate(result or {})
+    texts.apply_empty_message(method.name, payload)
     return payload.model_dump_json().encode(), 200
 
 
@@ -327,9 +395,28 @@ def _run_idempotent(call: Call, params: dict, params_model, key: str) -> HttpRes
     return _json_response(body, status)
 
 
+def _check_body_company(token: ApiToken, params: dict) -> None:
+    body_company = params.get("companyId")
+    if body_company not in (None, "") and str(body_company).strip() != str(
+        token.company.account_id
+    ):
+        raise forbidden("companyId: this token belongs to another company", field_name="companyId")
+
+
+def _failure(error: ApiError, token: ApiToken | None) -> HttpResponse:
+    response = error_response(error)
+    if token is not None and token.failures_as_200 and response.status_code != 200:
+        # For clients whose HTTP library throws on any non-2xx answer (a token setting); the
+        # honest code stays readable in a header.
+        response["X-Stemline-Status"] = str(response.status_code)
+        response.status_code = 200
+    return response
+
+
 @csrf_exempt
 def dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
     headers: dict[str, str] = {}
+    token = None
     try:
         method = registry.get(method_name)
         if method is None:
@@ -345,13 +432,26 @@ def dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
             length = 0
         if length > limit:
             raise ApiError(f"the request body is larger than {limit // 1024} KB", 413)
-        params = parse_params(request)
-        token = None
-        if method.needs_token:
+        early = method.needs_token and (length > settings.API_MAX_BODY or _chunked(request))
+        if early:
+            # A large body is read only for a caller whose token checks out, so a stranger's
+            # 20 MB costs what 64 KB does; such a caller sends its token in the header.
+            token, headers = authenticate(request, _query(request), method)
+            if length <= settings.API_MAX_BODY:
+                limit = max(limit, settings.API_MAX_BODY)
+        elif _chunked(request):
+            limit = min(limit, settings.API_MAX_BODY)
+        params = parse_params(request, limit)
+        if method.needs_token and token is None:
             token, headers = authenticate(request, params, method)
+        elif token is not None:
+            _check_body_company(token, params)
         call = Call(
             request=request, method=method, company=token.company if token else None, token=token
         )
+        params, ignored = lenient(method, params, call)
+        if ignored:
+            headers["X-Ignored-Parameters"] = leniency.ignored_header(ignored)
         params_model = validate(method, params)
         _check_transactional(method, params, token)
         key = request.headers.get("Idempotency-Key")
@@ -370,18 +470,25 @@ def dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
             response = _json_response(body, status)
     except ApiError as exc:
         exc.headers = {**headers, **exc.headers}
-        return error_response(exc)
+        return _failure(exc, token)
     except domain.DomainError as exc:
-        return error_response(_from_domain(exc))
+        error = _from_domain(exc)
+        error.headers = {**headers, **error.headers}
+        return _failure(error, token)
     except IntegrityError as exc:
         log.warning("integrity error in %s: %s", method_name, exc)
-        return error_response(ApiError("the change conflicts with existing data", 409))
+        return _failure(
+            ApiError("the change conflicts with existing data", 409, headers=headers), token
+        )
     except RequestDataTooBig:
-        return error_response(ApiError("the request body is too large", 413))
+        return _failure(ApiError("the request body is too large", 413), token)
     except Exception:
         # A bug, never the caller's fault: logged with its traceback, answered in the envelope.
         log.exception("unhandled error in API method %s", method_name)
-        return error_response(ApiError("internal error; it has been logged", 500))
+        return _failure(ApiError("internal error; it has been logged", 500), token)
     for name, value in headers.items():
         response[name] = value
+    if token is not None and token.failures_as_200 and response.status_code != 200:
+        response["X-Stemline-Status"] = str(response.status_code)
+        response.status_code = 200
     return response

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.db.models import F
 from django.test import override_settings
 
 from stemline.catalog.models import Category, Product
@@ -178,10 +179,22 @@ def test_overlong_string_names_the_field_and_writes_nothing(api, company, compan
     assert not Product.objects.filter(company=company).exists()
 
 
-def test_unknown_field_on_strict_method_is_refused_by_name(api, company_token):
+def test_unknown_field_is_ignored_and_named_in_a_header(api, company, company_token):
+    r = api("product.add", company_token, {"category": "Roses", "variety": "X", "colour": "Red"})
+    assert r.status_code == 200, r.json_body
+    assert r["X-Ignored-Parameters"] == "colour"
+    assert Product.objects.filter(company=company, variety="X").exists()
+
+
+def test_unknown_field_is_refused_by_name_for_a_strict_token(api, company, company_token):
+    ApiToken.objects.filter(pk=company_token.token.pk).update(
+        strict_parameters=True, version=F("version") + 1
+    )
     r = api("product.add", company_token, {"category": "Roses", "variety": "X", "colour": "Red"})
     assert r.status_code == 422
+    assert r.json_body["message"] == "colour: is not a parameter of this method"
     assert any(e["field"] == "colour" for e in r.json_body["errors"])
+    assert not Product.objects.filter(company=company).exists()
 
 
 def test_integer_out_of_range_is_422_not_500(api, company_token):

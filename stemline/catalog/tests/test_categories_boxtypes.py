@@ -47,10 +47,10 @@ def test_category_list_shows_only_the_callers_company(api, company, other_compan
     assert [c["categoryName"] for c in items] == ["Tulips"]
 
 
-def test_category_list_takes_no_parameters(api, company_token):
+def test_category_list_takes_no_parameters_and_ignores_those_sent(api, company_token):
     response = api("category.list", company_token, {"name": "Roses"}, verb="GET")
-    assert response.status_code == 422
-    assert response.json_body["errors"][0]["field"] == "name"
+    assert response.status_code == 200
+    assert response["X-Ignored-Parameters"] == "name"
 
 
 def test_category_list_is_not_for_vendor_tokens(api, company, make_token):

@@ -1,8 +1,10 @@
 """product.list, product.add and product.update as a wholesaler's integration uses them."""
 
 import pytest
+from django.db.models import F
 
 from stemline.catalog.models import Category, Product
+from stemline.tokens.models import ApiToken
 
 PRODUCT_FIELDS = {
     "id",
@@ -211,11 +213,20 @@ def test_default_unit_type_must_be_stem_or_bunch(api, company_token, unit):
     assert not Product.objects.exists()
 
 
-def test_a_misspelled_field_is_refused_rather_than_ignored(api, company_token):
+def test_a_misspelled_field_is_ignored_and_named_unless_the_token_is_strict(api, company_token):
+    r = api("product.add", company_token, {"category": "Roses", "variety": "X", "colour": "Red"})
+    assert r.status_code == 200, r.json_body
+    assert r["X-Ignored-Parameters"] == "colour"
+    ApiToken.objects.filter(pk=company_token.token.pk).update(
+        strict_parameters=True, version=F("version") + 1
+    )
     body = refused(
-        api("product.add", company_token, {"category": "Roses", "colour": "Red"}), 422, "colour"
+        api("product.add", company_token, {"category": "Tulips", "variety": "Y", "colour": "Red"}),
+        422,
+        "colour",
     )
     assert "not a parameter" in body["message"]
+    assert not Product.objects.filter(category__name="Tulips").exists()
 
 
 def test_product_add_needs_the_grant(api, company, make_token):

@@ -148,7 +148,6 @@ def test_default_page_is_30_rows(api, stocked, company_token):
         ({"page": 0}, "page"),
         ({"availableDate": "1999-12-31"}, "availableDate"),
         ({"categoryId": "roses"}, "categoryId"),
-        ({"inventoryOrigin": 1}, "inventoryOrigin"),
     ],
 )
 def test_shop_refusals_name_the_field(api, stocked, company_token, params, field):

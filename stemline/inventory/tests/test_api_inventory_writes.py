@@ -133,7 +133,6 @@ def test_add_with_a_later_arrival_is_future_inventory(api, stocked, company_toke
         ({"customerId": 999999}, 404, "customerId"),
         ({"locationId": 999999}, 404, "locationId"),
         ({"boxCodes": ["ONLY-ONE"]}, 422, "boxCodes"),
-        ({"color": "red"}, 422, "color"),
     ],
 )
 def test_add_refusals_name_the_field(api, stocked, company_token, changes, status, field):

@@ -56,7 +56,6 @@ def test_add_inbound_carrier(api, company_token):
         ({"name": "UPS", "code": "UPS", "capacity": -1}, "capacity"),
         ({"name": "UPS", "code": "UPS", "capacity": "lots"}, "capacity"),
         ({"name": "UPS", "code": "UPS", "direction": "sideways"}, "direction"),
-        ({"name": "UPS", "code": "UPS", "kometNetworkId": 3}, "kometNetworkId"),
     ],
 )
 def test_add_refuses_invalid_fields(api, company_token, data, field):

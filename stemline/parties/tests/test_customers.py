@@ -108,7 +108,6 @@ def test_empty_credit_limit_is_unlimited_and_zero_is_no_credit(api, company_toke
         ({"name": "C", "emailForInvoices": "ap@x.example;nobody"}, 422, "emailForInvoices"),
         ({"name": "C", "locationCodes": "MAIN:NOWHERE"}, 422, "locationCodes"),
         ({"name": "C", "salesPersonId": 999999}, 404, "salesPersonId"),
-        ({"name": "C", "paymentMethod": "Check"}, 422, "paymentMethod"),
     ],
 )
 def test_add_refuses_invalid_fields(api, company_token, data, status, field):
