@@ -2,9 +2,11 @@
 field it names (the API's camelCase names map to the form's fields here)."""
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
 from stemline.core.errors import DomainError
-from stemline.core.models import STAFF_ROLES, User
+from stemline.core.models import STAFF_ROLES, Role, User
+from stemline.core.services import TooManyAttempts, client_address, throttled_sign_in
 from stemline.parties.models import Carrier, CustomerType, PriceLevel, VendorType
 from stemline.tokens.services import all_grants
 
@@ -17,6 +19,47 @@ def add_service_error(form: forms.Form, error: DomainError, fields: dict[str, st
     if name not in form.fields:
         name = None
     form.add_error(name, error.message)
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form behind the throttle the API's `login` shares (same state), and
+    closed to the users of a deactivated vendor."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "vendor_inactive": "The Vendor Portal access of %(vendor)s is closed.",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.throttled: TooManyAttempts | None = None
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()
+        address = client_address(self.request) if self.request is not None else ""
+        try:
+            throttled_sign_in(username=username, address=address, attempt=self._attempt)
+        except TooManyAttempts as refused:
+            self.throttled = refused
+            raise forms.ValidationError(
+                refused.message[0].upper() + refused.message[1:] + ".", code="throttled"
+            ) from None
+        return self.cleaned_data
+
+    def _attempt(self):
+        super().clean()  # raises when the password is wrong or the login is not allowed
+        return self.user_cache
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.role == Role.VENDOR and user.vendor_id and not user.vendor.active:
+            raise forms.ValidationError(
+                self.error_messages["vendor_inactive"],
+                code="vendor_inactive",
+                params={"vendor": user.vendor.name},
+            )
 
 
 class TokenForm(forms.Form):

@@ -3,11 +3,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import main, purchasing, sales, setup, tokens
+from .views import auth, main, purchasing, sales, setup, tokens
 
 urlpatterns = [
     path("", main.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("login/", auth.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path(
         "password/change/",
@@ -27,7 +27,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
+        auth.ThrottledPasswordResetView.as_view(
             template_name="web/simple_form.html",
             email_template_name="web/email/password_reset_email.txt",
             subject_template_name="web/email/password_reset_subject.txt",
