@@ -11,7 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(
+        auth.RevokingPasswordChangeView.as_view(
             template_name="web/simple_form.html",
             extra_context={"heading": "Change password", "submit": "Change password"},
         ),
@@ -53,7 +53,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        auth.RevokingPasswordResetConfirmView.as_view(
             template_name="web/simple_form.html",
             extra_context={"heading": "Choose a new password", "submit": "Set the password"},
         ),
@@ -105,6 +105,7 @@ urlpatterns = [
     path("setup/vendors/", setup.vendor_list, name="vendors"),
     path("setup/vendors/new/", setup.vendor_new, name="vendor_new"),
     path("setup/vendors/<int:vendor_id>/", setup.vendor_detail, name="vendor_detail"),
+    path("setup/vendors/<int:vendor_id>/active/", setup.vendor_active, name="vendor_active"),
     path("setup/products/", setup.product_list, name="products"),
     path("setup/box-types/", setup.box_type_list, name="box_types"),
     path("setup/locations/", setup.location_list, name="locations"),

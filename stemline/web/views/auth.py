@@ -1,9 +1,11 @@
 """Sign-in and password reset behind the sign-in throttle the API's `login` shares, and the
 password change and reset that revoke the user's API keys."""
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 
 from stemline.core.services import TooManyAttempts, client_address, throttle_reset_request
+from stemline.tokens.services import revoke_user_tokens
 from stemline.web.forms import SignInForm
 
 
@@ -36,3 +38,23 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
             response["Retry-After"] = str(refused.verdict.retry_after)
             return response
         return super().form_valid(form)
+
+
+class RevokingPasswordChangeView(auth_views.PasswordChangeView):
+    """A new password also ends the API keys `login` gave for the old one."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if revoke_user_tokens(user=form.user):
+            messages.info(self.request, "Your API keys from login were revoked; log in again.")
+        return response
+
+
+class RevokingPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a password from a reset (or invitation) link ends the user's API keys too:
+    whoever knew the old password may have fetched one."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        revoke_user_tokens(user=form.user)
+        return response
