@@ -62,7 +62,12 @@ def test_after_a_reset_the_new_secret_registers_the_endpoint_again(
     assert [(m["event"], m["quantity"]) for m in receiver.messages] == [("inventory.sold", 2)]
 
 
-def test_revoking_from_the_tokens_page_stops_the_endpoint(api, stocked, make_token, as_role):
+def test_revoking_from_the_tokens_page_stops_the_endpoint(
+    api,
+    stocked,
+    make_token,
+    as_role,  # noqa: F811 (the web tests' fixture, imported above)
+):
     token = make_token(stocked.company)
     ok(api("webhook.endpoint.set", token, {"url": "https://erp.example/hook"}))
     as_role("admin").post(f"/setup/settings/tokens/{token.token.pk}/revoke/")
