@@ -72,6 +72,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("profile/", main.profile, name="profile"),
+    path("profile/api-keys/<int:token_id>/revoke/", main.api_key_revoke, name="api_key_revoke"),
     # Setup
     path("setup/", setup.setup_home, name="setup_home"),
     path("setup/settings/tokens/", tokens.token_list, name="tokens"),
