@@ -156,6 +156,9 @@ WEBHOOK_LEASE_SECONDS = float(os.environ.get("STEMLINE_WEBHOOK_LEASE_SECONDS", "
 # Security headers; HTTPS-only settings switch on with STEMLINE_HTTPS (behind a TLS proxy).
 HTTPS = env_bool("STEMLINE_HTTPS", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+# How many reverse proxies in front append to X-Forwarded-For; 0 trusts only REMOTE_ADDR (the
+# header is the client's to write). The sign-in throttle counts attempts per client address.
+STEMLINE_PROXIES = int(os.environ.get("STEMLINE_PROXIES", "0"))
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

@@ -2,8 +2,9 @@
 charged against its rate limit in the database on every request.
 
 The snapshot is only a hint. Every request runs a statement that matches the token's row only
-while its secret, its `version` (bumped on every change of grants or limits), its revocation
-and (for a User token) its user's role and activity are still what the snapshot says, so a
+while its secret, its `version` (bumped on every change of grants or limits), its revocation,
+(for a User token) its user's role and activity, and (for a Customer or Vendor token) that its
+customer or vendor is still active are what the snapshot says, so a
 reset, a revocation or a change of grants takes effect on the very next request in every
 process. That statement is the UPDATE that takes requests from the token's shared quota (and
 stamps last use), or, while this process holds a lease of already-taken requests, a read.
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from stemline.core.models import User
 from stemline.core.ratelimit import Verdict
+from stemline.parties.models import Customer, Vendor
 from stemline.tokens.models import ApiToken
 
 SNAPSHOT_SECONDS = 10
@@ -32,6 +34,10 @@ def load(key_hash: str) -> ApiToken | None:
     token = (
         ApiToken.objects.select_related("company", "user")
         .filter(key_hash=key_hash, revoked_at__isnull=True)
+        # A deactivated customer or vendor closes its token, as if revoked (it comes back
+        # when the party is active again).
+        .exclude(customer__active=False)
+        .exclude(vendor__active=False)
         .first()
     )
     if token is None:
@@ -58,17 +64,28 @@ def forget_all() -> None:
 
 
 def _guard(table: str, users: str) -> str:
-    """The row still is what the snapshot says (params: id, key_hash, version, True, role)."""
+    """The row still is what the snapshot says (params: id, key_hash, version, True, role,
+    True, True)."""
+    customers, vendors = _party_names()
     return (
         f"id = %s AND key_hash = %s AND revoked_at IS NULL AND version = %s "
         f"AND (user_id IS NULL OR EXISTS (SELECT 1 FROM {users} u "
         f"WHERE u.id = {table}.user_id AND u.is_active = %s AND u.role = %s)) "
+        f"AND (customer_id IS NULL OR EXISTS (SELECT 1 FROM {customers} c "
+        f"WHERE c.id = {table}.customer_id AND c.active = %s)) "
+        f"AND (vendor_id IS NULL OR EXISTS (SELECT 1 FROM {vendors} v "
+        f"WHERE v.id = {table}.vendor_id AND v.active = %s)) "
     )
 
 
 def _names() -> tuple[str, str]:
     quote = connection.ops.quote_name
     return quote(ApiToken._meta.db_table), quote(User._meta.db_table)
+
+
+def _party_names() -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    return quote(Customer._meta.db_table), quote(Vendor._meta.db_table)
 
 
 def _lease_sql() -> str:
@@ -133,7 +150,7 @@ def _take_leased(token: ApiToken) -> int | None:
 
 
 def _guard_params(token: ApiToken, user) -> list:
-    return [token.pk, token.key_hash, token.version, True, user.role if user else ""]
+    return [token.pk, token.key_hash, token.version, True, user.role if user else "", True, True]
 
 
 def spend(token: ApiToken) -> Verdict | None:

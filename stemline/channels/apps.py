@@ -4,6 +4,30 @@ snapshots and the marketplace simulator."""
 from django.apps import AppConfig
 
 
+def stop_token_endpoint(token, why: str) -> None:
+    """A revoked or reset token's webhook endpoint stops, and so do its queued deliveries: they
+    were set up with the old secret (whoever holds the new one registers the endpoint again).
+    Runs inside the revocation's transaction (tokens.services.on_token_stopped)."""
+    from .models import Endpoint, Event
+
+    ids = list(
+        Endpoint.objects.select_for_update()
+        .filter(token_id=token.pk, active=True)
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return
+    Endpoint.objects.filter(pk__in=ids).update(active=False, kicked=False)
+    Event.objects.filter(endpoint_id__in=ids, status=Event.Status.PENDING).update(
+        status=Event.Status.FAILED, last_error=f"not sent: the token was {why}"
+    )
+
+
 class ChannelsConfig(AppConfig):
     name = "stemline.channels"
     label = "channels"
+
+    def ready(self):
+        from stemline.tokens.services import on_token_stopped
+
+        on_token_stopped(stop_token_endpoint)

@@ -9,21 +9,8 @@ from stemline.core.errors import NotFound
 from stemline.core.filters import icontains, iexact
 from stemline.parties.models import Customer
 
-from . import ratelimit
-from .models import Location, LoginThrottle
-
-# Password guesses against one login name: a burst of 10, then one every 6 seconds.
-LOGIN_RATE, LOGIN_BURST = 1 / 6, 10
-
-
-def throttle_login(username: str) -> None:
-    key = f"login:{username.strip().lower()}"
-    row, _ = LoginThrottle.objects.get_or_create(key=key)
-    verdict = ratelimit.take(
-        LoginThrottle.objects.filter(pk=row.pk), row.rate_tat, rate=LOGIN_RATE, burst=LOGIN_BURST
-    )
-    if not verdict.allowed:
-        raise ApiError("too many login attempts: retry later", 429, headers=verdict.headers())
+from .models import Location
+from .services import TooManyAttempts, client_address, throttled_sign_in
 
 
 class LoginIn(Params):
@@ -47,9 +34,18 @@ def login(call, p: LoginIn):
     """Obtain a user's long-lived API key (a User token acting with that user's role)."""
     from stemline.tokens.services import user_token
 
-    throttle_login(p.username)
-    user = authenticate(call.request, username=p.username, password=p.password)
-    if user is None or not user.is_company_staff:
+    def attempt():
+        user = authenticate(call.request, username=p.username, password=p.password)
+        return user if user is not None and user.is_company_staff else None
+
+    # The web sign-in form shares this throttle (and its state): guesses count on both doors.
+    try:
+        user = throttled_sign_in(
+            username=p.username, address=client_address(call.request), attempt=attempt
+        )
+    except TooManyAttempts as refused:
+        raise ApiError(f"{refused.message}", 429, headers=refused.verdict.headers()) from None
+    if user is None:
         raise unauthorized("username or password is not correct")
     issued = user_token(user=user)
     return {"apiKey": issued.secret}

@@ -126,10 +126,15 @@ class User(AbstractUser):
 
 
 class LoginThrottle(models.Model):
-    """Rate-limiter state of password guesses against one login name (see core.ratelimit)."""
+    """Rate-limiter state of password guesses against one login name or from one client
+    address (see core.ratelimit and core.services.throttled_sign_in)."""
 
     key = models.CharField(max_length=200, unique=True)
     rate_tat = models.FloatField(default=0)
+
+    class Meta:
+        # Pruning looks for rows whose bucket is long full.
+        indexes = [models.Index(fields=["rate_tat"], name="login_throttle_tat")]
 
     def __str__(self) -> str:
         return self.key

@@ -8,7 +8,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 
 @dataclass
@@ -32,9 +32,11 @@ class Verdict:
 
 def take(
     row: QuerySet, tat: float, *, rate: float, burst: int, field: str = "rate_tat", **also
-) -> Verdict:
+) -> Verdict | None:
     """Spend one request of `row` (a queryset of exactly one row whose `field` holds the TAT,
-    last read as `tat`). `also` are extra columns to write when the request is allowed."""
+    last read as `tat`). `also` are extra columns to write when the request is allowed.
+
+    None when the row is gone (pruned meanwhile): the caller makes it again."""
     interval = 1.0 / rate
     window = burst * interval
     for _ in range(20):
@@ -48,6 +50,12 @@ def take(
             return Verdict(True, burst, max(0, remaining), max(0, math.ceil(new_tat - now)))
         current = row.values_list(field, flat=True).first()
         if current is None:
-            return Verdict(False, burst, 0, 1, 1)
+            return None
         tat = current
     return Verdict(False, burst, 0, 1, 1)
+
+
+def give_back(row: QuerySet, *, rate: float, field: str = "rate_tat") -> None:
+    """Return one request taken from `row` (it turned out not to count): an atomic step back
+    of the TAT, whatever other processes did meanwhile."""
+    row.update(**{field: F(field) - 1.0 / rate})

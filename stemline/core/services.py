@@ -1,12 +1,21 @@
 """Every write to companies, locations and users."""
 
+import ipaddress
 import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
+from django.conf import settings
 from django.db import transaction
 
-from stemline.core.errors import Conflict, Invalid
+from stemline.core.errors import Conflict, DomainError, Invalid
 
-from .models import Company, Location, Role, User
+from . import ratelimit
+from .models import Company, Location, LoginThrottle, Role, User
+
+T = TypeVar("T")
 
 
 def _unique_account_id() -> int:
@@ -102,3 +111,146 @@ def bootstrap(*, company_name: str, admin_email: str, password: str | None = Non
         created_by=admin,
     )
     return company, admin, issued
+
+
+# ---------------------------------------------------------------- sign-in throttle
+#
+# One throttle for every door that checks a password or sends a reset link: the API's `login`,
+# the web sign-in form (the Vendor Portal's too) and the password-reset form. Its state is rows
+# of LoginThrottle, so all processes and all doors share it. Each attempt takes one slot from
+# the login name's bucket and one from the client address's; a sign-in that succeeds gives
+# them back, so only wrong passwords (and reset requests) count.
+
+# (burst, seconds per slot). 30 wrong passwords lock a name; then one guess a minute.
+NAME_LIMIT = (30, 60.0)
+# One address (an office behind one NAT may hold many people): 100, then one every 10 s.
+ADDRESS_LIMIT = (100, 10.0)
+# Rows whose bucket has been full this long are the same as no row: they are deleted.
+PRUNE_AFTER = 60.0
+
+
+class TooManyAttempts(DomainError):
+    """Too many wrong passwords for this login name or from this address (429)."""
+
+    code = "throttled"
+
+    def __init__(self, message: str, verdict: ratelimit.Verdict):
+        super().__init__(message)
+        self.verdict = verdict
+
+
+@dataclass
+class _Bucket:
+    key: str
+    burst: int
+    per: float
+
+    @property
+    def rate(self) -> float:
+        return 1.0 / self.per
+
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or, behind STEMLINE_PROXIES trusted proxies, the
+    address the outermost of them saw (X-Forwarded-For is written by the client otherwise)."""
+    address = request.META.get("REMOTE_ADDR") or ""
+    proxies = getattr(settings, "STEMLINE_PROXIES", 0)
+    if proxies:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        # Each trusted proxy appends the address it was reached from; anything left of the
+        # outermost proxy's entry the client could have made up.
+        if len(hops) >= proxies:
+            address = hops[-proxies]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:100]
+    if ip.version == 6:
+        # One machine holds a whole /64: counting each address would let it guess forever.
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _buckets(username: str, address: str) -> list[_Bucket]:
+    out = [_Bucket(f"addr:{address}", *ADDRESS_LIMIT)] if address else []
+    out.append(_Bucket(f"login:{(username or '').strip().lower()[:180]}", *NAME_LIMIT))
+    return out
+
+
+def _take(bucket: _Bucket) -> ratelimit.Verdict:
+    for _ in range(5):
+        # A new row starts full at "now" (as good as 0), so no pruner takes it right away.
+        row, created = LoginThrottle.objects.get_or_create(
+            key=bucket.key, defaults={"rate_tat": time.time()}
+        )
+        if created:
+            # Each new row clears up to 100 stale ones, so the table stays about the size of
+            # what is being throttled now, even with no scheduler running.
+            prune_login_throttles(limit=100)
+        verdict = ratelimit.take(
+            LoginThrottle.objects.filter(pk=row.pk),
+            row.rate_tat,
+            rate=bucket.rate,
+            burst=bucket.burst,
+        )
+        if verdict is not None:
+            return verdict
+    return ratelimit.Verdict(False, bucket.burst, 0, 1, 1)
+
+
+def _give_back(bucket: _Bucket) -> None:
+    ratelimit.give_back(LoginThrottle.objects.filter(key=bucket.key), rate=bucket.rate)
+
+
+def _charge(username: str, address: str) -> list[_Bucket]:
+    taken: list[_Bucket] = []
+    for bucket in _buckets(username, address):
+        verdict = _take(bucket)
+        if not verdict.allowed:
+            # A refused attempt costs nothing elsewhere: a locked name does not use up the
+            # allowance of the office it is tried from.
+            for done in taken:
+                _give_back(done)
+            what = "from this address" if bucket.key.startswith("addr:") else "for this login"
+            minutes = max(1, round(verdict.retry_after / 60))
+            raise TooManyAttempts(
+                f"too many sign-in attempts {what}: try again in "
+                f"{minutes} minute{'s' if minutes != 1 else ''}",
+                verdict,
+            )
+        taken.append(bucket)
+    return taken
+
+
+def throttled_sign_in(*, username: str, address: str, attempt: Callable[[], T]) -> T:
+    """Run `attempt` (a password check returning the user, or None or raising when wrong)
+    under the sign-in throttle. Raises TooManyAttempts before trying when the name or the
+    address has no attempt left. Not atomic on purpose: a wrong guess must stay counted
+    whatever the caller rolls back."""
+    taken = _charge(username, address)
+    result = attempt()
+    if result is not None:
+        for bucket in taken:
+            _give_back(bucket)
+    return result
+
+
+def throttle_reset_request(*, email: str, address: str) -> None:
+    """A password-reset request counts as a sign-in attempt for that login and address (each
+    one sends a mail): raises TooManyAttempts like a wrong password would."""
+    _charge(email, address)
+
+
+def prune_login_throttles(*, limit: int = 10_000) -> int:
+    """Delete throttle rows that have been full for a while (the same as no row); at most
+    `limit` in one call, so it never holds the table long. Safe to run anywhere, any time:
+    an attempt whose row is deleted under it makes the row again."""
+    cutoff = time.time() - PRUNE_AFTER
+    stale = list(
+        LoginThrottle.objects.filter(rate_tat__lt=cutoff).values_list("pk", flat=True)[:limit]
+    )
+    if not stale:
+        return 0
+    deleted, _ = LoginThrottle.objects.filter(pk__in=stale, rate_tat__lt=cutoff).delete()
+    return deleted

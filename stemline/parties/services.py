@@ -316,3 +316,16 @@ def add_vendor(
         raise Conflict(f"another vendor already has the code {vendor.code!r}", field="code")
     _save_unique(vendor, "vendor")
     return vendor
+
+
+@transaction.atomic
+def set_vendor_active(*, company: Company, vendor_id: int, active: bool) -> Vendor:
+    """Deactivate a grower (or bring it back). Deactivated, its people can no longer sign into
+    the Vendor Portal and its Vendor token is refused, as an inactive customer's is."""
+    vendor = Vendor.objects.select_for_update().filter(company=company, pk=vendor_id).first()
+    if vendor is None:
+        raise NotFound(f"vendor {vendor_id} does not exist", field="vendorId")
+    if vendor.active != active:
+        vendor.active = active
+        vendor.save(update_fields=["active"])
+    return vendor

@@ -1,13 +1,14 @@
 """Every write to tokens: create, reset, revoke, and finding the token a request carries."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stemline.api.registry import COMPANY, CUSTOMER, USER, VENDOR, registry
-from stemline.core.errors import Conflict, Invalid, NotFound
-from stemline.core.models import Company
+from stemline.core.errors import Conflict, Invalid, NotFound, PermissionDenied
+from stemline.core.models import Company, Role
 from stemline.parties.models import Customer, Vendor
 
 from . import crypto
@@ -22,6 +23,23 @@ VENDOR_PORTAL_GRANTS = [
     "purchase.order.list",
     "v2/vendor/invoice",
 ]
+
+
+# Called with (token, why) inside the transaction of every revocation and every reset ("revoked"
+# or "reset"): higher layers stop what the old secret set up (channels: the token's webhook
+# endpoint and its queued deliveries) in the same transaction. They register in their
+# AppConfig.ready(), since tokens sit below them.
+_stop_hooks: list[Callable[[ApiToken, str], None]] = []
+
+
+def on_token_stopped(hook: Callable[[ApiToken, str], None]) -> None:
+    if hook not in _stop_hooks:
+        _stop_hooks.append(hook)
+
+
+def _stopped(token: ApiToken, why: str) -> None:
+    for hook in _stop_hooks:
+        hook(token, why)
 
 
 @dataclass
@@ -49,6 +67,27 @@ def all_grants(token_type: str) -> list[str]:
     return [m.name for m in registry.grantable(token_type)]
 
 
+def may_grant(user, name: str) -> bool:
+    """A person may give a token a method only if their own role may call it (Admin may call
+    everything); None is the system itself (commands, channel presets, the demo)."""
+    if user is None or user.role == Role.ADMIN:
+        return True
+    method = registry.get(name)
+    return method is not None and user.role in method.roles
+
+
+def _check_role(granted_by, grants: list[str], held: frozenset[str] = frozenset()) -> None:
+    """Refuse methods beyond the role of the person granting them; what the token already
+    holds (granted by someone else) may stay."""
+    refused = [g for g in grants if g not in held and not may_grant(granted_by, g)]
+    if refused:
+        role = Role(granted_by.role).label
+        raise PermissionDenied(
+            f"the {role} role may not call, so may not grant: {', '.join(refused)}",
+            field="grants",
+        )
+
+
 def _issue_secret(token: ApiToken) -> str:
     secret = crypto.new_secret()
     token.key_hash = crypto.lookup_hash(secret)
@@ -67,9 +106,14 @@ def create_token(
     vendor_id: int | None = None,
     user=None,
     transactional: bool = False,
+    strict_parameters: bool = False,
+    failures_as_200: bool = False,
     created_by=None,
     all_methods: bool = False,
+    granted_by=None,
 ) -> IssuedToken:
+    """A new token. `granted_by` is the person choosing its methods: they must be methods that
+    person's role may call (all_methods then means all of those)."""
     if token_type not in (COMPANY, CUSTOMER, VENDOR, USER):
         raise Invalid("must be company, customer or vendor", field="tokenType")
     description = (description or "").strip()
@@ -97,9 +141,10 @@ def create_token(
             raise Invalid("a User token belongs to a user of the company", field="user")
         granted: list[str] = []
     elif all_methods:
-        granted = all_grants(token_type)
+        granted = [g for g in all_grants(token_type) if may_grant(granted_by, g)]
     else:
         granted = _check_grants(token_type, grants or [])
+        _check_role(granted_by, granted)
 
     token = ApiToken(
         company=company,
@@ -110,6 +155,8 @@ def create_token(
         user=user,
         grants=granted,
         transactional=transactional,
+        strict_parameters=strict_parameters,
+        failures_as_200=failures_as_200,
         created_by=created_by,
     )
     secret = _issue_secret(token)
@@ -126,14 +173,18 @@ def create_token(
     return IssuedToken(token, secret)
 
 
+@transaction.atomic
 def reset_token(*, token: ApiToken) -> IssuedToken:
-    """A new secret with the same grants; the old secret stops working at once."""
-    if token.revoked_at is not None:
+    """A new secret with the same grants; the old secret stops working at once, and so does
+    whatever it set up (its webhook endpoint)."""
+    current = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if current.revoked_at is not None:
+        token.revoked_at = current.revoked_at
         raise Conflict("a revoked token cannot be reset", field="token")
     secret = _issue_secret(token)
     token.reset_at = timezone.now()
     token.rate_tat = 0
-    token.version += 1
+    token.version = current.version + 1
     token.save(
         update_fields=[
             "key_hash",
@@ -144,22 +195,65 @@ def reset_token(*, token: ApiToken) -> IssuedToken:
             "version",
         ]
     )
+    _stopped(token, "reset")
     return IssuedToken(token, secret)
 
 
+@transaction.atomic
 def revoke_token(*, token: ApiToken) -> ApiToken:
-    if token.revoked_at is None:
+    current = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if current.revoked_at is None:
         token.revoked_at = timezone.now()
-        token.version += 1
+        token.version = current.version + 1
         token.save(update_fields=["revoked_at", "version"])
+        _stopped(token, "revoked")
+    else:
+        token.revoked_at = current.revoked_at
     return token
 
 
-def update_grants(*, token: ApiToken, grants: list[str], transactional: bool) -> ApiToken:
-    token.grants = _check_grants(token.token_type, grants)
+@transaction.atomic
+def revoke_user_tokens(*, user) -> int:
+    """Revoke the API keys `login` gave this user (a password change or reset: whoever knew the
+    old password may have fetched one). Returns how many were active."""
+    tokens = list(
+        ApiToken.objects.select_for_update()
+        .filter(user=user, revoked_at__isnull=True)
+        .order_by("pk")
+    )
+    for token in tokens:
+        revoke_token(token=token)
+    return len(tokens)
+
+
+@transaction.atomic
+def update_grants(
+    *,
+    token: ApiToken,
+    grants: list[str],
+    transactional: bool,
+    strict_parameters: bool | None = None,
+    failures_as_200: bool | None = None,
+    granted_by=None,
+) -> ApiToken:
+    """New methods and settings. `granted_by` may add only methods their role may call; the
+    ones the token holds already stay allowed (someone with a wider role gave them)."""
+    current = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if current.revoked_at is not None:
+        raise Conflict("a revoked token cannot be changed", field="token")
+    clean = _check_grants(token.token_type, grants)
+    _check_role(granted_by, clean, held=frozenset(current.grants))
+    token.grants = clean
     token.transactional = transactional
-    token.version += 1
-    token.save(update_fields=["grants", "transactional", "version"])
+    fields = ["grants", "transactional", "version"]
+    if strict_parameters is not None:
+        token.strict_parameters = strict_parameters
+        fields.append("strict_parameters")
+    if failures_as_200 is not None:
+        token.failures_as_200 = failures_as_200
+        fields.append("failures_as_200")
+    token.version = current.version + 1
+    token.save(update_fields=fields)
     return token
 
 

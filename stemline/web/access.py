@@ -61,6 +61,9 @@ def vendor_required(view):
         user = request.user
         if user.role != Role.VENDOR or not user.vendor_id or not user.company_id:
             raise PermissionDenied("the Vendor Portal is for growers' users")
+        if not user.vendor.active:
+            # Deactivating the vendor closes the sessions its people already have, too.
+            raise PermissionDenied(f"the Vendor Portal access of {user.vendor.name} is closed")
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -2,11 +2,19 @@
 field it names (the API's camelCase names map to the form's fields here)."""
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
 from stemline.core.errors import DomainError
-from stemline.core.models import STAFF_ROLES, User
+from stemline.core.models import STAFF_ROLES, Role, User
+from stemline.core.services import TooManyAttempts, client_address, throttled_sign_in
 from stemline.parties.models import Carrier, CustomerType, PriceLevel, VendorType
-from stemline.tokens.services import all_grants
+from stemline.tokens.services import all_grants, may_grant
+
+STRICT_PARAMETERS_LABEL = "Strict parameters: refuse unknown parameters instead of ignoring them"
+FAILURES_AS_200_LABEL = (
+    "Answer failures with HTTP 200 (status 0 in the body), for clients whose HTTP library "
+    "throws on errors"
+)
 
 TOKEN_TYPES = [("company", "Company"), ("customer", "Customer"), ("vendor", "Vendor")]
 
@@ -19,17 +27,62 @@ def add_service_error(form: forms.Form, error: DomainError, fields: dict[str, st
     form.add_error(name, error.message)
 
 
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form behind the throttle the API's `login` shares (same state), and
+    closed to the users of a deactivated vendor."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "vendor_inactive": "The Vendor Portal access of %(vendor)s is closed.",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.throttled: TooManyAttempts | None = None
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()
+        address = client_address(self.request) if self.request is not None else ""
+        try:
+            throttled_sign_in(username=username, address=address, attempt=self._attempt)
+        except TooManyAttempts as refused:
+            self.throttled = refused
+            raise forms.ValidationError(
+                refused.message[0].upper() + refused.message[1:] + ".", code="throttled"
+            ) from None
+        return self.cleaned_data
+
+    def _attempt(self):
+        super().clean()  # raises when the password is wrong or the login is not allowed
+        return self.user_cache
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.role == Role.VENDOR and user.vendor_id and not user.vendor.active:
+            raise forms.ValidationError(
+                self.error_messages["vendor_inactive"],
+                code="vendor_inactive",
+                params={"vendor": user.vendor.name},
+            )
+
+
 class TokenForm(forms.Form):
     description = forms.CharField(max_length=200)
     token_type = forms.ChoiceField(label="Token Type", choices=TOKEN_TYPES, initial="company")
     customer = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     vendor = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     transactional = forms.BooleanField(label="Transactional API Access", required=False)
+    strict_parameters = forms.BooleanField(label=STRICT_PARAMETERS_LABEL, required=False)
+    failures_as_200 = forms.BooleanField(label=FAILURES_AS_200_LABEL, required=False)
 
     ERROR_FIELDS = {"tokenType": "token_type", "customerId": "customer", "vendorId": "vendor"}
 
-    def __init__(self, *args, customers=(), vendors=(), **kwargs):
+    def __init__(self, *args, customers=(), vendors=(), user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The person creating the token: they may grant only what their own role may call.
+        self.user = user
         # The choices offered are a short list the search narrows; any id of the company is
         # accepted (the service checks it belongs to the company).
         self.fields["customer"].choices = [("", "Choose a customer")] + list(customers)
@@ -50,14 +103,25 @@ class TokenForm(forms.Form):
             offered = set(all_grants(token_type))
             ticked = self.data.getlist(f"grants_{token_type}") if self.data else []
             unknown = [g for g in ticked if g not in offered]
+            beyond = [g for g in ticked if g in offered and not may_grant(self.user, g)]
             if unknown:
                 self.grants_error = f"Not a method of a {token_type} token: {', '.join(unknown)}"
+            elif beyond:
+                self.grants_error = beyond_role_message(self.user, beyond)
             elif not ticked:
                 self.grants_error = "Tick at least one method the token may call."
             self.grants = sorted(set(ticked))
             if self.grants_error:
                 raise forms.ValidationError(self.grants_error, code="grants")
         return data
+
+
+def beyond_role_message(user, names) -> str:
+    role = Role(user.role).label
+    return (
+        f"Your role ({role}) may not call these methods, so you may not grant them: "
+        f"{', '.join(sorted(names))}"
+    )
 
 
 class CustomerForm(forms.Form):

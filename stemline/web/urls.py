@@ -3,15 +3,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import main, purchasing, sales, setup, tokens
+from .views import auth, main, purchasing, sales, setup, tokens
 
 urlpatterns = [
     path("", main.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("login/", auth.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(
+        auth.RevokingPasswordChangeView.as_view(
             template_name="web/simple_form.html",
             extra_context={"heading": "Change password", "submit": "Change password"},
         ),
@@ -27,7 +27,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
+        auth.ThrottledPasswordResetView.as_view(
             template_name="web/simple_form.html",
             email_template_name="web/email/password_reset_email.txt",
             subject_template_name="web/email/password_reset_subject.txt",
@@ -53,7 +53,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        auth.RevokingPasswordResetConfirmView.as_view(
             template_name="web/simple_form.html",
             extra_context={"heading": "Choose a new password", "submit": "Set the password"},
         ),
@@ -72,6 +72,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("profile/", main.profile, name="profile"),
+    path("profile/api-keys/<int:token_id>/revoke/", main.api_key_revoke, name="api_key_revoke"),
     # Setup
     path("setup/", setup.setup_home, name="setup_home"),
     path("setup/settings/tokens/", tokens.token_list, name="tokens"),
@@ -105,6 +106,7 @@ urlpatterns = [
     path("setup/vendors/", setup.vendor_list, name="vendors"),
     path("setup/vendors/new/", setup.vendor_new, name="vendor_new"),
     path("setup/vendors/<int:vendor_id>/", setup.vendor_detail, name="vendor_detail"),
+    path("setup/vendors/<int:vendor_id>/active/", setup.vendor_active, name="vendor_active"),
     path("setup/products/", setup.product_list, name="products"),
     path("setup/box-types/", setup.box_type_list, name="box_types"),
     path("setup/locations/", setup.location_list, name="locations"),

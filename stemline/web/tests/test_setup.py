@@ -1,13 +1,14 @@
 """Setup pages: customers (filters, create, edit, ship-tos), carriers, vendors with portal
 invitations, and the Excel exports whose Id column holds the IDs the API uses."""
 
+import re
 from io import BytesIO
 
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from stemline.core.models import Role
+from stemline.core.models import Role, User
 from stemline.core.services import create_company
 from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
 
@@ -205,11 +206,24 @@ def test_vendor_created_and_its_grower_invited_by_email(as_role, company, mailou
     assert r.status_code == 302
     assert len(mailoutbox) == 1
     body = mailoutbox[0].body
-    password = body.split("Password: ", 1)[1].split()[0]
-    assert "Username: ana@rosas.example" in body
-    assert client.login(username="ana@rosas.example", password=password)
+    # A link to choose a password, never a password in clear.
+    assert "Password:" not in body
+    user = User.objects.get(username="ana@rosas.example")
+    assert not user.has_usable_password()
+    link = re.search(r"https?://testserver(/password/reset/\S+/)", body).group(1)
+    assert "username: ana@rosas.example" in body
+    step = client.get(link)
+    assert step.status_code == 302  # Django swaps the one-time token for a session
+    chosen = "Orchid-Valley-77"
+    done = client.post(step["Location"], {"new_password1": chosen, "new_password2": chosen})
+    assert done.status_code == 302 and done["Location"] == reverse("password_reset_complete")
+    assert client.login(username="ana@rosas.example", password=chosen)
     assert client.get(reverse("home")).status_code == 302
     assert client.get(reverse("vendor_portal:home")).status_code == 200
+    # The link works once.
+    client.logout()
+    assert b"set-password" not in client.get(link).content
+    assert client.get(link).status_code == 200  # "the link is no longer valid" page
     # The same e-mail cannot be invited twice.
     r = admin.post(reverse("vendor_detail", args=[vendor.pk]), {"email": "ANA@rosas.example"})
     assert 'id="id_email_errors"' in r.content.decode()

@@ -91,7 +91,7 @@ def test_save_changes_grants_reset_replaces_the_secret_and_revoke_stops_it(
     as_role, api, company, make_token
 ):
     issued = make_token(company, grants=["product.list"], all_methods=False)
-    client = as_role(Role.SETUP)
+    client = as_role(Role.ADMIN)
     url = reverse("token_detail", args=[issued.token.pk])
     assert issued.secret in client.get(url).content.decode()
     r = client.post(url, {"grants_company": ["product.list", "customer.list"]})

@@ -1,9 +1,9 @@
 """Setup: customers with their ship-tos, carriers, vendors (and their portal users), products,
 box types and locations. Writes go through parties.services, so the rules match the API."""
 
-import secrets
-
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
@@ -11,6 +11,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
 from stemline.catalog.models import BoxType, Product
@@ -333,13 +335,13 @@ def vendor_detail(request, vendor_id: int):
         raise Http404("no such vendor")
     form = VendorInviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        password = secrets.token_urlsafe(12)
         try:
+            # No password is made up and mailed: the person chooses one from a one-time link
+            # (the password-reset link), so nothing usable sits in a mailbox.
             user = create_user(
                 company=company,
                 email=form.cleaned_data["email"],
                 role=Role.VENDOR,
-                password=password,
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
                 vendor=vendor,
@@ -347,14 +349,22 @@ def vendor_detail(request, vendor_id: int):
         except DomainError as error:
             add_service_error(form, error, {"vendorId": None})
         else:
+            link = reverse(
+                "password_reset_confirm",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": default_token_generator.make_token(user),
+                },
+            )
             body = render_to_string(
                 "web/email/vendor_invite.txt",
                 {
                     "company": company,
                     "vendor": vendor,
                     "username": user.username,
-                    "password": password,
+                    "set_password_url": request.build_absolute_uri(link),
                     "login_url": request.build_absolute_uri(reverse("login")),
+                    "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
                 },
             )
             send_mail(
@@ -364,7 +374,7 @@ def vendor_detail(request, vendor_id: int):
                 [user.email],
             )
             messages.success(
-                request, f"Invitation sent to {user.email} with the login and a password."
+                request, f"Invitation sent to {user.email} with a link to choose a password."
             )
             return redirect("vendor_detail", vendor_id=vendor.pk)
     users = User.objects.filter(company=company, vendor=vendor).order_by("username")
@@ -373,6 +383,28 @@ def vendor_detail(request, vendor_id: int):
         "web/setup/vendor_detail.html",
         _ctx("vendors", vendor=vendor, form=form, users=users),
     )
+
+
+@require_POST
+@area_required("setup")
+def vendor_active(request, vendor_id: int):
+    """Deactivate a grower (its portal users and its Vendor token stop) or bring it back."""
+    active = request.POST.get("active") == "1"
+    try:
+        vendor = parties.set_vendor_active(
+            company=request.user.company, vendor_id=vendor_id, active=active
+        )
+    except DomainError as error:
+        raise Http404(error.message) from error
+    if active:
+        messages.success(request, f"{vendor.name} is active again.")
+    else:
+        messages.success(
+            request,
+            f"{vendor.name} deactivated: its people can no longer sign into the Vendor Portal "
+            "and its Vendor token stopped working.",
+        )
+    return redirect("vendor_detail", vendor_id=vendor.pk)
 
 
 # ---------------------------------------------------------------- catalog and locations

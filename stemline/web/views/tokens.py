@@ -1,5 +1,6 @@
 """Setup > Settings > Tokens: list, New Token (Generate), the token page (Copy, Save), reset
-and revoke. Only Admin and Setup reach these pages."""
+and revoke. Only Admin and Setup reach these pages; a person grants only methods their own role
+may call, and only an Admin sees a token's secret."""
 
 from django.contrib import messages
 from django.db.models.functions import Lower
@@ -9,12 +10,20 @@ from django.views.decorators.http import require_POST
 
 from stemline.api.registry import registry
 from stemline.core.errors import Conflict, DomainError
+from stemline.core.models import Role
 from stemline.parties.models import Customer, Vendor
 from stemline.tokens import crypto
 from stemline.tokens import services as tokens
 from stemline.tokens.models import ApiToken
 from stemline.web.access import area_required, paginate
-from stemline.web.forms import TOKEN_TYPES, TokenForm, add_service_error
+from stemline.web.forms import (
+    FAILURES_AS_200_LABEL,
+    STRICT_PARAMETERS_LABEL,
+    TOKEN_TYPES,
+    TokenForm,
+    add_service_error,
+    beyond_role_message,
+)
 
 SHORT_LIST = 50
 
@@ -31,8 +40,9 @@ def _token_of(request, token_id: int) -> ApiToken:
     return token
 
 
-def _method_groups(checked: dict[str, set[str]]):
-    """The methods a person may tick, per token type, straight from the registry."""
+def _method_groups(checked: dict[str, set[str]], user, held: frozenset[str] = frozenset()):
+    """The methods of each token type, straight from the registry; those beyond the person's
+    role are shown but cannot be ticked (unless the token holds them already)."""
     return [
         {
             "type": token_type,
@@ -42,12 +52,22 @@ def _method_groups(checked: dict[str, set[str]]):
                     "name": m.name,
                     "description": m.description,
                     "checked": m.name in checked.get(token_type, set()),
+                    "allowed": m.name in held or tokens.may_grant(user, m.name),
                 }
                 for m in registry.grantable(token_type)
             ],
         }
         for token_type, label in TOKEN_TYPES
     ]
+
+
+def shows_secrets(user) -> bool:
+    """Only Admins see token secrets; everyone else sees a masked value."""
+    return user.role == Role.ADMIN
+
+
+def masked(token: ApiToken) -> str:
+    return f"{token.key_prefix}{'•' * 12}"
 
 
 def _parties(model, company_id, q: str = "", selected=None):
@@ -106,6 +126,7 @@ def token_new(request):
         data,
         customers=_parties(Customer, company_id, selected=selected_customer),
         vendors=_parties(Vendor, company_id, selected=selected_vendor),
+        user=request.user,
     )
     existing = None
     if request.method == "POST" and form.is_valid():
@@ -119,7 +140,10 @@ def token_new(request):
                 customer_id=d["customer"] if d["token_type"] == "customer" else None,
                 vendor_id=d["vendor"] if d["token_type"] == "vendor" else None,
                 transactional=d["transactional"],
+                strict_parameters=d["strict_parameters"],
+                failures_as_200=d["failures_as_200"],
                 created_by=request.user,
+                granted_by=request.user,
             )
         except DomainError as error:
             add_service_error(form, error, TokenForm.ERROR_FIELDS)
@@ -135,7 +159,10 @@ def token_new(request):
                 ).first()
         else:
             messages.success(
-                request, "Token generated. Copy it and send it to whoever integrates with it."
+                request,
+                "Token generated. Copy it and send it to whoever integrates with it."
+                if shows_secrets(request.user)
+                else "Token generated. An Admin can show and copy its secret.",
             )
             return redirect("token_detail", token_id=issued.token.pk)
     checked = {}
@@ -148,7 +175,7 @@ def token_new(request):
             "section": "setup",
             "page": "tokens",
             "form": form,
-            "groups": _method_groups(checked),
+            "groups": _method_groups(checked, request.user),
             "existing": existing,
         },
     )
@@ -186,14 +213,22 @@ def token_detail(request, token_id: int):
             messages.error(request, "A revoked token cannot be changed.")
             return redirect("token_detail", token_id=token.pk)
         ticked = request.POST.getlist(f"grants_{token.token_type}")
+        beyond = [
+            g for g in ticked if g not in token.grants and not tokens.may_grant(request.user, g)
+        ]
         if not ticked:
             grants_error = "Tick at least one method the token may call."
+        elif beyond:
+            grants_error = beyond_role_message(request.user, beyond)
         else:
             try:
                 tokens.update_grants(
                     token=token,
                     grants=ticked,
                     transactional=request.POST.get("transactional") == "on",
+                    strict_parameters=request.POST.get("strict_parameters") == "on",
+                    failures_as_200=request.POST.get("failures_as_200") == "on",
+                    granted_by=request.user,
                 )
             except DomainError as error:
                 grants_error = error.message
@@ -203,8 +238,10 @@ def token_detail(request, token_id: int):
         checked = set(ticked)
     else:
         checked = set(token.grants)
-    secret = crypto.decrypt(token.secret_encrypted) if token.revoked_at is None else None
-    group = _method_groups({token.token_type: checked})
+    secret = None
+    if token.revoked_at is None and shows_secrets(request.user):
+        secret = crypto.decrypt(token.secret_encrypted)
+    group = _method_groups({token.token_type: checked}, request.user, frozenset(token.grants))
     group = next(g for g in group if g["type"] == token.token_type)
     return render(
         request,
@@ -214,8 +251,12 @@ def token_detail(request, token_id: int):
             "page": "tokens",
             "token": token,
             "secret": secret,
+            "shows_secrets": shows_secrets(request.user),
+            "masked": masked(token),
             "group": group,
             "grants_error": grants_error,
+            "strict_label": STRICT_PARAMETERS_LABEL,
+            "failures_label": FAILURES_AS_200_LABEL,
         },
     )
 
@@ -229,7 +270,12 @@ def token_reset(request, token_id: int):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Token reset: the old token stopped working. Copy the new one.")
+        messages.success(
+            request,
+            "Token reset: the old token stopped working. Copy the new one."
+            if shows_secrets(request.user)
+            else "Token reset: the old token stopped working. An Admin can copy the new one.",
+        )
     return redirect("token_detail", token_id=token.pk)
 
 

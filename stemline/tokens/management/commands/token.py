@@ -80,6 +80,17 @@ class Command(BaseCommand):
             action="store_true",
             help="Transactional API Access (may send the fields that need it)",
         )
+        create.add_argument(
+            "--strict-parameters",
+            action="store_true",
+            help="refuse unknown parameters instead of ignoring them",
+        )
+        create.add_argument(
+            "--failures-as-200",
+            action="store_true",
+            help="answer failures with HTTP 200 (status 0 in the body), for clients whose HTTP "
+            "library throws on errors",
+        )
         create.add_argument("--description", default="", metavar="TEXT")
 
         reset = actions.add_parser("reset", help="give a token a new secret and print it")
@@ -120,6 +131,8 @@ class Command(BaseCommand):
             customer_id=options["customer"],
             vendor_id=options["vendor"],
             transactional=options["transactional"],
+            strict_parameters=options["strict_parameters"],
+            failures_as_200=options["failures_as_200"],
             all_methods=options["all_grants"],
         )
         self.stdout.write(f"Token ID: {issued.token.pk}")
