@@ -354,6 +354,9 @@ def _apply_customer(customer: Customer, company: Company, changes: dict) -> list
         customer.sales_person = (
             None if sales_person_id is None else _sales_person(company, sales_person_id)
         )
+    if customer.send_invoice_via == SendInvoiceVia.EMAIL and not customer.email_for_invoices:
+        # Confirmed invoices are e-mailed to emailForInvoices: without one nothing would go.
+        raise Invalid("Email needs an address in emailForInvoices", field="sendInvoiceVia")
     if changes.get("location_codes") is not None:
         return _locations_by_codes(company, changes["location_codes"])
     return None

@@ -2,7 +2,6 @@
 their lines, the accounting-sync marks, the PDF and the change feed."""
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -643,9 +642,11 @@ def _header(invoice: Invoice, boxes: int) -> dict:
         "billZipCode": customer.bill_zipcode,
         "billCountry": customer.bill_country,
         "subtotal": subtotal,
-        "additionalCharges": Decimal("0.00"),
-        "taxes": Decimal("0.00"),
-        "total": subtotal,
+        # Fuel surcharge and the customer's other charges; the tax apart, as the reference
+        # has it (total = subtotal + additionalCharges + taxes).
+        "additionalCharges": invoice.additional_charges,
+        "taxes": invoice.taxes,
+        "total": invoice.total,
         "totalBoxes": boxes,
         "transactionFee": invoice.transaction_fee,
         "orderRef": invoice.reference,
@@ -726,7 +727,12 @@ class BreakdownOut(Out):
 
 
 class ChargeOut(Out):
+    additionalChargeId: int | None
+    code: str
     description: str
+    amountType: str
+    amountValue: Number
+    isTax: int
     amount: Number
 
 
@@ -788,7 +794,23 @@ def _detailed(invoice: Invoice) -> dict:
                 }
             )
     row = _header(invoice, number)
-    row.update(details=details, boxes=boxes, breakdowns=[], additionalChargesDetails=[])
+    row.update(
+        details=details,
+        boxes=boxes,
+        breakdowns=[],
+        additionalChargesDetails=[
+            {
+                "additionalChargeId": c.charge_id,
+                "code": c.code,
+                "description": c.name,
+                "amountType": c.amount_type,
+                "amountValue": c.value,
+                "isTax": flag(c.purpose == "tax"),
+                "amount": c.amount,
+            }
+            for c in invoice.charge_rows
+        ],
+    )
     return row
 
 
@@ -895,7 +917,7 @@ def invoice_sync(call, p: DocumentSyncIn):
             "status": invoice.status if invoice else None,
             "customerId": invoice.customer_id if invoice else None,
             "shipDate": invoice.ship_date if invoice else None,
-            "total": invoice.amount if invoice else None,
+            "total": invoice.total if invoice else None,
             "externalSystemSynced": flag(invoice.synced) if invoice else None,
             "changedAt": change.created_at,
         }
