@@ -22,6 +22,7 @@ from stemline.api.schemas import (
 )
 from stemline.core.errors import Invalid
 from stemline.core.filters import icontains, iexact
+from stemline.core.models import Company
 
 from . import queries, services
 from .models import Customer, ShipTo
@@ -1069,17 +1070,18 @@ def ecommerce_lite_settings(call, p: LiteSettingsIn):
     has one shop experience (`isEcommerceLite` 0), no mobile app
     (`enableAccessAppMobile` 0) and no logo (`companyLogo` empty, as Komet's)."""
     customer = queries.customer_of(call.company, call.own_customer(p.customerId))
+    company = Company.objects.get(pk=call.company.pk)  # the settings as they are now
     return {
         "userInfo": [
             {
-                "isMultilocation": flag(call.company.multi_location),
+                "isMultilocation": flag(company.multi_location),
                 "showArrivalDate": 0,
                 "chargeTax": flag(customer.charge_tax),
                 "isMultiCompany": 0,
                 "isEcommerceLite": 0,
                 "isAdminSales": 0,
                 "showVendorCodeOrName": 0,
-                "companyName": call.company.name,
+                "companyName": company.name,
                 "customerName": customer.name,
                 "username": call.token.description if call.token else "",
                 "companyLogo": "",
