@@ -50,10 +50,9 @@ def _us(day) -> str:
     deprecated=True,
 )
 def carriers_by_customer_ship_date_list(call, p: ShipDatesIn):
-    """Deprecated: the days a customer may order for, with the carriers (use
-    ecommerce/inventory-available-dates.list and ecommerce/customer-carriers.list).
+    """Deprecated: the days a customer may order for, and the carriers of each day.
 
-    Tokens that hold it may call it; new tokens cannot be granted it. `deliverDates` are
+    Use ecommerce/inventory-available-dates.list and ecommerce/customer-carriers.list. Tokens that hold it may call it; new tokens cannot be granted it. `deliverDates` are
     `MM/DD/YYYY` ship dates: with `inventoryOrigin` 1 (On Hand, the default) from today, with
     2 (Future) from the first arrival of future boxes the customer may buy at the location
     (none: no dates), for as many days as customers may order ahead (14). Origin 3 (Vendor

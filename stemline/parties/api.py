@@ -186,7 +186,10 @@ class CustomerListOut(Envelope):
     read=True,
 )
 def customer_list(call, p: CustomerListIn):
-    """Customers sorted by name (active ones unless includeInactive)."""
+    """Customers sorted by name (active ones unless includeInactive).
+
+    `customerGroup` (a Stemline addition) keeps the customers of one group (exact, any
+    case); each row says its `customerGroup`."""
     qs = queries.customers(call.company)
     if p.id is not None:
         qs = qs.filter(pk=p.id)
@@ -438,7 +441,19 @@ class CustomerSavedOut(Envelope):
     creates=True,
 )
 def customer_add(call, p: CustomerAddIn):
-    """Create a customer."""
+    """Create a customer.
+
+    Besides the reference's fields: `paymentMethod` names one of payment.method.list (any
+    case; empty clears it). `chargeTax` / `chargeFuelSurcharge` put the company's tax (a
+    percentage of the invoice lines) and fuel surcharge on this customer's invoices, as
+    additional charges at the company's default value or the customer's own
+    (customer.additional.charge.update). `sendInvoiceVia` is `Email` (also `E-mail`, `Mail`),
+    `Print` or empty (not sent): with Email each invoice's PDF is e-mailed to
+    `emailForInvoices` when the invoice is confirmed, so Email needs that address; Stemline
+    sends no faxes, so `Fax` is refused. `askPaymentUponConfirmation` makes the Orders page
+    ask the sales rep who confirms to collect the payment. `financeChargePercentage` (0 to
+    100, no % sign) is kept for the accounts-receivable statements. `customerGroup` (free
+    text, 50) filters customer.list, customer.by.company.list and Setup > Customers."""
     customer = services.add_customer(
         company=call.company, name=p.name, **_changes(p, CUSTOMER_FIELDS)
     )
@@ -453,7 +468,11 @@ def customer_add(call, p: CustomerAddIn):
     area="master",
 )
 def customer_update(call, p: CustomerUpdateIn):
-    """Update a customer (only the fields sent change; locationCodes replaces the list)."""
+    """Update a customer (only the fields sent change; locationCodes replaces the list).
+
+    The fields and their effects are customer.add's. A change of chargeTax,
+    chargeFuelSurcharge or the charges' values reaches the invoices made, changed or
+    confirmed after it; confirmed invoices keep the charges they were confirmed with."""
     changes = _changes(p, {**CUSTOMER_FIELDS, "name": "name", "active": "active"})
     if "name" in changes and not changes["name"]:
         raise Invalid("must not be empty", field="name")

@@ -668,7 +668,15 @@ def _header(invoice: Invoice, boxes: int) -> dict:
     read=True,
 )
 def invoice_list(call, p: InvoiceListIn):
-    """Invoice headers in a ship-date window (at most 6 months), or one by order/orderId."""
+    """Invoice headers in a ship-date window (at most 6 months), or one by order/orderId.
+
+    `subtotal` is the lines' amount; `additionalCharges` the fuel surcharge and the
+    customer's other automatic charges; `taxes` the tax of customers with chargeTax (a
+    percentage of the lines); `total` = subtotal + additionalCharges + taxes, each rounded to
+    cents half up. An invoice's charges are worked out from the customer's settings when its
+    lines are made or changed and when it is confirmed; a confirmed invoice keeps them. An
+    invoice without lines carries none. The transaction fee is the company's, not in the
+    total."""
     start, end = _window(p, single=None, days=MAX_LIST_DAYS, required="orderDateTo")
     rows = queries.invoice_headers(_filtered(call, p, start, end))
     return {
@@ -823,7 +831,11 @@ def _detailed(invoice: Invoice) -> dict:
     read=True,
 )
 def invoice_details_list(call, p: InvoiceDetailsIn):
-    """Invoices of a ship date (or a window of at most 4 days) with lines, boxes, breakdowns."""
+    """Invoices of a ship date (or a window of at most 4 days) with lines, boxes, breakdowns.
+
+    Totals as invoice.list's. `additionalChargesDetails` lists each charge of the invoice:
+    its `code`, `description`, `amountType` (`%` of the lines or `$` per invoice),
+    `amountValue` (the rate or amount applied), `isTax` and `amount`."""
     start, end = _window(p, single=p.orderDate, days=MAX_DETAIL_DAYS, required="orderDate")
     rows = queries.invoice_details(_filtered(call, p, start, end))
     return {
