@@ -896,14 +896,14 @@ def customer_by_company_list(call, p: ByCompanyIn):
 # ---------------------------------------------------------------- additional charges
 
 
-class ChargeListIn(Params):
+class AdditionalChargeListIn(Params):
     id: OptId = None
     name: Str(100) | None = None
     code: Str(20) | None = None
     active: OptBool = None
 
 
-class ChargeOut(Out):
+class AdditionalChargeOut(Out):
     id: int
     name: str
     code: str
@@ -913,19 +913,19 @@ class ChargeOut(Out):
     purpose: str
 
 
-class ChargeListOut(Envelope):
-    additionalCharges: list[ChargeOut]
+class AdditionalChargeListOut(Envelope):
+    additionalCharges: list[AdditionalChargeOut]
 
 
 @api_method(
     "additional.charge.list",
-    request=ChargeListIn,
-    response=ChargeListOut,
+    request=AdditionalChargeListIn,
+    response=AdditionalChargeListOut,
     tokens=[COMPANY, USER],
     area="master",
     read=True,
 )
-def additional_charge_list(call, p: ChargeListIn):
+def additional_charge_list(call, p: AdditionalChargeListIn):
     """The company's additional charges (fuel surcharge, tax, ...) sorted by name.
 
     Besides the reference's `id`, `name`, `code`, `active`, each row says `amountType`
