@@ -467,6 +467,8 @@ def render() -> str:
         lines += ["", f"## {area_title(area)}"]
         for method in (m for m in methods if m.area == area):
             lines += ["", f"### `{method.name}`", "", method.description, ""]
+            if method.notes:
+                lines += [method.notes, ""]
             lines += ["| | |", "| --- | --- |"]
             lines += [f"| {name} | {_cell(value)} |" for name, value in _method_facts(method)]
             lines += ["", "**Request parameters**", ""]

@@ -100,7 +100,9 @@ def _build() -> None:
                 operation_id=f"{method.name}:{verb.lower()}",
                 summary=method.description,
                 description=(
-                    f"{method.description}\n\nToken types: "
+                    f"{method.description}\n\n"
+                    + (f"{method.notes}\n\n" if method.notes else "")
+                    + "Token types: "
                     + (", ".join(sorted(t.capitalize() for t in method.token_types)) or "none")
                 ),
                 tags=[method.area],

@@ -6,6 +6,7 @@ created, the marketplace presets, the OpenAPI document and docs/api.md.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,8 @@ class Method:
     strict: bool = True
     max_body: int | None = None
     deprecated: bool = False
+    # The handler's docstring after its first line: the method's decisions, for docs/api.md.
+    notes: str = ""
     # Writes run in one transaction so a refused request leaves nothing behind; a method that
     # must keep a write although it answers an error (login's throttle) opts out.
     atomic: bool = True
@@ -131,7 +134,12 @@ def api_method(
         roles = read_roles if read else write_roles
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
-        doc = (handler.__doc__ or "").strip()
+        doc = inspect.cleandoc(handler.__doc__ or "")
+        first, _, rest = doc.partition("\n")
+        # Paragraphs of the rest, each on one line (docstrings wrap at the code's width).
+        notes = "\n\n".join(
+            " ".join(paragraph.split()) for paragraph in rest.split("\n\n") if paragraph.strip()
+        )
         registry.register(
             Method(
                 name=name,
@@ -139,7 +147,8 @@ def api_method(
                 request=request,
                 response=response,
                 token_types=token_types,
-                description=doc.splitlines()[0] if doc else name,
+                description=first.strip() or name,
+                notes=notes,
                 area=area,
                 read=read,
                 verbs=tuple(verbs) if verbs else (("GET", "POST") if read else ("POST",)),

@@ -129,3 +129,7 @@ def company_location_list(call, p: CompanyLocationListIn):
             for x in locations
         ]
     }
+
+
+# Methods of core that live beside this module; importing them registers them.
+from . import api_password  # noqa: E402, F401

@@ -130,6 +130,13 @@ CARRIERS = [
     ("LA", "LATAM Cargo", "inbound", "Miami", "FL", "United States", ""),
 ]
 
+# The demo company's additional charges: a fuel surcharge per invoice and a sales tax.
+CHARGE_VALUES = {"FS": "12.50", "TAX": "7.00"}
+# Customers billed in these states pay sales tax in the demo; every one pays the fuel
+# surcharge and is grouped by its state.
+TAXED_STATES = {"FL"}
+STATE_GROUPS = {"FL": "Florida", "GA": "Georgia", "NY": "New York", "TX": "Texas"}
+
 # Customers: code, name, type (CustomerType name), billing address, terms, ship-tos as
 # (name, code, address, city, state, zipcode, carrier code).
 CUSTOMERS = [

@@ -2,6 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -10,7 +11,15 @@ from stemline.catalog.services import create_standard_box_types
 from stemline.core.errors import Conflict
 from stemline.core.models import Company, Location, User
 from stemline.core.services import create_company, create_user
-from stemline.parties.models import Carrier, Customer, CustomerType, ShipTo, Vendor
+from stemline.parties.models import (
+    AdditionalCharge,
+    Carrier,
+    Customer,
+    CustomerType,
+    PaymentMethod,
+    ShipTo,
+    Vendor,
+)
 from stemline.tokens import crypto
 from stemline.tokens.models import ApiToken, TokenType
 from stemline.tokens.services import all_grants, create_token, reset_token
@@ -147,6 +156,14 @@ def _carriers(company: Company, created: Counter) -> dict[str, Carrier]:
     return carriers
 
 
+def _charges(company: Company, created: Counter) -> None:
+    """The demo's fuel surcharge and tax rate, where the company has not set its own."""
+    for code, value in data.CHARGE_VALUES.items():
+        created["additional charges"] += AdditionalCharge.objects.filter(
+            company=company, code=code, default_value=0
+        ).update(default_value=Decimal(value))
+
+
 def _customers(
     company: Company,
     carriers: dict[str, Carrier],
@@ -171,6 +188,12 @@ def _customers(
                 "terms": spec["terms"],
                 "sales_person": sales,
                 "email_for_invoices": f"ap@{spec['code'].lower()}.example",
+                "customer_group": data.STATE_GROUPS.get(state, state),
+                "payment_method": PaymentMethod.objects.filter(
+                    company=company, name="Check"
+                ).first(),
+                "charge_fuel_surcharge": True,
+                "charge_tax": state in data.TAXED_STATES,
             },
         )
         if made:
@@ -236,6 +259,7 @@ def seed() -> DemoCompany:
     _catalog(company, created)
     _vendors(company, created)
     carriers = _carriers(company, created)
+    _charges(company, created)
     _customers(company, carriers, users["sales"], locations, created)
     token_id, secret = _token(company, users["admin"], created)
     market.inventory(company, created)

@@ -1020,3 +1020,7 @@ def inventory_confirmations_list(call, p: SyncIn):
             for c in found
         ],
     }
+
+
+# The retired e-commerce method lives beside this module; importing it registers it.
+from . import api_storefront  # noqa: E402, F401

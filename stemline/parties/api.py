@@ -22,6 +22,7 @@ from stemline.api.schemas import (
 )
 from stemline.core.errors import Invalid
 from stemline.core.filters import icontains, iexact
+from stemline.core.models import Company
 
 from . import queries, services
 from .models import Customer, ShipTo
@@ -156,6 +157,7 @@ class CustomerListIn(Params):
     includeInactive: bool = False
     locationId: OptId = None
     updateAsOf: OptDateTime = None
+    customerGroup: Str(50) | None = None
 
 
 class CustomerOut(Out):
@@ -167,6 +169,7 @@ class CustomerOut(Out):
     salesPerson: str
     salesPersonId: int | None
     customerType: str
+    customerGroup: str
     updatedOn: datetime
 
 
@@ -183,7 +186,10 @@ class CustomerListOut(Envelope):
     read=True,
 )
 def customer_list(call, p: CustomerListIn):
-    """Customers sorted by name (active ones unless includeInactive)."""
+    """Customers sorted by name (active ones unless includeInactive).
+
+    `customerGroup` (a Stemline addition) keeps the customers of one group (exact, any
+    case); each row says its `customerGroup`."""
     qs = queries.customers(call.company)
     if p.id is not None:
         qs = qs.filter(pk=p.id)
@@ -196,6 +202,7 @@ def customer_list(call, p: CustomerListIn):
         qs = queries.customers_buying_from(qs, queries.location_of(call.company, p.locationId))
     if p.updateAsOf is not None:
         qs = qs.filter(updated_on__gte=p.updateAsOf)
+    qs = iexact(qs, "customer_group", p.customerGroup)
     return {
         "customers": [
             {
@@ -207,6 +214,7 @@ def customer_list(call, p: CustomerListIn):
                 "salesPerson": _person(c.sales_person),
                 "salesPersonId": c.sales_person_id,
                 "customerType": c.get_customer_type_display(),
+                "customerGroup": c.customer_group,
                 "updatedOn": _stamp(c.updated_on),
             }
             for c in qs
@@ -216,6 +224,14 @@ def customer_list(call, p: CustomerListIn):
 
 class CustomerDetailsIn(Params):
     customerId: Id
+
+
+class CustomerChargeOut(Out):
+    additionalChargeId: int
+    additionalChargeCode: str
+    name: str
+    amountType: str
+    amountValue: Number
 
 
 class CustomerDetailOut(Out):
@@ -250,6 +266,14 @@ class CustomerDetailOut(Out):
     salesPerson: str
     salesPersonId: int | None
     locationCodes: str
+    paymentMethod: str
+    chargeTax: int
+    chargeFuelSurcharge: int
+    sendInvoiceVia: str
+    askPaymentUponConfirmation: int
+    financeChargePercentage: Number
+    customerGroup: str
+    additionalCharges: list[CustomerChargeOut]
     updatedOn: datetime
 
 
@@ -292,6 +316,24 @@ def _customer_detail(c: Customer, ship_to: ShipTo | None) -> dict:
         "salesPerson": _person(c.sales_person),
         "salesPersonId": c.sales_person_id,
         "locationCodes": ":".join(loc.code for loc in c.locations.order_by("code")),
+        "paymentMethod": c.payment_method.name if c.payment_method else "",
+        "chargeTax": flag(c.charge_tax),
+        "chargeFuelSurcharge": flag(c.charge_fuel_surcharge),
+        "sendInvoiceVia": c.send_invoice_via,
+        "askPaymentUponConfirmation": flag(c.ask_payment_upon_confirmation),
+        "financeChargePercentage": c.finance_charge_percentage,
+        "customerGroup": c.customer_group,
+        # What this customer's invoices carry: the flags' charges and its automatic ones.
+        "additionalCharges": [
+            {
+                "additionalChargeId": a.charge_id,
+                "additionalChargeCode": a.code,
+                "name": a.name,
+                "amountType": a.amount_type,
+                "amountValue": a.value,
+            }
+            for a in queries.charges_for(c)
+        ],
         "updatedOn": _stamp(c.updated_on),
     }
 
@@ -334,6 +376,13 @@ CUSTOMER_FIELDS = {
     "billState": "bill_state",
     "billZipCode": "bill_zipcode",
     "billCountry": "bill_country",
+    "paymentMethod": "payment_method",
+    "chargeTax": "charge_tax",
+    "chargeFuelSurcharge": "charge_fuel_surcharge",
+    "sendInvoiceVia": "send_invoice_via",
+    "askPaymentUponConfirmation": "ask_payment_upon_confirmation",
+    "financeChargePercentage": "finance_charge_percentage",
+    "customerGroup": "customer_group",
 }
 
 
@@ -359,6 +408,14 @@ class CustomerFieldsIn(Params):
     billState: Str(50) | None = None
     billZipCode: Str(10) | None = None
     billCountry: Str(50) | None = None
+    # A name from payment.method.list; empty clears it.
+    paymentMethod: Str(50) | None = None
+    chargeTax: OptBool = None
+    chargeFuelSurcharge: OptBool = None
+    sendInvoiceVia: Str(50) | None = None
+    askPaymentUponConfirmation: OptBool = None
+    financeChargePercentage: OptMoney(5, 2) = None
+    customerGroup: Str(50) | None = None
 
 
 class CustomerAddIn(CustomerFieldsIn):
@@ -384,7 +441,19 @@ class CustomerSavedOut(Envelope):
     creates=True,
 )
 def customer_add(call, p: CustomerAddIn):
-    """Create a customer."""
+    """Create a customer.
+
+    Besides the reference's fields: `paymentMethod` names one of payment.method.list (any
+    case; empty clears it). `chargeTax` / `chargeFuelSurcharge` put the company's tax (a
+    percentage of the invoice lines) and fuel surcharge on this customer's invoices, as
+    additional charges at the company's default value or the customer's own
+    (customer.additional.charge.update). `sendInvoiceVia` is `Email` (also `E-mail`, `Mail`),
+    `Print` or empty (not sent): with Email each invoice's PDF is e-mailed to
+    `emailForInvoices` when the invoice is confirmed, so Email needs that address; Stemline
+    sends no faxes, so `Fax` is refused. `askPaymentUponConfirmation` makes the Orders page
+    ask the sales rep who confirms to collect the payment. `financeChargePercentage` (0 to
+    100, no % sign) is kept for the accounts-receivable statements. `customerGroup` (free
+    text, 50) filters customer.list, customer.by.company.list and Setup > Customers."""
     customer = services.add_customer(
         company=call.company, name=p.name, **_changes(p, CUSTOMER_FIELDS)
     )
@@ -399,7 +468,11 @@ def customer_add(call, p: CustomerAddIn):
     area="master",
 )
 def customer_update(call, p: CustomerUpdateIn):
-    """Update a customer (only the fields sent change; locationCodes replaces the list)."""
+    """Update a customer (only the fields sent change; locationCodes replaces the list).
+
+    The fields and their effects are customer.add's. A change of chargeTax,
+    chargeFuelSurcharge or the charges' values reaches the invoices made, changed or
+    confirmed after it; confirmed invoices keep the charges they were confirmed with."""
     changes = _changes(p, {**CUSTOMER_FIELDS, "name": "name", "active": "active"})
     if "name" in changes and not changes["name"]:
         raise Invalid("must not be empty", field="name")
@@ -711,3 +784,327 @@ def vendor_add(call, p: VendorAddIn):
         **_changes(p, VENDOR_FIELDS),
     )
     return {"message": "The Vendor was successfully saved.", "vendorId": vendor.pk}
+
+
+# ---------------------------------------------------------------- contacts
+
+
+class ContactAddIn(Params):
+    customerId: Id
+    name: Required(100)
+    type: Required(20)
+    phone: Str(20) | None = None
+    ext: Str(10) | None = None
+    mobile: Str(20) | None = None
+    fax: Str(20) | None = None
+    email: Str(200) | None = None
+    description: Str(200) | None = None
+    instantMessaging: Str(100) | None = None
+    emailPOD: OptBool = None
+
+
+class ContactSavedOut(Envelope):
+    contactId: int
+
+
+@api_method(
+    "customer.contact.add",
+    request=ContactAddIn,
+    response=ContactSavedOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    creates=True,
+)
+def contact_add(call, p: ContactAddIn):
+    """Add a contact person to a customer.
+
+    `type` is one of A/P, A/R, Buyer, Owner, Manager, Receiving, Sales, Other (any case);
+    another is refused with 422. `email` may hold several addresses separated by `;`, each
+    checked. A contact with `emailPOD` needs an e-mail: those contacts are the customer's
+    proof-of-delivery recipients (shown in Setup > Customers)."""
+    contact = services.add_contact(
+        company=call.company,
+        customer_id=p.customerId,
+        name=p.name,
+        contact_type=p.type,
+        email=p.email or "",
+        email_pod=bool(p.emailPOD),
+        phone=p.phone,
+        ext=p.ext,
+        mobile=p.mobile,
+        fax=p.fax,
+        description=p.description,
+        instant_messaging=p.instantMessaging,
+    )
+    return {"message": "Contact was successfully saved", "contactId": contact.pk}
+
+
+# ---------------------------------------------------------------- customers of a user
+
+SALES_CHANNELS = ("WEB_APP", "MOBILE_APP", "K2K", "ECOMMERCE_LITE")
+
+
+def _sales_channel(call) -> str:
+    """X-SALES-CHANNEL, required where the reference requires it."""
+    value = (call.request.headers.get("X-SALES-CHANNEL") or "").strip().upper()
+    if not value:
+        raise Invalid("this header is required", field="X-SALES-CHANNEL")
+    if value not in SALES_CHANNELS:
+        raise Invalid(f"must be one of {', '.join(SALES_CHANNELS)}", field="X-SALES-CHANNEL")
+    return value
+
+
+class ByCompanyIn(Params):
+    showSalespersonCustomers: OptBool = None
+    customerGroup: Str(50) | None = None
+
+
+class ByCompanyRowOut(Out):
+    customerId: int
+    customerName: str
+
+
+class ByCompanyOut(Envelope):
+    customerResult: list[ByCompanyRowOut]
+
+
+@api_method(
+    "customer.by.company.list",
+    request=ByCompanyIn,
+    response=ByCompanyOut,
+    tokens=[USER],
+    area="master",
+    read=True,
+    account_required=True,
+)
+def customer_by_company_list(call, p: ByCompanyIn):
+    """Active customers visible to the logged-in user (a User token), sorted by name.
+
+    Headers `X-ACCOUNT` and `X-SALES-CHANNEL` (WEB_APP, MOBILE_APP, K2K, ECOMMERCE_LITE) are
+    required. `showSalespersonCustomers=1` keeps the customers whose sales person is the
+    caller; `customerGroup` (a Stemline addition) keeps one group (exact, any case). No
+    customer: status 1, "Customers not found." and an empty list."""
+    _sales_channel(call)
+    qs = queries.customers(call.company).filter(active=True)
+    if p.showSalespersonCustomers:
+        qs = qs.filter(sales_person=call.user)
+    qs = iexact(qs, "customer_group", p.customerGroup)
+    rows = [{"customerId": c.pk, "customerName": c.name} for c in qs]
+    return {"message": "OK" if rows else "Customers not found.", "customerResult": rows}
+
+
+# ---------------------------------------------------------------- additional charges
+
+
+class AdditionalChargeListIn(Params):
+    id: OptId = None
+    name: Str(100) | None = None
+    code: Str(20) | None = None
+    active: OptBool = None
+
+
+class AdditionalChargeOut(Out):
+    id: int
+    name: str
+    code: str
+    active: int
+    amountType: str
+    defaultValue: Number
+    purpose: str
+
+
+class AdditionalChargeListOut(Envelope):
+    additionalCharges: list[AdditionalChargeOut]
+
+
+@api_method(
+    "additional.charge.list",
+    request=AdditionalChargeListIn,
+    response=AdditionalChargeListOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    read=True,
+)
+def additional_charge_list(call, p: AdditionalChargeListIn):
+    """The company's additional charges (fuel surcharge, tax, ...) sorted by name.
+
+    Besides the reference's `id`, `name`, `code`, `active`, each row says `amountType`
+    (`%` a percentage of the invoice lines, `$` an amount per invoice), `defaultValue` and
+    `purpose`: `fuel` is applied to customers with chargeFuelSurcharge, `tax` to those with
+    chargeTax (reported as the invoice's `taxes`), `other` to customers that have the charge
+    among their automatic charges (customer.additional.charge.update)."""
+    qs = queries.additional_charges(call.company)
+    if p.id is not None:
+        qs = qs.filter(pk=p.id)
+    if p.active is not None:
+        qs = qs.filter(active=p.active)
+    qs = iexact(icontains(qs, "name", p.name), "code", p.code)
+    rows = [
+        {
+            "id": c.pk,
+            "name": c.name,
+            "code": c.code,
+            "active": flag(c.active),
+            "amountType": c.amount_type,
+            "defaultValue": c.default_value,
+            "purpose": c.purpose,
+        }
+        for c in qs
+    ]
+    return {
+        "message": "OK" if rows else "Additional charges not found.",
+        "additionalCharges": rows,
+    }
+
+
+class CustomerChargeIn(Params):
+    customerId: Id
+    additionalChargeCode: Required(20)
+    amountValue: OptMoney(10, 2) = None
+    amountType: Literal["%", "$"] | None = None
+
+
+class CustomerChargeSavedOut(Envelope):
+    customerId: int
+    additionalChargeId: int
+    amountType: str
+    amountValue: Number
+
+
+@api_method(
+    "customer.additional.charge.update",
+    request=CustomerChargeIn,
+    response=CustomerChargeSavedOut,
+    tokens=[COMPANY, USER],
+    area="master",
+)
+def customer_additional_charge_update(call, p: CustomerChargeIn):
+    """Make an additional charge automatic on a customer's invoices, with its own value.
+
+    `amountType` `%` is a percentage of the invoice lines (at most 100), `$` an amount per
+    invoice; either left out takes the charge's default. Sending it again changes the value.
+    For the fuel surcharge (FS) and the tax it also turns chargeFuelSurcharge / chargeTax on.
+    The charge applies to invoices made, changed or confirmed from then on; invoices already
+    confirmed keep theirs. Unknown charge code or customer: 404; an inactive charge: 409."""
+    row = services.set_customer_charge(
+        company=call.company,
+        customer_id=p.customerId,
+        charge_code=p.additionalChargeCode,
+        amount_value=p.amountValue,
+        amount_type=p.amountType,
+    )
+    return {
+        "message": "The automatic additional charge was successfully saved.",
+        "customerId": row.customer_id,
+        "additionalChargeId": row.charge_id,
+        "amountType": row.amount_type,
+        "amountValue": row.amount_value,
+    }
+
+
+# ---------------------------------------------------------------- payment methods
+
+
+class PaymentMethodListIn(Params):
+    id: OptId = None
+    name: Str(50) | None = None
+    active: OptBool = None
+
+
+class PaymentMethodOut(Out):
+    id: int
+    name: str
+    active: int
+
+
+class PaymentMethodListOut(Envelope):
+    paymentMethods: list[PaymentMethodOut]
+
+
+@api_method(
+    "payment.method.list",
+    request=PaymentMethodListIn,
+    response=PaymentMethodListOut,
+    tokens=[COMPANY, USER],
+    area="master",
+    read=True,
+)
+def payment_method_list(call, p: PaymentMethodListIn):
+    """The company's payment methods sorted by name (`id` is payment.receive's `methodId`).
+
+    Every company starts with Check, Credit Card, Wire, ACH and Cash. A customer's
+    `paymentMethod` (customer.add / customer.update) names one of these, any case."""
+    qs = queries.payment_methods(call.company)
+    if p.id is not None:
+        qs = qs.filter(pk=p.id)
+    if p.active is not None:
+        qs = qs.filter(active=p.active)
+    qs = icontains(qs, "name", p.name)
+    rows = [{"id": m.pk, "name": m.name, "active": flag(m.active)} for m in qs]
+    return {"message": "OK" if rows else "Payment methods not found.", "paymentMethods": rows}
+
+
+# ---------------------------------------------------------------- ecommerce-lite/settings
+
+
+class LiteSettingsIn(Params):
+    customerId: Id
+
+
+class LiteUserInfoOut(Out):
+    isMultilocation: int
+    showArrivalDate: int
+    chargeTax: int
+    isMultiCompany: int
+    isEcommerceLite: int
+    isAdminSales: int
+    showVendorCodeOrName: int
+    companyName: str
+    customerName: str
+    username: str
+    companyLogo: str
+    enableAccessAppMobile: int
+
+
+class LiteSettingsOut(Envelope):
+    userInfo: list[LiteUserInfoOut]
+
+
+@api_method(
+    "ecommerce-lite/settings",
+    request=LiteSettingsIn,
+    response=LiteSettingsOut,
+    tokens=[CUSTOMER],
+    area="sales",
+    read=True,
+    account_required=True,
+)
+def ecommerce_lite_settings(call, p: LiteSettingsIn):
+    """The shop's settings for a customer (a Customer token: its own only).
+
+    `isMultilocation` is the company's, `chargeTax` the customer's (its invoices carry the
+    tax), `companyName`/`customerName` theirs. A Customer token is no person, so `username`
+    is the token's description and `isAdminSales`, `isMultiCompany` are 0. Stemline shows
+    ship dates (`showArrivalDate` 0), hides vendors from buyers (`showVendorCodeOrName` 0),
+    has one shop experience (`isEcommerceLite` 0), no mobile app
+    (`enableAccessAppMobile` 0) and no logo (`companyLogo` empty, as Komet's)."""
+    customer = queries.customer_of(call.company, call.own_customer(p.customerId))
+    company = Company.objects.get(pk=call.company.pk)  # the settings as they are now
+    return {
+        "userInfo": [
+            {
+                "isMultilocation": flag(company.multi_location),
+                "showArrivalDate": 0,
+                "chargeTax": flag(customer.charge_tax),
+                "isMultiCompany": 0,
+                "isEcommerceLite": 0,
+                "isAdminSales": 0,
+                "showVendorCodeOrName": 0,
+                "companyName": company.name,
+                "customerName": customer.name,
+                "username": call.token.description if call.token else "",
+                "companyLogo": "",
+                "enableAccessAppMobile": 0,
+            }
+        ]
+    }

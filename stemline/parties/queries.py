@@ -1,12 +1,24 @@
 """Reads of parties that several callers share, each a constant number of queries."""
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
 
 from stemline.core.errors import NotFound
 from stemline.core.models import Company, Location
 
-from .models import Carrier, Customer, ShipTo, Vendor
+from .models import (
+    AdditionalCharge,
+    Carrier,
+    Customer,
+    CustomerCharge,
+    CustomerContact,
+    PaymentMethod,
+    ShipTo,
+    Vendor,
+)
 
 # Lists sort by name the way people read it, whatever the database's collation.
 BY_NAME = (Lower("name"), "id")
@@ -22,8 +34,21 @@ def vendors(company: Company) -> QuerySet[Vendor]:
 
 def customers(company: Company) -> QuerySet[Customer]:
     return (
-        Customer.objects.filter(company=company).select_related("sales_person").order_by(*BY_NAME)
+        Customer.objects.filter(company=company)
+        .select_related("sales_person", "payment_method")
+        .order_by(*BY_NAME)
     )
+
+
+def customer_groups(company: Company) -> list[str]:
+    """The customer groups in use, for the filters' choices."""
+    names = (
+        Customer.objects.filter(company=company)
+        .exclude(customer_group="")
+        .values_list("customer_group", flat=True)
+        .distinct()
+    )
+    return sorted(set(names), key=str.lower)
 
 
 def customer_of(company: Company, customer_id: int, field: str = "customerId") -> Customer:
@@ -54,3 +79,68 @@ def live_ship_tos(company: Company) -> QuerySet[ShipTo]:
         .select_related("carrier")
         .order_by(*BY_NAME)
     )
+
+
+def payment_methods(company: Company) -> QuerySet[PaymentMethod]:
+    return PaymentMethod.objects.filter(company=company).order_by(*BY_NAME)
+
+
+def additional_charges(company: Company) -> QuerySet[AdditionalCharge]:
+    return AdditionalCharge.objects.filter(company=company).order_by(*BY_NAME)
+
+
+@dataclass(frozen=True)
+class AppliedCharge:
+    """One additional charge a customer's invoices carry, with the customer's value."""
+
+    charge_id: int
+    code: str
+    name: str
+    purpose: str
+    amount_type: str
+    value: Decimal
+
+
+def charges_for(customer: Customer) -> list[AppliedCharge]:
+    """The additional charges applied on this customer's invoices, in code order: the fuel
+    surcharge when chargeFuelSurcharge, the tax when chargeTax (both at the customer's own
+    value if it has one, else the company's default), and every other active charge the
+    customer has as an automatic charge. Two queries."""
+    own = {
+        row.charge_id: row
+        for row in CustomerCharge.objects.filter(customer_id=customer.pk).only(
+            "charge_id", "amount_type", "amount_value"
+        )
+    }
+    applied = []
+    for charge in AdditionalCharge.objects.filter(company_id=customer.company_id, active=True):
+        if charge.purpose == AdditionalCharge.Purpose.FUEL:
+            wanted = customer.charge_fuel_surcharge
+        elif charge.purpose == AdditionalCharge.Purpose.TAX:
+            wanted = customer.charge_tax
+        else:
+            wanted = charge.pk in own
+        if not wanted:
+            continue
+        row = own.get(charge.pk)
+        applied.append(
+            AppliedCharge(
+                charge_id=charge.pk,
+                code=charge.code,
+                name=charge.name,
+                purpose=charge.purpose,
+                amount_type=row.amount_type if row else charge.amount_type,
+                value=row.amount_value if row else charge.default_value,
+            )
+        )
+    return sorted(applied, key=lambda c: (c.purpose == "tax", c.code))
+
+
+def pod_recipients(customer: Customer) -> list[str]:
+    """The e-mail addresses of the customer's contacts who receive proofs of delivery."""
+    addresses = []
+    for email in CustomerContact.objects.filter(customer=customer, email_pod=True).values_list(
+        "email", flat=True
+    ):
+        addresses.extend(part for part in email.split(";") if part)
+    return addresses

@@ -1,4 +1,7 @@
-"""Every write to customers, ship-tos, vendors and carriers."""
+"""Every write to customers (with their contacts and automatic charges), ship-tos, vendors,
+carriers, payment methods and additional charges."""
+
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -8,7 +11,24 @@ from django.utils import timezone
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import STAFF_ROLES, Company, Location, User
 
-from .models import Carrier, Customer, CustomerType, PriceLevel, ShipTo, Vendor, VendorType
+from .models import (
+    STANDARD_CHARGES,
+    STANDARD_PAYMENT_METHODS,
+    AdditionalCharge,
+    AmountType,
+    Carrier,
+    ContactType,
+    Customer,
+    CustomerCharge,
+    CustomerContact,
+    CustomerType,
+    PaymentMethod,
+    PriceLevel,
+    SendInvoiceVia,
+    ShipTo,
+    Vendor,
+    VendorType,
+)
 
 # ---------------------------------------------------------------- shared checks
 
@@ -60,6 +80,124 @@ def _carrier_of(company: Company, carrier_id: int | None, field: str = "carrierI
     if carrier is None:
         raise NotFound(f"carrier {carrier_id} does not exist", field=field)
     return carrier
+
+
+# ---------------------------------------------------------------- company lists
+
+
+@transaction.atomic
+def seed_company(*, company: Company) -> None:
+    """The standard payment methods and additional charges of a new company (idempotent)."""
+    for name in STANDARD_PAYMENT_METHODS:
+        if not PaymentMethod.objects.filter(company=company, name__iexact=name).exists():
+            PaymentMethod.objects.create(company=company, name=name)
+    for code, name, purpose, amount_type, value in STANDARD_CHARGES:
+        if AdditionalCharge.objects.filter(company=company, code__iexact=code).exists():
+            continue
+        if AdditionalCharge.objects.filter(company=company, purpose=purpose).exists():
+            continue
+        AdditionalCharge.objects.create(
+            company=company,
+            code=code,
+            name=name,
+            purpose=purpose,
+            amount_type=amount_type,
+            default_value=Decimal(value),
+        )
+
+
+def _amount_type(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if value not in AmountType.values:
+        raise Invalid("must be % (a percentage of the lines) or $ (an amount)", field=field)
+    return value
+
+
+def _charge_value(value: Decimal, amount_type: str, field: str) -> Decimal:
+    if value < 0:
+        raise Invalid("must not be negative", field=field)
+    if amount_type == AmountType.PERCENT and value > 100:
+        raise Invalid("a percentage must be at most 100", field=field)
+    return value
+
+
+@transaction.atomic
+def save_additional_charge(
+    *,
+    company: Company,
+    charge_id: int | None = None,
+    code: str,
+    name: str,
+    amount_type: str,
+    default_value: Decimal,
+    active: bool = True,
+    purpose: str = AdditionalCharge.Purpose.OTHER,
+) -> AdditionalCharge:
+    """Add a charge to the company's list, or change one (its purpose stays as it was made)."""
+    if charge_id is None:
+        charge = AdditionalCharge(company=company, purpose=purpose)
+    else:
+        charge = (
+            AdditionalCharge.objects.select_for_update()
+            .filter(company=company, pk=charge_id)
+            .first()
+        )
+        if charge is None:
+            raise NotFound(f"additional charge {charge_id} does not exist", field="id")
+    charge.code = _text(code, "code", 20, required=True).upper()
+    charge.name = _text(name, "name", 100, required=True)
+    charge.amount_type = _amount_type(amount_type, "amountType")
+    charge.default_value = _charge_value(default_value, charge.amount_type, "defaultValue")
+    charge.active = bool(active)
+    if _code_taken(AdditionalCharge, company=company, code=charge.code, exclude_pk=charge.pk):
+        raise Conflict(f"another additional charge already has the code {charge.code!r}", "code")
+    _save_unique(charge, "additional charge")
+    return charge
+
+
+@transaction.atomic
+def set_customer_charge(
+    *,
+    company: Company,
+    customer_id: int,
+    charge_code: str,
+    amount_value: Decimal | None = None,
+    amount_type: str | None = None,
+) -> CustomerCharge:
+    """Make a charge automatic for a customer, with the customer's own value and type (the
+    charge's defaults where not given). For the fuel surcharge and the tax it also switches
+    chargeFuelSurcharge / chargeTax on: asking for the charge means the customer pays it."""
+    customer = Customer.objects.select_for_update().filter(company=company, pk=customer_id).first()
+    if customer is None:
+        raise NotFound(f"customer {customer_id} does not exist", field="customerId")
+    charge = AdditionalCharge.objects.filter(company=company, code__iexact=charge_code).first()
+    if charge is None:
+        raise NotFound(
+            f"additional charge code {charge_code!r} does not exist", field="additionalChargeCode"
+        )
+    if not charge.active:
+        raise Conflict(f"additional charge {charge.code} is inactive", field="additionalChargeCode")
+    kind = charge.amount_type if amount_type is None else _amount_type(amount_type, "amountType")
+    value = charge.default_value if amount_value is None else amount_value
+    value = _charge_value(value, kind, "amountValue")
+    row, _ = CustomerCharge.objects.update_or_create(
+        company=company,
+        customer=customer,
+        charge=charge,
+        defaults={"amount_type": kind, "amount_value": value},
+    )
+    flag = {"fuel": "charge_fuel_surcharge", "tax": "charge_tax"}.get(charge.purpose)
+    if flag and not getattr(customer, flag):
+        setattr(customer, flag, True)
+        customer.save(update_fields=[flag, "updated_on"])
+    return row
+
+
+@transaction.atomic
+def remove_customer_charge(*, company: Company, customer_id: int, charge_id: int) -> None:
+    CustomerCharge.objects.filter(
+        company=company, customer_id=customer_id, charge_id=charge_id
+    ).delete()
 
 
 # ---------------------------------------------------------------- carriers
@@ -130,6 +268,38 @@ def _sales_person(company: Company, user_id: int) -> User:
     return user
 
 
+# What clients send for sendInvoiceVia, as Stemline stores it.
+SEND_VIA = {
+    "": "",
+    "none": "",
+    "email": SendInvoiceVia.EMAIL,
+    "e-mail": SendInvoiceVia.EMAIL,
+    "mail": SendInvoiceVia.EMAIL,
+    "print": SendInvoiceVia.PRINT,
+}
+
+
+def _send_invoice_via(value: str) -> str:
+    key = (value or "").strip().lower()
+    if key not in SEND_VIA:
+        raise Invalid("must be Email, Print or empty (not sent)", field="sendInvoiceVia")
+    return SEND_VIA[key]
+
+
+def _payment_method(company: Company, name: str) -> PaymentMethod | None:
+    """A payment method of the company by name (payment.method.list); empty clears it."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    found = PaymentMethod.objects.filter(company=company, name__iexact=name, active=True).first()
+    if found is None:
+        # A name from a list, as locationCodes: not one of them is a bad value (422).
+        raise Invalid(
+            f"{name!r} is not a payment method of payment.method.list", field="paymentMethod"
+        )
+    return found
+
+
 def _apply_customer(customer: Customer, company: Company, changes: dict) -> list | None:
     """Set the changed fields on the customer; returns the new locations, if they change."""
     if changes.get("name") is not None:
@@ -165,11 +335,28 @@ def _apply_customer(customer: Customer, company: Company, changes: dict) -> list
     for flag in ("credit_hold", "active"):
         if changes.get(flag) is not None:
             setattr(customer, flag, bool(changes[flag]))
+    for flag in ("charge_tax", "charge_fuel_surcharge", "ask_payment_upon_confirmation"):
+        if changes.get(flag) is not None:
+            setattr(customer, flag, bool(changes[flag]))
+    if changes.get("send_invoice_via") is not None:
+        customer.send_invoice_via = _send_invoice_via(changes["send_invoice_via"])
+    if changes.get("finance_charge_percentage") is not None:
+        value = changes["finance_charge_percentage"]
+        if not Decimal("0") <= value <= Decimal("100"):
+            raise Invalid("must be between 0 and 100", field="financeChargePercentage")
+        customer.finance_charge_percentage = value
+    if changes.get("customer_group") is not None:
+        customer.customer_group = _text(changes["customer_group"], "customerGroup", 50)
+    if changes.get("payment_method") is not None:
+        customer.payment_method = _payment_method(company, changes["payment_method"])
     sales_person_id = changes.get("sales_person_id", UNCHANGED)
     if sales_person_id is not UNCHANGED:
         customer.sales_person = (
             None if sales_person_id is None else _sales_person(company, sales_person_id)
         )
+    if customer.send_invoice_via == SendInvoiceVia.EMAIL and not customer.email_for_invoices:
+        # Confirmed invoices are e-mailed to emailForInvoices: without one nothing would go.
+        raise Invalid("Email needs an address in emailForInvoices", field="sendInvoiceVia")
     if changes.get("location_codes") is not None:
         return _locations_by_codes(company, changes["location_codes"])
     return None
@@ -200,6 +387,57 @@ def update_customer(*, company: Company, customer_id: int, **changes) -> Custome
         raise NotFound(f"customer {customer_id} does not exist", field="customerId")
     locations = _apply_customer(customer, company, changes)
     return _save_customer(customer, locations)
+
+
+# ---------------------------------------------------------------- contacts
+
+CONTACT_TEXT = {
+    "phone": ("phone", 20),
+    "ext": ("ext", 10),
+    "mobile": ("mobile", 20),
+    "fax": ("fax", 20),
+    "description": ("description", 200),
+    "instant_messaging": ("instantMessaging", 100),
+}
+
+
+def _contact_type(value: str) -> str:
+    wanted = (value or "").strip().lower()
+    for choice in ContactType.values:
+        if choice.lower() == wanted:
+            return choice
+    raise Invalid(f"must be one of {', '.join(ContactType.values)}", field="type")
+
+
+@transaction.atomic
+def add_contact(
+    *,
+    company: Company,
+    customer_id: int,
+    name: str,
+    contact_type: str,
+    email: str = "",
+    email_pod: bool = False,
+    **changes,
+) -> CustomerContact:
+    customer = Customer.objects.filter(company=company, pk=customer_id).first()
+    if customer is None:
+        raise NotFound(f"customer {customer_id} does not exist", field="customerId")
+    contact = CustomerContact(
+        company=company,
+        customer=customer,
+        name=_text(name, "name", 100, required=True),
+        contact_type=_contact_type(contact_type),
+        email=_emails(email, "email"),
+        email_pod=bool(email_pod),
+    )
+    if email_pod and not contact.email:
+        raise Invalid("a contact who receives proofs of delivery needs an e-mail", field="email")
+    for model_field, (api_field, max_length) in CONTACT_TEXT.items():
+        if changes.get(model_field) is not None:
+            setattr(contact, model_field, _text(changes[model_field], api_field, max_length))
+    contact.save()
+    return contact
 
 
 # ---------------------------------------------------------------- ship-tos

@@ -29,6 +29,8 @@ from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
 from stemline.inventory.models import Box, InventoryChange, InventoryLine
 from stemline.parties.models import Carrier, Vendor
+from stemline.sales import charges as sales_charges
+from stemline.sales import mailing as sales_mailing
 from stemline.sales import services as sales
 from stemline.sales.models import DocumentStatus, Invoice, InvoiceItem, PrebookItem
 
@@ -980,6 +982,10 @@ def _invoice_prebooked(company, prebook_items, lines, user) -> list[Invoice]:
             PrebookDelivery.objects.create(company=company, prebook_item=pi, invoice_item=rows[-1])
         invoice.amount = sum((r.amount for r in rows), Decimal("0")).quantize(CENT, ROUND_HALF_UP)
         invoice.save(update_fields=["amount"])
+        # The customer's additional charges and tax, as on every invoice.
+        sales_charges.apply(invoice)
+        if status == DocumentStatus.CONFIRMED:
+            sales_mailing.send_when_committed(invoice)
         invoices.append(invoice)
     return invoices
 

@@ -2,7 +2,6 @@
 their lines, the accounting-sync marks, the PDF and the change feed."""
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -643,9 +642,11 @@ def _header(invoice: Invoice, boxes: int) -> dict:
         "billZipCode": customer.bill_zipcode,
         "billCountry": customer.bill_country,
         "subtotal": subtotal,
-        "additionalCharges": Decimal("0.00"),
-        "taxes": Decimal("0.00"),
-        "total": subtotal,
+        # Fuel surcharge and the customer's other charges; the tax apart, as the reference
+        # has it (total = subtotal + additionalCharges + taxes).
+        "additionalCharges": invoice.additional_charges,
+        "taxes": invoice.taxes,
+        "total": invoice.total,
         "totalBoxes": boxes,
         "transactionFee": invoice.transaction_fee,
         "orderRef": invoice.reference,
@@ -667,7 +668,15 @@ def _header(invoice: Invoice, boxes: int) -> dict:
     read=True,
 )
 def invoice_list(call, p: InvoiceListIn):
-    """Invoice headers in a ship-date window (at most 6 months), or one by order/orderId."""
+    """Invoice headers in a ship-date window (at most 6 months), or one by order/orderId.
+
+    `subtotal` is the lines' amount; `additionalCharges` the fuel surcharge and the
+    customer's other automatic charges; `taxes` the tax of customers with chargeTax (a
+    percentage of the lines); `total` = subtotal + additionalCharges + taxes, each rounded to
+    cents half up. An invoice's charges are worked out from the customer's settings when its
+    lines are made or changed and when it is confirmed; a confirmed invoice keeps them. An
+    invoice without lines carries none. The transaction fee is the company's, not in the
+    total."""
     start, end = _window(p, single=None, days=MAX_LIST_DAYS, required="orderDateTo")
     rows = queries.invoice_headers(_filtered(call, p, start, end))
     return {
@@ -726,7 +735,12 @@ class BreakdownOut(Out):
 
 
 class ChargeOut(Out):
+    additionalChargeId: int | None
+    code: str
     description: str
+    amountType: str
+    amountValue: Number
+    isTax: int
     amount: Number
 
 
@@ -788,7 +802,23 @@ def _detailed(invoice: Invoice) -> dict:
                 }
             )
     row = _header(invoice, number)
-    row.update(details=details, boxes=boxes, breakdowns=[], additionalChargesDetails=[])
+    row.update(
+        details=details,
+        boxes=boxes,
+        breakdowns=[],
+        additionalChargesDetails=[
+            {
+                "additionalChargeId": c.charge_id,
+                "code": c.code,
+                "description": c.name,
+                "amountType": c.amount_type,
+                "amountValue": c.value,
+                "isTax": flag(c.purpose == "tax"),
+                "amount": c.amount,
+            }
+            for c in invoice.charge_rows
+        ],
+    )
     return row
 
 
@@ -801,7 +831,11 @@ def _detailed(invoice: Invoice) -> dict:
     read=True,
 )
 def invoice_details_list(call, p: InvoiceDetailsIn):
-    """Invoices of a ship date (or a window of at most 4 days) with lines, boxes, breakdowns."""
+    """Invoices of a ship date (or a window of at most 4 days) with lines, boxes, breakdowns.
+
+    Totals as invoice.list's. `additionalChargesDetails` lists each charge of the invoice:
+    its `code`, `description`, `amountType` (`%` of the lines or `$` per invoice),
+    `amountValue` (the rate or amount applied), `isTax` and `amount`."""
     start, end = _window(p, single=p.orderDate, days=MAX_DETAIL_DAYS, required="orderDate")
     rows = queries.invoice_details(_filtered(call, p, start, end))
     return {
@@ -895,7 +929,7 @@ def invoice_sync(call, p: DocumentSyncIn):
             "status": invoice.status if invoice else None,
             "customerId": invoice.customer_id if invoice else None,
             "shipDate": invoice.ship_date if invoice else None,
-            "total": invoice.amount if invoice else None,
+            "total": invoice.total if invoice else None,
             "externalSystemSynced": flag(invoice.synced) if invoice else None,
             "changedAt": change.created_at,
         }

@@ -20,7 +20,7 @@ from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
 from stemline.parties.models import Carrier, Customer, ShipTo
 
-from . import queries
+from . import charges, queries
 from .models import DocumentStatus, Invoice, InvoiceItem
 from .services import CENT, fee_for, next_number, record_change, refuse_if_synced
 
@@ -131,10 +131,12 @@ def editable(invoice: Invoice, action: str) -> None:
 
 
 def recompute(invoice: Invoice) -> None:
-    """Amount (the lines' total) and the transaction fee on it, after any line change."""
+    """Amount (the lines' total) and the transaction fee on it, after any line change; the
+    customer's additional charges and tax on that amount are written at once."""
     items = InvoiceItem.objects.filter(invoice=invoice).only("boxes", "units_per_box", "price")
     invoice.amount = sum((i.amount for i in items), Decimal("0")).quantize(CENT, ROUND_HALF_UP)
     invoice.transaction_fee = fee_for(invoice.amount, invoice.fee_rate)
+    charges.apply(invoice)
 
 
 # ---------------------------------------------------------------- lines

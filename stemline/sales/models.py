@@ -123,7 +123,19 @@ class Invoice(Document):
     status_before_confirm = models.PositiveSmallIntegerField(null=True, blank=True)
     void_reason = models.CharField(max_length=300, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # The customer's additional charges (fuel surcharge, ...) and tax on the lines' amount,
+    # set with the lines (sales.charges); `charges` holds them one by one.
+    additional_charges = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    taxes = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # When the PDF was last e-mailed to the customer (sendInvoiceVia Email), so a retried
+    # task does not send one confirmation twice.
+    emailed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def total(self):
+        """What the customer owes: lines + additional charges + taxes."""
+        return self.amount + self.additional_charges + self.taxes
 
     class Meta:
         ordering = ["id"]
@@ -219,6 +231,35 @@ class InvoiceItem(DocumentItem):
 
     def __str__(self) -> str:
         return f"invoice item {self.pk}"
+
+
+class InvoiceCharge(CompanyOwned):
+    """One additional charge or tax on an invoice, as it was worked out for it: the charge's
+    name and the customer's value are copied so a later change of either leaves it alone."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="charges")
+    charge = models.ForeignKey(
+        "parties.AdditionalCharge",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=100)
+    purpose = models.CharField(max_length=10)
+    amount_type = models.CharField(max_length=1)
+    value = models.DecimalField(max_digits=10, decimal_places=2)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="invoice_charge_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.amount}"
 
 
 class PrebookItem(DocumentItem):

@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from fpdf import FPDF
 
+from .charges import label
 from .models import Invoice
 
 CENT = Decimal("0.01")
@@ -59,10 +60,8 @@ def render(invoice: Invoice, lines) -> bytes:
         pdf.cell(width, 7, head, border="B", align="L" if head == "Product" else "R")
     pdf.ln()
     pdf.set_font("Helvetica", "", 10)
-    subtotal = Decimal("0")
     for item in lines:
         amount = item.amount.quantize(CENT, ROUND_HALF_UP)
-        subtotal += amount
         cells = (
             _text(item.product_alias or item.product.description)[:45],
             item.box_type.code,
@@ -76,13 +75,21 @@ def render(invoice: Invoice, lines) -> bytes:
         pdf.ln()
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 10)
-    for label, value in (
-        ("Subtotal", subtotal),
-        # The transaction fee is the platform's charge to the company, not the customer's.
-        ("Additional charges", Decimal("0")),
-        ("Total", subtotal),
-    ):
-        pdf.cell(sum(widths[:-1]), 6, label, align="R")
+    charges = getattr(invoice, "charge_rows", None)
+    if charges is None:
+        charges = list(invoice.charges.all())
+    # The customer's additional charges, then its taxes, each on its own line; the
+    # transaction fee is the platform's charge to the company, not the customer's.
+    extra = [r for r in charges if r.purpose != "tax"]
+    taxes = [r for r in charges if r.purpose == "tax"]
+    # The invoice's own figures (as the API reports them), not a re-addition of the lines.
+    totals = [("Subtotal", invoice.amount)]
+    totals += [(_text(label(r)), r.amount) for r in extra]
+    totals.append(("Additional charges", invoice.additional_charges))
+    totals += [(_text(label(r)), r.amount) for r in taxes]
+    totals.append(("Total", invoice.total))
+    for name, value in totals:
+        pdf.cell(sum(widths[:-1]), 6, name, align="R")
         pdf.cell(widths[-1], 6, _money(value), align="R", new_x="LMARGIN", new_y="NEXT")
     if invoice.invoice_notes:
         pdf.ln(4)

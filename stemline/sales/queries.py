@@ -16,6 +16,7 @@ from stemline.inventory.models import InventoryLine, Origin
 from .models import (
     DocumentChange,
     Invoice,
+    InvoiceCharge,
     InvoiceItem,
     Prebook,
     PrebookBreakdown,
@@ -321,8 +322,13 @@ def invoice_details(qs) -> list[Invoice]:
         item.box_type = box_types[item.box_type_id]
         item.line = lines.get(item.line_id) if item.line_id else None
         by_invoice[item.invoice_id].append(item)
+    # Their additional charges and taxes (additionalChargesDetails, the PDF): one query more.
+    charge_rows: dict[int, list[InvoiceCharge]] = {i.pk: [] for i in invoices}
+    for row in InvoiceCharge.objects.filter(invoice__in=[i.pk for i in invoices]):
+        charge_rows[row.invoice_id].append(row)
     for invoice in invoices:
         invoice.lines = by_invoice[invoice.pk]
+        invoice.charge_rows = charge_rows[invoice.pk]
     return invoices
 
 

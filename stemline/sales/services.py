@@ -16,6 +16,7 @@ from stemline.inventory import services as stock
 from stemline.inventory.models import Origin
 from stemline.parties.models import Carrier, Customer, ShipTo
 
+from . import charges, mailing
 from .models import (
     DocumentChange,
     DocumentStatus,
@@ -371,6 +372,10 @@ def _document(model, item_model, order, items, fee_rate, status, via_api):
     if status == DocumentStatus.CONFIRMED:
         document.confirmed_at = timezone.now()
     document.save(update_fields=["amount", "transaction_fee", "confirmed_at"])
+    if model is Invoice:
+        charges.apply(document)
+        if status == DocumentStatus.CONFIRMED:
+            mailing.send_when_committed(document)
     return document
 
 
@@ -429,6 +434,9 @@ def confirm_invoice(*, company: Company, invoice_id: int, user=None) -> Invoice:
             field="invoiceId",
             currentStatus=invoice.status,
         )
+    # The charges as the customer's settings are when the invoice is confirmed: what it is
+    # sent with, and what it keeps.
+    charges.apply(invoice)
     invoice.status_before_confirm = invoice.status
     invoice.status = DocumentStatus.CONFIRMED
     invoice.confirmed_at = timezone.now()
@@ -443,6 +451,7 @@ def confirm_invoice(*, company: Company, invoice_id: int, user=None) -> Invoice:
         ]
     )
     record_change(invoice, "confirmed")
+    mailing.send_when_committed(invoice)
     return invoice
 
 

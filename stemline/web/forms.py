@@ -7,7 +7,15 @@ from django.contrib.auth.forms import AuthenticationForm
 from stemline.core.errors import DomainError
 from stemline.core.models import STAFF_ROLES, Role, User
 from stemline.core.services import TooManyAttempts, client_address, throttled_sign_in
-from stemline.parties.models import Carrier, CustomerType, PriceLevel, VendorType
+from stemline.parties.models import (
+    AmountType,
+    Carrier,
+    CustomerType,
+    PaymentMethod,
+    PriceLevel,
+    SendInvoiceVia,
+    VendorType,
+)
 from stemline.tokens.services import all_grants, may_grant
 
 STRICT_PARAMETERS_LABEL = "Strict parameters: refuse unknown parameters instead of ignoring them"
@@ -154,8 +162,43 @@ class CustomerForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: the customer buys from every location.",
     )
+    customer_group = forms.CharField(
+        max_length=50, required=False, help_text="Filters the customer lists (e.g. a route)."
+    )
+    payment_method = forms.ChoiceField(required=False)
+    send_invoice_via = forms.ChoiceField(
+        choices=SendInvoiceVia.choices,
+        required=False,
+        help_text="E-mail: the invoice PDF goes to the invoice e-mails when it is confirmed.",
+    )
+    charge_tax = forms.BooleanField(
+        required=False, help_text="Its invoices carry the company's sales tax."
+    )
+    charge_fuel_surcharge = forms.BooleanField(
+        required=False, help_text="Its invoices carry the fuel surcharge."
+    )
+    ask_payment_upon_confirmation = forms.BooleanField(
+        required=False,
+        help_text="The sales rep who confirms its orders is asked to collect payment.",
+    )
+    finance_charge_percentage = forms.DecimalField(
+        label="Finance charge %",
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="On overdue balances; no % sign.",
+    )
 
     ERROR_FIELDS = {
+        "paymentMethod": "payment_method",
+        "sendInvoiceVia": "send_invoice_via",
+        "financeChargePercentage": "finance_charge_percentage",
+        "customerGroup": "customer_group",
+        "chargeTax": "charge_tax",
+        "chargeFuelSurcharge": "charge_fuel_surcharge",
+        "askPaymentUponConfirmation": "ask_payment_upon_confirmation",
         "type": "customer_type",
         "defaultPrice": "default_price",
         "creditLimit": "credit_limit",
@@ -179,6 +222,8 @@ class CustomerForm(forms.Form):
         self.fields["sales_person"].choices = [("", "—")] + [
             (u.pk, u.get_full_name() or u.username) for u in people
         ]
+        methods = PaymentMethod.objects.filter(company=company, active=True).order_by("name")
+        self.fields["payment_method"].choices = [("", "—")] + [(m.name, m.name) for m in methods]
         if company.multi_location:
             from stemline.core.models import Location
 
@@ -192,9 +237,27 @@ class CustomerForm(forms.Form):
         data = dict(self.cleaned_data)
         changes = {k: v for k, v in data.items() if k not in ("sales_person", "locations")}
         changes["sales_person_id"] = data.get("sales_person")
+        changes["payment_method"] = data.get("payment_method") or ""
+        if changes.get("finance_charge_percentage") is None:
+            changes["finance_charge_percentage"] = 0
         if "locations" in self.fields:
             changes["location_codes"] = ":".join(data.get("locations") or [])
         return changes
+
+
+class AdditionalChargeForm(forms.Form):
+    code = forms.CharField(max_length=20)
+    name = forms.CharField(max_length=100)
+    amount_type = forms.ChoiceField(label="Type", choices=AmountType.choices)
+    default_value = forms.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=0,
+        help_text="A percentage (no % sign) or an amount per invoice, as the type says.",
+    )
+    active = forms.BooleanField(required=False, initial=True)
+
+    ERROR_FIELDS = {"amountType": "amount_type", "defaultValue": "default_value"}
 
 
 class ShipToForm(forms.Form):

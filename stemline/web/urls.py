@@ -100,6 +100,13 @@ urlpatterns = [
         setup.ship_to_remove,
         name="ship_to_remove",
     ),
+    path("setup/charges/", setup.additional_charge_list, name="additional_charges"),
+    path("setup/charges/new/", setup.additional_charge_edit, name="additional_charge_new"),
+    path(
+        "setup/charges/<int:charge_id>/",
+        setup.additional_charge_edit,
+        name="additional_charge_edit",
+    ),
     path("setup/carriers/", setup.carrier_list, name="carriers"),
     path("setup/carriers/export.xlsx", setup.carrier_export, name="carriers_export"),
     path("setup/carriers/new/", setup.carrier_new, name="carrier_new"),

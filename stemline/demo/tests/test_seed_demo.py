@@ -208,3 +208,14 @@ def stock_today():
     from stemline.inventory.services import today
 
     return today()
+
+
+def test_the_demo_has_payment_methods_charges_and_customer_groups(demo, api):
+    company, token = demo
+    methods = api("payment.method.list", token, verb="GET").json_body["paymentMethods"]
+    assert [m["name"] for m in methods] == ["ACH", "Cash", "Check", "Credit Card", "Wire"]
+    charges = api("additional.charge.list", token, verb="GET").json_body["additionalCharges"]
+    assert {c["code"]: c["defaultValue"] for c in charges} == {"FS": 12.5, "TAX": 7.0}
+    florida = api("customer.list", token, {"customerGroup": "Florida"}, verb="GET").json_body
+    assert "Bayfront Blooms" in [c["name"] for c in florida["customers"]]
+    assert all(c["customerGroup"] == "Florida" for c in florida["customers"])

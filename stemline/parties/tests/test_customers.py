@@ -108,6 +108,12 @@ def test_empty_credit_limit_is_unlimited_and_zero_is_no_credit(api, company_toke
         ({"name": "C", "emailForInvoices": "ap@x.example;nobody"}, 422, "emailForInvoices"),
         ({"name": "C", "locationCodes": "MAIN:NOWHERE"}, 422, "locationCodes"),
         ({"name": "C", "salesPersonId": 999999}, 404, "salesPersonId"),
+        ({"name": "C", "paymentMethod": "Bitcoin"}, 422, "paymentMethod"),
+        ({"name": "C", "sendInvoiceVia": "Fax"}, 422, "sendInvoiceVia"),
+        ({"name": "C", "financeChargePercentage": "101"}, 422, "financeChargePercentage"),
+        ({"name": "C", "financeChargePercentage": "-1"}, 422, "financeChargePercentage"),
+        ({"name": "C", "chargeTax": "maybe"}, 422, "chargeTax"),
+        ({"name": "C", "customerGroup": "G" * 51}, 422, "customerGroup"),
     ],
 )
 def test_add_refuses_invalid_fields(api, company_token, data, status, field):

@@ -77,7 +77,7 @@ def open_market_filter() -> Q:
 def _pending(model, company_id):
     return (
         model.objects.filter(company_id=company_id, status=DocumentStatus.PENDING_APPROVAL)
-        .select_related("customer", "location", "web_order__token")
+        .select_related("customer__payment_method", "location", "web_order__token")
         .annotate(boxes=Sum("items__boxes"))
         .order_by("created_at", "id")
     )

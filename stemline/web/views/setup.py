@@ -21,10 +21,11 @@ from stemline.core.models import Location, Role, User
 from stemline.core.services import create_user
 from stemline.parties import queries
 from stemline.parties import services as parties
-from stemline.parties.models import Customer, CustomerType, ShipTo, Vendor
+from stemline.parties.models import AdditionalCharge, Customer, CustomerType, ShipTo, Vendor
 from stemline.web.access import area_required, paginate
 from stemline.web.exports import xlsx_response
 from stemline.web.forms import (
+    AdditionalChargeForm,
     CarrierForm,
     CustomerForm,
     ShipToForm,
@@ -53,6 +54,7 @@ def _customer_filters(request, company):
         "q": request.GET.get("q", "").strip(),
         "status": request.GET.get("status", "active"),
         "type": request.GET.get("type", ""),
+        "group": request.GET.get("group", "").strip(),
     }
     if f["q"]:
         qs = qs.filter(
@@ -64,12 +66,15 @@ def _customer_filters(request, company):
         qs = qs.filter(active=False)
     if f["type"].isdigit():
         qs = qs.filter(customer_type=int(f["type"]))
+    if f["group"]:
+        qs = qs.filter(customer_group__iexact=f["group"])
     return qs, f
 
 
 @area_required("setup")
 def customer_list(request):
-    qs, filters = _customer_filters(request, request.user.company)
+    company = request.user.company
+    qs, filters = _customer_filters(request, company)
     qs = qs.annotate(ship_to_count=Count("ship_tos", filter=Q(ship_tos__removed_at__isnull=True)))
     return render(
         request,
@@ -79,6 +84,7 @@ def customer_list(request):
             page_obj=paginate(request, qs),
             filters=filters,
             types=CustomerType.choices,
+            groups=queries.customer_groups(company),
             query=request.GET.urlencode(),
         ),
     )
@@ -104,6 +110,11 @@ def customer_export(request):
         "Bill Country",
         "Credit Limit",
         "Credit Hold",
+        "Group",
+        "Payment Method",
+        "Charge Tax",
+        "Charge Fuel Surcharge",
+        "Send Invoice Via",
     ]
     rows = (
         [
@@ -123,6 +134,11 @@ def customer_export(request):
             c.bill_country,
             c.credit_limit,
             "Yes" if c.credit_hold else "No",
+            c.customer_group,
+            c.payment_method.name if c.payment_method else "",
+            "Yes" if c.charge_tax else "No",
+            "Yes" if c.charge_fuel_surcharge else "No",
+            c.get_send_invoice_via_display() if c.send_invoice_via else "",
         ]
         for c in qs.iterator(chunk_size=2000)
     )
@@ -145,9 +161,10 @@ def customer_edit(request, customer_id: int | None = None):
         initial = {
             name: getattr(customer, name)
             for name in CustomerForm.base_fields
-            if name not in ("sales_person", "locations")
+            if name not in ("sales_person", "locations", "payment_method")
         }
         initial["sales_person"] = customer.sales_person_id
+        initial["payment_method"] = customer.payment_method.name if customer.payment_method else ""
         initial["locations"] = [loc.code for loc in customer.locations.all()]
     form = CustomerForm(
         request.POST if request.method == "POST" else None, company=company, initial=initial
@@ -167,17 +184,26 @@ def customer_edit(request, customer_id: int | None = None):
             add_service_error(form, error, CustomerForm.ERROR_FIELDS)
         else:
             return redirect("customer_edit", customer_id=customer.pk)
-    ship_tos = []
+    ship_tos, contacts, charges = [], [], []
     if customer is not None:
         ship_tos = (
             ShipTo.objects.filter(company=company, customer=customer, removed_at__isnull=True)
             .select_related("carrier")
             .order_by(Lower("name"), "id")
         )
+        contacts = customer.contacts.order_by(Lower("name"), "id")
+        charges = queries.charges_for(customer)
     return render(
         request,
         "web/setup/customer_edit.html",
-        _ctx("customers", form=form, customer=customer, ship_tos=ship_tos),
+        _ctx(
+            "customers",
+            form=form,
+            customer=customer,
+            ship_tos=ship_tos,
+            contacts=contacts,
+            charges=charges,
+        ),
     )
 
 
@@ -237,6 +263,47 @@ def ship_to_remove(request, customer_id: int, ship_to_id: int):
     else:
         messages.success(request, "Ship-to removed.")
     return redirect("customer_edit", customer_id=customer.pk)
+
+
+# ---------------------------------------------------------------- additional charges
+
+
+@area_required("setup")
+def additional_charge_list(request):
+    return render(
+        request,
+        "web/setup/additional_charges.html",
+        _ctx("additional_charges", charges=queries.additional_charges(request.user.company)),
+    )
+
+
+@area_required("setup")
+def additional_charge_edit(request, charge_id: int | None = None):
+    company = request.user.company
+    charge = None
+    initial = {}
+    if charge_id is not None:
+        charge = AdditionalCharge.objects.filter(company=company, pk=charge_id).first()
+        if charge is None:
+            raise Http404("no such additional charge")
+        initial = {name: getattr(charge, name) for name in AdditionalChargeForm.base_fields}
+    form = AdditionalChargeForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = parties.save_additional_charge(
+                company=company, charge_id=charge_id, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_service_error(form, error, AdditionalChargeForm.ERROR_FIELDS)
+        else:
+            messages.success(request, f"Additional charge {saved.code} saved.")
+            return redirect("additional_charges")
+    heading = f"{charge.code} {charge.name}" if charge else "New additional charge"
+    return render(
+        request,
+        "web/setup/form.html",
+        _ctx("additional_charges", form=form, heading=heading, back=reverse("additional_charges")),
+    )
 
 
 # ---------------------------------------------------------------- carriers
