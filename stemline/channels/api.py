@@ -37,7 +37,7 @@ def _endpoint_out(endpoint: Endpoint) -> dict:
         ).count(),
         "lastSuccessAt": endpoint.last_success_at,
         "lastFailureAt": endpoint.last_failure_at,
-        "lastError": endpoint.last_error,
+        "lastError": delivery.shown_error(endpoint.last_error),
     }
 
 
