@@ -55,6 +55,9 @@ NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 RESOLVE_SECONDS = 3.0
+THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+BROADCAST = ipaddress.ip_address("255.255.255.255")
+SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: neither public nor private
 
 
 class Refused(ValueError):
@@ -122,13 +125,13 @@ def check_address(ip: Address, *, allow_private: bool | None = None) -> None:
             raise Refused("must not name a network interface")
         for inner in _embedded_ipv4(ip):
             check_address(inner, allow_private=allow_private)
-    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
-        raise Refused("must be a public address (this one is unspecified, multicast or reserved)")
-    if isinstance(ip, ipaddress.IPv4Address) and ip == ipaddress.IPv4Address("255.255.255.255"):
-        raise Refused("must not be a broadcast address")
-    if allow_private:
+    if ip.is_unspecified or ip.is_multicast or ip in THIS_NETWORK or ip == BROADCAST:
+        raise Refused("must be a public address (this one is unspecified, multicast or broadcast)")
+    if allow_private and (
+        ip.is_loopback or ip.is_link_local or ip in SHARED or (ip.is_private and not ip.is_reserved)
+    ):
         return
-    if ip.is_loopback or ip.is_link_local or ip.is_private or not ip.is_global:
+    if not ip.is_global or ip.is_reserved:
         raise Refused(
             "must be a public address (this one is loopback, private, link-local or reserved; "
             "on-premises installs may allow private addresses: see docs/operations.md)"
@@ -177,8 +180,13 @@ def parse(url: str, *, allow_private: bool | None = None) -> Target:
         raise Refused(f"must be at most {MAX_URL} characters", category="invalid address")
     if any(ord(c) < 33 or ord(c) == 127 or c == "\\" for c in url):
         # Parsers disagree on these (a backslash is a slash to a browser, not to urlsplit).
-        raise Refused("must not contain spaces, control characters or backslashes", "invalid")
-    parts = urlsplit(url)
+        raise Refused(
+            "must not contain spaces, control characters or backslashes", "invalid address"
+        )
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ for one
+        raise Refused("is not a valid URL", category="invalid address") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise Refused("must be an http:// or https:// address", category="invalid address")
     if "@" in parts.netloc:
