@@ -49,7 +49,9 @@ METADATA_NAMES = frozenset(
 )
 # Names that mean this machine or its local network whatever a resolver answers (RFC 6761 ...).
 LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".localdomain")
-HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_-]+$")
+HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_-]{1,63}\.?$"
+)
 NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 # NAT64 (RFC 6052): the last 32 bits are an IPv4 address.
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -242,7 +244,7 @@ def resolve(host: str, port: int, *, timeout: float = RESOLVE_SECONDS) -> list[t
     def lookup():
         try:
             result["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a label over 63 characters
             result["error"] = exc
 
     thread = threading.Thread(target=lookup, name="stemline-resolve", daemon=True)

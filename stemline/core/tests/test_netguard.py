@@ -64,6 +64,7 @@ BAD_URLS = [
     "//erp.example/hook",
     "http:///hook",
     "http://[::1/",
+    "http://" + "a" * 70 + "/",  # a label over 63 characters
     "",
 ]
 GOOD_URLS = [
