@@ -325,3 +325,65 @@ def test_an_enqueue_that_fails_leaves_the_endpoint_unflagged(
     assert tasks.sweep() == 1
     assert Endpoint.objects.get(pk=channel.endpoint_id).kicked
     assert DBTaskResult.objects.filter(task_path="stemline.channels.tasks.deliver_endpoint").count()
+
+
+# HTTPS: connected to the checked address, the certificate verified for the URL's host ----------
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS receiver on 127.0.0.1 with a self-signed certificate for 127.0.0.1 and
+    localhost (made with the openssl command)."""
+    import shutil
+    import ssl
+    import subprocess
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True,
+        capture_output=True,
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}/hook", cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_is_verified_against_the_urls_host(tls_server, monkeypatch):
+    url, cert = tls_server
+    answer = _send_in_thread(url, 10)
+    assert answer[:2] == (None, "TLS certificate not valid")
+    # The receiver's certificate trusted (as a public CA's would be): delivered.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    assert _send_in_thread(url, 10)[:2] == (204, "")
+
+
+def test_a_tls_handshake_that_never_ends_stops_at_the_deadline(servers, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1.0
+    server = servers("sleep", 60)
+    answer = _send_in_thread(server.url.replace("http://", "https://"), 5)
+    assert answer is not None and answer[:2] == (None, "timeout") and answer[2] < 2.0
