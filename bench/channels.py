@@ -242,6 +242,8 @@ def main() -> int:
             "DATABASE_URL": database.url,
             "STEMLINE_VAR_DIR": str(workdir),
             "PYTHONPATH": str(REPO),
+            # The simulator is on 127.0.0.1, a private address production refuses.
+            "STEMLINE_ALLOW_PRIVATE_WEBHOOKS": "1",
         }
         print(f"[{database.label}] seeding {args.lines} lines and 3 channels ...", flush=True)
         seeded = subprocess.run(

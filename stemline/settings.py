@@ -152,6 +152,15 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 # Webhook delivery: a worker's claim on an endpoint lasts this long without renewal, so a
 # worker killed mid-delivery delays that endpoint by at most this much.
 WEBHOOK_LEASE_SECONDS = float(os.environ.get("STEMLINE_WEBHOOK_LEASE_SECONDS", "60"))
+# One total deadline per delivery attempt: connect, send and the whole answer together.
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("STEMLINE_WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Endpoints a `stemline worker` delivers side by side (one thread each): a slow one never holds
+# back another's events while fewer than this many are slow at once. 0: one after the other.
+WEBHOOK_DELIVERY_THREADS = int(os.environ.get("STEMLINE_WEBHOOK_DELIVERY_THREADS", "16"))
+# Tenants' webhook and feed URLs must be public addresses (no loopback, private network or
+# cloud metadata); on-premises installs whose marketplaces live on the private network, and the
+# demo's simulator on 127.0.0.1, allow private addresses with STEMLINE_ALLOW_PRIVATE_WEBHOOKS=1.
+ALLOW_PRIVATE_WEBHOOKS = env_bool("STEMLINE_ALLOW_PRIVATE_WEBHOOKS", False)
 
 # Security headers; HTTPS-only settings switch on with STEMLINE_HTTPS (behind a TLS proxy).
 HTTPS = env_bool("STEMLINE_HTTPS", False)

@@ -10,3 +10,5 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The channel tests push to a simulator on 127.0.0.1; the SSRF tests turn this off.
+ALLOW_PRIVATE_WEBHOOKS = True

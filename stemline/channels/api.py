@@ -37,7 +37,7 @@ def _endpoint_out(endpoint: Endpoint) -> dict:
         ).count(),
         "lastSuccessAt": endpoint.last_success_at,
         "lastFailureAt": endpoint.last_failure_at,
-        "lastError": endpoint.last_error,
+        "lastError": delivery.shown_error(endpoint.last_error),
     }
 
 
@@ -50,7 +50,9 @@ def _endpoint_out(endpoint: Endpoint) -> dict:
 )
 def webhook_endpoint_set(call, p: EndpointSetIn):
     """Register (or move) the endpoint this token's events are pushed to, signed with Standard
-    Webhooks; the answer holds the signing secret. A Stemline addition (contract §4)."""
+    Webhooks; the answer holds the signing secret. The URL must be a public http(s) address
+    (no loopback, private network or cloud metadata address; checked again at every delivery).
+    A Stemline addition (contract §4)."""
     endpoint = services.register_token_endpoint(
         company=call.company, token=call.token, url=p.url, rotate=bool(p.rotateSecret)
     )

@@ -4,11 +4,14 @@ signed with Standard Webhooks, retried with backoff for more than a day, every a
 Delivery is at least once: a worker killed after the endpoint answered but before it wrote that
 down sends the event again; receivers drop a `webhook-id` they have seen (the simulator does)."""
 
+import errno
 import http.client
+import io
 import json
 import logging
+import re
+import ssl
 import time
-import urllib.parse
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from stemline.core import netguard
 from stemline.tokens import crypto
 
 from .models import Attempt, Endpoint, Event
@@ -30,6 +34,7 @@ TIMEOUT_SECONDS = 10
 RETRY_FOR = timedelta(hours=26)
 MAX_BACKOFF_SECONDS = 30 * 60
 BATCH = 200
+SECRET_UNREADABLE = "the signing secret cannot be read (STEMLINE_TOKEN_KEY changed)"
 
 
 def lease_length() -> timedelta:
@@ -203,15 +208,86 @@ def body_of(event: Event) -> str:
     return json.dumps(payload, separators=(",", ":"), cls=DjangoJSONEncoder)
 
 
+class ResponseTooLarge(http.client.HTTPException):
+    """The endpoint's answer (its headers) ran past what Stemline reads of one."""
+
+
+# What is read of an answer at most: its headers, and this much of its body. A receiver says
+# what it must in its status; whatever else a foreign service sends is neither read nor kept.
+MAX_RESPONSE_BYTES = 16 * 1024
+MAX_BODY_BYTES = 4 * 1024
+
+
+class _Reader(io.RawIOBase):
+    """The socket as http.client reads it, under the attempt's total deadline and byte budget:
+    each read waits only for what is left of the deadline, so an answer dripping one byte a
+    second ends at the deadline like one that never comes."""
+
+    def __init__(self, sock, poster: "Poster"):
+        self.sock, self.poster = sock, poster
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        poster = self.poster
+        if poster.budget <= 0:
+            raise ResponseTooLarge(f"the answer is longer than {MAX_RESPONSE_BYTES} bytes")
+        self.sock.settimeout(poster.deadline.left())
+        view = memoryview(buffer)[: min(len(buffer), poster.budget)]
+        count = self.sock.recv_into(view)
+        poster.budget -= count
+        return count
+
+
+class _Socket:
+    """The connected socket, with sends under the deadline and reads through `_Reader`."""
+
+    def __init__(self, sock, poster: "Poster"):
+        self.sock, self.poster = sock, poster
+
+    def sendall(self, data) -> None:
+        # Since Python 3.5 the timeout bounds the whole sendall, not each piece.
+        self.sock.settimeout(self.poster.deadline.left())
+        self.sock.sendall(data)
+
+    def makefile(self, mode, *args, **kwargs):
+        return io.BufferedReader(_Reader(self.sock, self.poster), buffer_size=4096)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class _Connection(http.client.HTTPConnection):
+    """http.client's request and answer parsing over a socket from `netguard.connect`: the
+    address is checked again at every connection and connected to as checked."""
+
+    def __init__(self, target: netguard.Target, poster: "Poster"):
+        super().__init__(target.host, target.port)
+        self.target, self.poster = target, poster
+        if target.https:
+            self.default_port = 443  # the Host header leaves the default port out
+
+    def connect(self) -> None:
+        sock = netguard.connect(self.target, self.poster.deadline)
+        self.sock = _Socket(sock, self.poster)
+
+
+def timeout_seconds() -> float:
+    return float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", TIMEOUT_SECONDS))
+
+
 class Poster:
-    """POSTs to one endpoint over one kept-alive connection (a new one after any error)."""
+    """POSTs to one endpoint over one kept-alive connection (a new one after any error). Each
+    post has one total deadline (connect, send and answer together) and reads a bounded
+    answer; the address is checked when each connection is made."""
 
     def __init__(self, url: str):
-        parts = urllib.parse.urlsplit(url)
-        self.https = parts.scheme == "https"
-        self.host, self.port = parts.hostname or "", parts.port
-        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self.conn: http.client.HTTPConnection | None = None
+        self.url = url
+        self.target: netguard.Target | None = None
+        self.conn: _Connection | None = None
+        self.deadline = netguard.Deadline(0)
+        self.budget = 0
 
     def __enter__(self) -> "Poster":
         return self
@@ -225,19 +301,93 @@ class Poster:
             self.conn = None
 
     def post(self, body: bytes, headers: dict) -> int:
-        if self.conn is None:
-            cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-            self.conn = cls(self.host, self.port, timeout=TIMEOUT_SECONDS)
+        self.deadline = netguard.Deadline(timeout_seconds())
+        if self.target is None:
+            # Parsed (and refused) at the first post: a URL saved before the rules were
+            # stricter, or one whose allowance was withdrawn, fails here as delivery failures.
+            self.target = netguard.parse(self.url)
+        reused = self.conn is not None
         try:
-            self.conn.request("POST", self.path, body=body, headers=headers)
+            return self._post(body, headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+            # The receiver closed the kept-alive connection between two events: one more try
+            # on a new connection, within the same deadline.
+            return self._post(body, headers)
+
+    def _post(self, body: bytes, headers: dict) -> int:
+        if self.conn is None:
+            self.conn = _Connection(self.target, self)
+        self.budget = MAX_RESPONSE_BYTES
+        try:
+            self.conn.request("POST", self.target.path, body=body, headers=headers)
             response = self.conn.getresponse()
-            response.read()
-            if response.will_close:
+            response.read(MAX_BODY_BYTES)
+            if response.will_close or not response.isclosed():
+                # Closing instead of reading the rest of a long answer.
                 self.close()
             return response.status
         except BaseException:
             self.close()
             raise
+
+
+CATEGORIES = frozenset(
+    (
+        "address not allowed",
+        "invalid address",
+        "name not found",
+        "timeout",
+        "refused",
+        "answer too large",
+        "closed without answering",
+        "connection reset",
+        "TLS certificate not valid",
+        "TLS error",
+        "invalid HTTP answer",
+        "unreachable",
+        "connection failed",
+        "could not build the message",
+        SECRET_UNREADABLE,
+    )
+)
+
+
+def shown_error(error: str) -> str:
+    """The error as a tenant may see it: a category or "HTTP 503" as written since categories
+    were introduced; anything else (raw socket text logged by an older version) as a category."""
+    if not error or error in CATEGORIES or re.fullmatch(r"HTTP \d{3}", error):
+        return error
+    return "connection failed"
+
+
+def failure_category(exc: BaseException) -> str:
+    """What a tenant is shown of a failed connection: a short category, never the socket's
+    error text or what a foreign service answered (the server log has the details)."""
+    if isinstance(exc, netguard.Refused):
+        return exc.category
+    if isinstance(exc, netguard.NameNotFound):
+        return "name not found"
+    if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, ResponseTooLarge):
+        return "answer too large"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "closed without answering"
+    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+        return "connection reset"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "TLS certificate not valid"
+    if isinstance(exc, ssl.SSLError):
+        return "TLS error"
+    if isinstance(exc, http.client.HTTPException):
+        return "invalid HTTP answer"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return "unreachable"
+    return "connection failed"
 
 
 def signed_headers(secret: str, msg_id: str, body: str) -> dict:
@@ -256,20 +406,21 @@ def send(poster: Poster, secret: str | None, event: Event) -> tuple[int | None, 
     started = time.monotonic()
     status, error = None, ""
     if secret is None:
-        error = "the signing secret cannot be read (STEMLINE_TOKEN_KEY changed)"
+        error = SECRET_UNREADABLE
     else:
         try:
             body = body_of(event)
-        except Exception as exc:  # a snapshot that cannot be built is logged, not fatal
+        except Exception:  # a snapshot that cannot be built is logged, not fatal
             log.exception("could not build %s", event.msg_id)
-            error = f"could not build the message: {exc}"[:300]
+            error = "could not build the message"
         else:
             try:
                 status = poster.post(body.encode(), signed_headers(secret, event.msg_id, body))
                 if not 200 <= status < 300:
                     error = f"HTTP {status}"
             except (OSError, http.client.HTTPException, ValueError) as exc:
-                error = (str(exc) or type(exc).__name__)[:300]
+                error = failure_category(exc)
+                log.warning("delivery of %s failed (%s): %r", event.msg_id, error, exc)
     return status, error, int((time.monotonic() - started) * 1000)
 
 

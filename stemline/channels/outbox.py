@@ -52,7 +52,13 @@ def kick(endpoint_id: int) -> None:
     from .tasks import deliver_endpoint  # the task module imports this one
 
     if Endpoint.objects.filter(pk=endpoint_id, kicked=False).update(kicked=True):
-        deliver_endpoint.enqueue(endpoint_id)
+        try:
+            deliver_endpoint.enqueue(endpoint_id)
+        except BaseException:
+            # Nothing is queued (the queue's Redis is down, say): the flag must not say there
+            # is, or no change would queue a delivery until the sweep came by.
+            Endpoint.objects.filter(pk=endpoint_id).update(kicked=False)
+            raise
 
 
 def queue_snapshot(channel: Channel) -> None:

@@ -3,12 +3,12 @@ pausing it, endpoints that tokens register, and replaying deliveries."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from stemline.core import netguard
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.parties.models import Carrier, Customer, Vendor, VendorType
@@ -111,13 +111,12 @@ def preset_grants(token_type: str, methods: tuple[str, ...]) -> list[str]:
 
 
 def check_url(url: str, field: str = "endpoint") -> str:
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid("must be an http:// or https:// address", field=field)
-    if len(url) > 500:
-        raise Invalid("must be at most 500 characters", field=field)
-    return url
+    """A URL Stemline may push to: a public http(s) address (netguard says what is refused and
+    why; the check runs again at every connection)."""
+    try:
+        return netguard.check_url(url)
+    except netguard.Refused as exc:
+        raise Invalid(exc.reason, field=field) from None
 
 
 def new_endpoint(company: Company, url: str, token: ApiToken | None = None) -> Endpoint:
@@ -449,8 +448,24 @@ def remove_token_endpoint(*, token: ApiToken) -> bool:
 # The delivery log ----------------------------------------------------------------------------
 
 
-def replay(*, company: Company, event_id: int) -> Attempt:
-    """Send one logged event again now, whatever its status (a person asked for it)."""
+def replay(*, company: Company, event_id: int) -> Event:
+    """Queue one logged event to be sent again, whatever its status (a person asked for it).
+    The request answers at once; the attempt shows in the log when it is made."""
+    from .tasks import replay_event  # the task module imports this one
+
+    event = Event.objects.filter(company=company, pk=event_id).first()
+    if event is None:
+        raise NotFound(f"event {event_id} does not exist", field="eventId")
+    try:
+        replay_event.enqueue(event.pk)
+    except Exception as exc:
+        raise Conflict("the task queue cannot be reached; try again in a moment") from exc
+    return event
+
+
+def send_again(*, company: Company, event_id: int) -> Attempt:
+    """Send one logged event again here and now, and wait for the answer: for the command
+    line, where an operator waits knowingly (the web's Replay queues instead)."""
     event = Event.objects.filter(company=company, pk=event_id).select_related("endpoint").first()
     if event is None:
         raise NotFound(f"event {event_id} does not exist", field="eventId")
@@ -460,9 +475,11 @@ def replay(*, company: Company, event_id: int) -> Attempt:
 
 
 def retry_now(*, company: Company, endpoint_id: int) -> int:
-    """Bring every waiting or given-up event of an endpoint due now (after an outage)."""
+    """Bring every waiting or given-up event of an endpoint due now (after an outage); a
+    delivery is queued, none is made here."""
     count = Event.objects.filter(
         company=company, endpoint_id=endpoint_id, status__in=[0, 2]
     ).update(status=Event.Status.PENDING, next_attempt_at=timezone.now())
-    transaction.on_commit(lambda: outbox.kick(endpoint_id))
+    # Robust: a queue that is down leaves the events due, and the sweep queues them.
+    transaction.on_commit(lambda: outbox.kick(endpoint_id), robust=True)
     return count

@@ -2,9 +2,12 @@
 periodic tick that queues snapshots and retries (safe with any number of workers)."""
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
@@ -17,13 +20,90 @@ log = logging.getLogger("stemline.channels")
 KEEP_DELIVERED = timedelta(days=7)
 
 
-@task()
-def deliver_endpoint(endpoint_id: int) -> int:
-    """Deliver what is due for one endpoint; the number of events sent."""
+def deliver_now(endpoint_id: int) -> int:
+    """Deliver what is due for one endpoint here and now; the number of events sent."""
     outcome = delivery.drain(endpoint_id)
     if outcome.retry_at is not None:
         deliver_endpoint.using(run_after=outcome.retry_at).enqueue(endpoint_id)
     return outcome.sent
+
+
+class Dispatcher:
+    """Endpoints delivered side by side in this worker process, one thread each (up to
+    `WEBHOOK_DELIVERY_THREADS`), so an endpoint that takes its whole deadline to fail never
+    holds back another endpoint's fresh events; one endpoint's events stay in order (one
+    thread for it at a time here, the lease across processes).
+
+    Only where the worker process lives on (the database backend's `stemline worker`); an RQ
+    work horse ends with its job, so there each task delivers in place and more RQ workers
+    give the side by side."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pool: ThreadPoolExecutor | None = None
+        self.running: set[int] = set()
+        self.again: set[int] = set()
+
+    def enabled(self) -> bool:
+        backend = settings.TASKS.get(deliver_endpoint.backend, {}).get("BACKEND", "")
+        return settings.WEBHOOK_DELIVERY_THREADS > 0 and backend.endswith("DatabaseBackend")
+
+    def submit(self, endpoint_id: int) -> None:
+        with self.lock:
+            if endpoint_id in self.running:
+                # Its thread looks again when done: the events behind the running drain go.
+                self.again.add(endpoint_id)
+                return
+            self.running.add(endpoint_id)
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(
+                    max_workers=settings.WEBHOOK_DELIVERY_THREADS,
+                    thread_name_prefix="stemline-delivery",
+                )
+            pool = self.pool
+        pool.submit(self._run, endpoint_id)
+
+    def _run(self, endpoint_id: int) -> None:
+        while True:
+            try:
+                deliver_now(endpoint_id)
+            except Exception:
+                # The lease runs out and the sweep queues the endpoint again.
+                log.exception("delivery of endpoint %s failed", endpoint_id)
+            finally:
+                connections.close_all()  # this thread's own connection
+            with self.lock:
+                if endpoint_id not in self.again:
+                    self.running.discard(endpoint_id)
+                    return
+                self.again.discard(endpoint_id)
+
+    def idle(self) -> bool:
+        with self.lock:
+            return not self.running
+
+
+dispatcher = Dispatcher()
+
+
+@task()
+def deliver_endpoint(endpoint_id: int) -> int:
+    """Deliver what is due for one endpoint: handed to this worker's delivery threads where
+    there are some (the number sent then is not known here: 0), else delivered in place."""
+    if dispatcher.enabled():
+        dispatcher.submit(endpoint_id)
+        return 0
+    return deliver_now(endpoint_id)
+
+
+@task()
+def replay_event(event_id: int) -> bool:
+    """Send one logged event again, on its own (a person asked for it in the delivery log)."""
+    event = Event.objects.filter(pk=event_id).select_related("endpoint").first()
+    if event is None:
+        return False  # deleted since (pruned, or its endpoint removed)
+    endpoint = event.endpoint
+    return delivery.attempt(endpoint, delivery.secret_of(endpoint), event, replay=True)
 
 
 def schedule_snapshots(now: datetime | None = None) -> int:
@@ -64,7 +144,11 @@ def sweep(now: datetime | None = None) -> int:
     for endpoint_id in free.values_list("pk", flat=True):
         # A task queued long ago and lost must not keep the endpoint waiting forever.
         Endpoint.objects.filter(pk=endpoint_id).update(kicked=False)
-        outbox.kick(endpoint_id)
+        try:
+            outbox.kick(endpoint_id)
+        except Exception:
+            log.exception("could not queue the delivery of endpoint %s", endpoint_id)
+            continue  # the next sweep tries again
         kicked += 1
     return kicked
 

@@ -155,7 +155,7 @@ def test_a_replayed_event_is_harmless(connect, stocked):
     line = stocked.add(5)
     deliver(channel)
     event = changed_events(channel)[-1]
-    attempt = services.replay(company=stocked.company, event_id=event.pk)
+    attempt = services.send_again(company=stocked.company, event_id=event.pk)
     assert attempt.status_code == 200 and attempt.replay
     assert market.duplicates == 1
     assert market.state()["items"][0]["quantity"] == 5
@@ -171,7 +171,7 @@ def test_an_older_delta_never_overwrites_a_newer_state(connect, stocked):
     # A person replays the first change (5 boxes) after the second (2 boxes).
     first = changed_events(channel)[0]
     Event.objects.filter(pk=first.pk).update(msg_id="msg_replayed_copy")
-    services.replay(company=stocked.company, event_id=first.pk)
+    services.send_again(company=stocked.company, event_id=first.pk)
     assert market.state()["items"][0]["quantity"] == 2
 
 

@@ -6,8 +6,9 @@ import json
 
 import pytest
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
-from stemline.channels import services
+from stemline.channels import services, tasks
 from stemline.channels.models import Channel, Event
 from stemline.core.models import Role
 from stemline.core.services import create_user
@@ -114,7 +115,11 @@ def test_the_delivery_log_replays_an_event(signed_in, stocked, simulator):
     answer = client.post(
         f"/setup/integrations/{bundle['channelId']}/events/{event.pk}/replay/", follow=True
     )
-    assert b"sent again: HTTP 200" in answer.content
+    assert b"queued to be sent again" in answer.content
+    # A worker sends it (the page never waits for the marketplace).
+    queued = DBTaskResult.objects.get(task_path="stemline.channels.tasks.replay_event")
+    assert queued.args_kwargs["args"] == [event.pk]
+    assert tasks.replay_event.call(event.pk) is True
     assert market.snapshots == 1
     event.refresh_from_db()
     assert event.status == Event.Status.DELIVERED

@@ -178,7 +178,7 @@ class Command(BaseCommand):
         event = E.objects.filter(pk=o["event"]).first()
         if event is None:
             raise CommandError(f"--event: event {o['event']} does not exist")
-        attempt = services.replay(company=event.company, event_id=event.pk)
+        attempt = services.send_again(company=event.company, event_id=event.pk)
         self.stdout.write(
             f"Event {event.pk}: {attempt.status_code or 'no answer'} {attempt.error}".strip()
         )
