@@ -11,7 +11,7 @@ from django.db.models import F
 from stemline.api import texts
 from stemline.api.leniency import DATE, DATETIME, shapes
 from stemline.api.naming import GROUPS
-from stemline.api.registry import COMPANY, CUSTOMER, VENDOR, registry
+from stemline.api.registry import COMPANY, CUSTOMER, USER, VENDOR, registry
 from stemline.catalog.models import BoxType, Category, Product
 from stemline.core.models import Location
 from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
@@ -32,6 +32,9 @@ def tokens(company, make_token):
             grants=registry.names(), rate_per_second=10_000, rate_burst=10_000
         )
         made[token_type] = issued
+    user = make_token(company, USER)
+    ApiToken.objects.filter(pk=user.token.pk).update(rate_per_second=10_000, rate_burst=10_000)
+    made[USER] = user
     return made
 
 
@@ -58,7 +61,7 @@ def records(company):
 
 
 def _token_for(method, tokens):
-    for token_type in (COMPANY, CUSTOMER, VENDOR):
+    for token_type in (COMPANY, CUSTOMER, VENDOR, USER):
         if method.accepts(token_type):
             return tokens[token_type]
     return None
