@@ -1,8 +1,6 @@
 """API methods of purchasing: purchase orders, the farm's confirmation, AWBs and box codes,
 receiving, and vendor invoices. A Vendor token sees and changes only its own."""
 
-import base64
-import binascii
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -26,6 +24,7 @@ from stemline.api.schemas import (
     flag,
 )
 from stemline.catalog.models import UnitType
+from stemline.core import files
 from stemline.core.errors import DomainError, Invalid
 from stemline.inventory.api import Cost, Day, OptCost, OptDay, Since
 
@@ -833,38 +832,12 @@ def awb_receive(call, p: AwbReceiveIn):
 # ---------------------------------------------------------------- vendor invoices
 
 
-def _byte(value) -> int:
-    number = int(str(value).strip())
-    if not -128 <= number <= 255:
-        raise ValueError(number)
-    return number % 256  # Java's signed bytes: -30 is 226
-
-
-def _attachment(value: Any) -> bytes:
-    """The file as Komet sends it (a byte array: JSON numbers or their comma-separated text,
-    signed or not) or as base64 text (a data: URL too)."""
-    if isinstance(value, list):
-        numbers = value
-    elif isinstance(value, str) and value.startswith("data:"):
-        value = value.partition(",")[2]
-        numbers = None
-    elif isinstance(value, str) and "," in value[:20]:
-        numbers = value.split(",")
-    else:
-        numbers = None
-    if numbers is not None:
-        try:
-            return bytes(_byte(n) for n in numbers)
-        except (ValueError, TypeError):
-            raise Invalid(
-                "must be a byte array (numbers from -128 to 255)", field="attachment"
-            ) from None
-    if not isinstance(value, str):
-        raise Invalid("must be a byte array or base64 text", field="attachment")
+def uploaded_file(call, value: Any, field: str) -> bytes:
+    """The request's file (multipart part, byte array or base64), over 20 MB answered 413."""
     try:
-        return base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise Invalid("must be a byte array or base64 text", field="attachment") from None
+        return files.from_request(call.request, value, field)
+    except files.TooLarge as exc:
+        raise ApiError.for_field(field, "too_large", exc.message, 413) from exc
 
 
 class VendorInvoiceIn(Params):
@@ -895,19 +868,7 @@ class VendorInvoiceOut(Envelope):
 )
 def vendor_invoice_upload(call, p: VendorInvoiceIn):
     """Upload a vendor's invoice (PDF, PNG or JPEG, at most 20 MB) against its PO."""
-    upload = call.request.FILES.get("attachment")
-    if upload is not None:
-        if upload.size > services.MAX_FILE_BYTES:
-            raise ApiError.for_field(
-                "attachment", "too_large", "the file is larger than 20 MB", 413
-            )
-        data = upload.read()
-    elif p.attachment is None or p.attachment == "" or p.attachment == []:
-        raise Invalid("the file is required (empty or missing)", field="attachment")
-    else:
-        data = _attachment(p.attachment)
-    if len(data) > services.MAX_FILE_BYTES:
-        raise ApiError.for_field("attachment", "too_large", "the file is larger than 20 MB", 413)
+    data = uploaded_file(call, p.attachment, "attachment")
     po = services.order_of(
         call.company, vendor_id=_vendor_scope(call), number=p.poNumber, field="poNumber"
     )

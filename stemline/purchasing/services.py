@@ -10,7 +10,6 @@ inventory change-feed counter -> invoice number counters -> the purchase-order f
 """
 
 import hashlib
-import io
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -21,9 +20,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
-from PIL import Image
 
 from stemline.catalog.models import BoxType, Product, UnitType
+from stemline.core import files
 from stemline.core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
@@ -986,32 +985,7 @@ def _invoice_prebooked(company, prebook_items, lines, user) -> list[Invoice]:
 
 # ---------------------------------------------------------------- vendor invoices
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
-EXTENSIONS = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg"}
-
-
-def sniff(data: bytes) -> str:
-    """The file's type by its content, never by its name: PDF, PNG or JPEG, images checked to
-    decode."""
-    if data.startswith(b"%PDF-"):
-        if b"%%EOF" not in data[-2048:]:
-            raise Invalid("the PDF is truncated (no %%EOF marker)", field="attachment")
-        return PDF
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        kind = PNG
-    elif data.startswith(b"\xff\xd8\xff"):
-        kind = JPEG
-    else:
-        raise Invalid(
-            "must be a PDF, PNG or JPEG file (checked by its content)", field="attachment"
-        )
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except Exception as exc:  # Pillow raises many kinds for a broken file
-        raise Invalid(f"the image cannot be read: {exc}", field="attachment") from exc
-    return kind
+MAX_FILE_BYTES = files.MAX_FILE_BYTES
 
 
 def upload_vendor_invoice(
@@ -1027,7 +1001,7 @@ def upload_vendor_invoice(
         raise Invalid("the file is empty", field="attachment")
     if len(data) > MAX_FILE_BYTES:
         raise Invalid("the file is larger than 20 MB", field="attachment")
-    kind = sniff(data)
+    kind = files.sniff(data, "attachment")
     invoice = VendorInvoice(
         company=company,
         purchase_order=po,
@@ -1038,7 +1012,7 @@ def upload_vendor_invoice(
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
     )
-    invoice.file.save(EXTENSIONS[kind], ContentFile(data), save=False)
+    invoice.file.save(files.EXTENSIONS[kind], ContentFile(data), save=False)
     try:
         with transaction.atomic():
             invoice.save()
