@@ -277,6 +277,9 @@ def _method_facts(method: Method) -> list[tuple[str, str]]:
         ("Verbs", ", ".join(f"`{v}`" for v in method.verbs)),
         ("Token types", _token_types(method)),
     ]
+    if method.aliases:
+        paths = ", ".join(f"`/api/{a}`" for a in method.aliases)
+        facts.append(("Also at", f"{paths} (the same method: same grant, same answers)"))
     if "user" in method.token_types:
         roles = ", ".join(sorted(str(r) for r in method.roles)) or "none"
         facts.append(("User token roles", roles))

@@ -411,6 +411,8 @@ def _order_row(order) -> dict:
     area="sales",
     read=True,
     account_required=True,
+    # The path a curl sample of the reference uses; the same method and grant.
+    aliases=["v2/web-order-details.list"],
 )
 def web_order_details_list(call, p: WebOrderDetailsIn):
     """A web order with its lines (by default only while pending; statusId 2: checked out)."""
