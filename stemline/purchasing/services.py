@@ -950,7 +950,8 @@ def _invoice_prebooked(company, prebook_items, lines, user) -> list[Invoice]:
             customer=prebook.customer,
             ship_to=prebook.ship_to,
             carrier=prebook.carrier,
-            ship_date=prebook.ship_date,
+            # A prebook made before every document had a ship date may have none.
+            ship_date=prebook.ship_date or sales.next_shipping_day(company),
             customer_po=prebook.customer_po,
             status=status,
             via_api=False,
