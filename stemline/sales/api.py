@@ -522,4 +522,4 @@ def invoice_confirm(call, p: InvoiceConfirmIn):
 
 
 # The other sales methods live beside this module; importing them registers them.
-from . import api_invoices, api_prebooks, api_standing  # noqa: E402, F401
+from . import api_delivery, api_invoices, api_prebooks, api_standing  # noqa: E402, F401

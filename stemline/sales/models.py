@@ -1,5 +1,7 @@
 """Sales documents: web orders (the cart), invoices (on-hand boxes) and prebooks (future boxes)."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -123,6 +125,11 @@ class Invoice(Document):
     status_before_confirm = models.PositiveSmallIntegerField(null=True, blank=True)
     void_reason = models.CharField(max_length=300, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # Shipping (invoice/print-status/update, invoice.pod.receive): when box labels and the bill
+    # of lading were last printed, and when the proof of delivery came in.
+    labels_printed_at = models.DateTimeField(null=True, blank=True)
+    bol_printed_at = models.DateTimeField(null=True, blank=True)
+    pod_received_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -219,6 +226,25 @@ class InvoiceItem(DocumentItem):
 
     def __str__(self) -> str:
         return f"invoice item {self.pk}"
+
+
+def _pod_path(instance, filename: str) -> str:
+    # Never the sender's name: a random one under the company, with the checked extension.
+    return f"proofs-of-delivery/{instance.company_id}/{uuid.uuid4().hex}{filename}"
+
+
+class ProofOfDelivery(CompanyOwned):
+    """The proof-of-delivery file of an invoice (one per invoice: a new one replaces it)."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, related_name="pod")
+    file = models.FileField(upload_to=_pod_path, max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"proof of delivery of invoice {self.invoice_id}"
 
 
 class PrebookItem(DocumentItem):
