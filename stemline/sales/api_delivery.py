@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from stemline.api.errors import ApiError
 from stemline.api.registry import COMPANY, CUSTOMER, USER, api_method
-from stemline.api.schemas import Envelope, Id, OptId, Out, Params, Str, blank_to_none
+from stemline.api.schemas import Envelope, Id, OptId, Params, Str, blank_to_none
 from stemline.core import files
 
 from . import delivery, pdf, queries
