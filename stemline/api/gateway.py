@@ -32,7 +32,8 @@ from .schemas import Envelope
 
 log = logging.getLogger("stemline.api")
 
-AUTH_KEYS = ("authenticationToken",)
+# vendor.invoice.mail.receive names the token `companyToken` (reference §1.3).
+AUTH_KEYS = ("authenticationToken", "companyToken")
 # Accepted everywhere and checked against the token's company, never a schema field.
 ACCOUNT_KEYS = ("companyId",)
 DOMAIN_STATUS = {
@@ -185,7 +186,7 @@ def _token_secret(request: HttpRequest, params: dict) -> str | None:
         if auth.lower().startswith("bearer "):
             secret = auth[7:].strip()
     if not secret:
-        secret = params.get("authenticationToken")
+        secret = params.get("authenticationToken") or params.get("companyToken")
     return secret if isinstance(secret, str) else None
 
 

@@ -769,6 +769,56 @@ def awb_list(call, p: AwbListIn):
     return {"awbs": [queries.awb_row(a) for a in awbs]}
 
 
+class AwbFutureListIn(Params):
+    awb: Str(25) | None = None
+    shipDate: OptDay = None
+    originCode: Str(5) | None = None
+
+
+class HouseOut(Out):
+    house: str
+    vendorId: int
+    vendorCode: str
+    locationCode: str
+    instructions: str
+
+
+class FutureAwbOut(Out):
+    awbId: int
+    awb: str
+    originCode: str
+    shipDate: date
+    pieces: int
+    instructions: str
+    houses: list[HouseOut]
+
+
+class AwbFutureListOut(Envelope):
+    awbs: list[FutureAwbOut]
+
+
+@api_method(
+    "awb.future.list",
+    request=AwbFutureListIn,
+    response=AwbFutureListOut,
+    tokens=[COMPANY, USER],
+    area="purchasing",
+    read=True,
+)
+def awb_future_list(call, p: AwbFutureListIn):
+    """AWBs on their way: shipped by growers, nothing of them received yet, by AWB or date.
+
+    An AWB is "future" from the moment a grower puts boxes on it until the warehouse scans
+    the first one in (then awb.list follows its receiving). Each AWB lists its houses: one per
+    vendor with boxes on it, with the house AWB the grower gave. Stemline keeps no shipping
+    instructions, so `instructions` is always empty. `awb` matches the number or its last
+    digits; an empty answer says "AWBs not found."."""
+    if not p.awb and p.shipDate is None:
+        raise Invalid("send awb (its last 4 digits will do) or shipDate", field="awb")
+    rows = queries.future_awbs(call.company, awb=p.awb, ship_date=p.shipDate, origin=p.originCode)
+    return {"message": "OK" if rows else "AWBs not found.", "awbs": rows}
+
+
 class AwbReceiveIn(Params):
     awbId: OptId = None
     awb: Str(25) | None = None
@@ -887,6 +937,63 @@ def vendor_invoice_upload(call, p: VendorInvoiceIn):
     }
 
 
+class MailedInvoiceIn(Params):
+    mailFrom: Required(320) = Field(
+        description="The sender: an address of the PO's vendor or of the company."
+    )
+    poNumber: Required(20)
+    file: Any = Field(
+        None,
+        description="The file: a byte array, base64 text, or a multipart file part of this name.",
+    )
+    invoiceNumber: Str(200) = ""
+    invoiceTotal: OptMoney(10, 2) = None
+
+
+class MailedInvoiceOut(VendorInvoiceOut):
+    mailFrom: str
+
+
+@api_method(
+    "vendor.invoice.mail.receive",
+    request=MailedInvoiceIn,
+    response=MailedInvoiceOut,
+    tokens=[COMPANY],
+    area="purchasing",
+    creates=True,
+    max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+)
+def vendor_invoice_mail_receive(call, p: MailedInvoiceIn):
+    """Attach a vendor invoice that came by e-mail to its PO (token as `companyToken`).
+
+    For a mail gateway of the company: the token may come as `companyToken` in the body (the
+    reference's name) or as usual. The file is checked as v2/vendor/invoice checks it (PDF,
+    PNG or JPEG by content, at most 20 MB: else 422 or 413 naming `file`). `mailFrom` must be
+    one of the vendor's "e-mail for POs" addresses, a Vendor Portal user of that vendor or a
+    company user (forwarding it); any other sender is 403 naming `mailFrom`, so a stranger's
+    mail cannot attach files to a PO. The invoice is listed by vendor.invoice.list with its
+    `mailFrom`."""
+    data = uploaded_file(call, p.file, "file")
+    po = services.order_of(call.company, number=p.poNumber, field="poNumber")
+    sender = services.authorised_sender(call.company, po, p.mailFrom)
+    invoice = services.upload_vendor_invoice(
+        company=call.company,
+        po=po,
+        data=data,
+        invoice_number=p.invoiceNumber,
+        invoice_total=p.invoiceTotal,
+        mail_from=sender,
+        field="file",
+    )
+    return {
+        "message": "The invoice was successfully uploaded.",
+        "vendorInvoiceId": invoice.pk,
+        "contentType": invoice.content_type,
+        "size": invoice.size,
+        "mailFrom": invoice.mail_from,
+    }
+
+
 class VendorInvoiceSyncIn(Params):
     poNumber: Required(20)
     invoiceNumber: Required(200)
@@ -927,6 +1034,7 @@ class VendorInvoiceRowOut(Out):
     size: int
     sha256: str
     uploadedAt: datetime
+    mailFrom: str
     externalSystemSynced: int
 
 
@@ -966,6 +1074,7 @@ def vendor_invoice_list(call, p: VendorInvoiceListIn):
                 "size": v.size,
                 "sha256": v.sha256,
                 "uploadedAt": v.uploaded_at,
+                "mailFrom": v.mail_from,
                 "externalSystemSynced": flag(v.synced_at is not None),
             }
             for v in rows

@@ -10,10 +10,12 @@ inventory change-feed counter -> invoice number counters -> the purchase-order f
 """
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from email.utils import parseaddr
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -24,7 +26,7 @@ from django.utils import timezone
 from stemline.catalog.models import BoxType, Product, UnitType
 from stemline.core import files
 from stemline.core.errors import Conflict, Invalid, NotFound, PermissionDenied
-from stemline.core.models import Company, Location
+from stemline.core.models import Company, Location, User
 from stemline.inventory import services as stock
 from stemline.inventory.models import Box, InventoryChange, InventoryLine
 from stemline.parties.models import Carrier, Vendor
@@ -996,13 +998,15 @@ def upload_vendor_invoice(
     data: bytes,
     invoice_number: str = "",
     invoice_total: Decimal | None = None,
+    mail_from: str = "",
+    field: str = "attachment",
 ) -> VendorInvoice:
     """Store a vendor's invoice file for a PO. Nothing is stored unless it is all valid."""
     if not data:
-        raise Invalid("the file is empty", field="attachment")
+        raise Invalid("the file is empty", field=field)
     if len(data) > MAX_FILE_BYTES:
-        raise Invalid("the file is larger than 20 MB", field="attachment")
-    kind = files.sniff(data, "attachment")
+        raise files.TooLarge("the file is larger than 20 MB", field=field)
+    kind = files.sniff(data, field)
     invoice = VendorInvoice(
         company=company,
         purchase_order=po,
@@ -1012,6 +1016,7 @@ def upload_vendor_invoice(
         content_type=kind,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
+        mail_from=mail_from,
     )
     invoice.file.save(files.EXTENSIONS[kind], ContentFile(data), save=False)
     try:
@@ -1021,6 +1026,28 @@ def upload_vendor_invoice(
         invoice.file.delete(save=False)
         raise
     return invoice
+
+
+def authorised_sender(company: Company, po: PurchaseOrder, mail_from: str) -> str:
+    """The address of an e-mailed vendor invoice, if it may send one for this PO: one of the
+    vendor's "e-mail for POs" addresses, a Vendor Portal user of that vendor, or a company user
+    (someone of the company forwarding it). Anyone else is refused, naming `mailFrom`."""
+    address = parseaddr(mail_from)[1].strip().lower()
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise Invalid("must be an e-mail address", field="mailFrom")
+    vendor = po.vendor
+    listed = {a.strip().lower() for a in re.split(r"[;,]", vendor.email_for_pos) if a.strip()}
+    if address in listed:
+        return address
+    users = User.objects.filter(is_active=True).filter(
+        Q(vendor_id=vendor.pk) | Q(company_id=company.pk, vendor__isnull=True)
+    )
+    if users.filter(Q(email__iexact=address) | Q(username__iexact=address)).exists():
+        return address
+    raise PermissionDenied(
+        f"{address} is neither an address of vendor {vendor.name} nor of the company",
+        field="mailFrom",
+    )
 
 
 @transaction.atomic
