@@ -27,6 +27,8 @@ from stemline.catalog.models import UnitType
 from stemline.core import files
 from stemline.core.errors import DomainError, Invalid
 from stemline.inventory.api import Cost, Day, OptCost, OptDay, Since
+from stemline.sales import prebooking
+from stemline.sales.services import next_shipping_day
 
 from . import queries, services
 from .models import PurchaseOrder, PurchaseOrderItem
@@ -1079,4 +1081,230 @@ def vendor_invoice_list(call, p: VendorInvoiceListIn):
             }
             for v in rows
         ]
+    }
+
+
+# ---------------------------------------------------------------- multiple.prebooks.create
+# A prebook method (area sales) that lives here because with autoGeneratePOsfromPrebooks it
+# also writes purchase orders, and purchasing is the app that may use both.
+
+ADDRESS_PARTS = ("Street", "City", "State", "Zipcode", "Country")
+ShipVia = Annotated[
+    int, Field(ge=0, le=1), BeforeValidator(lambda v: 0 if blank_to_none(v) is None else v)
+]
+
+
+class MultiPrebookItemIn(Params):
+    carrierCode: Str(10) | None = None
+    carrierName: Str(200) | None = None
+    shipDate: OptDay = Field(None, description="Truck date; default the next shipping day.")
+    productId: OptId = None
+    productCode: Str(20) | None = None
+    boxTypeId: OptId = None
+    boxTypeCode: Str(3) | None = None
+    unitType: UnitTypeIn = None
+    boxes: Boxes
+    bunches: OptPerBox = None
+    stemsBunch: OptPerBox = None
+    price: OptCost = None
+    cost: OptCost = Field(None, description="Unit cost; required with automatic POs.")
+    vendorCode: Str(10) | None = Field(None, description="Required with automatic POs.")
+    vendorName: Str(200) | None = None
+    markCode: Str(20) = ""
+    notes: Str(200) = ""
+
+
+def _flatten_addresses(data):
+    """`customerBilling: {street, city, ...}` as an object is taken as the flat fields."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for prefix in ("customerBilling", "customerShipping"):
+        nested = data.get(prefix)
+        if isinstance(nested, dict):
+            del data[prefix]
+            parts = {k.lower(): v for k, v in nested.items()}
+            for part in ADDRESS_PARTS:
+                if part.lower() in parts:
+                    data.setdefault(prefix + part, parts.pop(part.lower()))
+            for rest, value in parts.items():
+                data[f"{prefix}.{rest}"] = value  # refused by name as unknown
+    return data
+
+
+class MultiPrebooksIn(Params):
+    customerCode: Required(10)
+    customerName: Required(200)
+    customerBillingStreet: Required(200)
+    customerBillingCity: Required(50)
+    customerBillingState: Required(50)
+    customerBillingZipcode: Required(10)
+    customerBillingCountry: Required(50)
+    customerShippingStreet: Required(200)
+    customerShippingCity: Required(50)
+    customerShippingState: Required(50)
+    customerShippingZipcode: Required(10)
+    customerShippingCountry: Required(50)
+    customerPhone: Required(20)
+    shipViaId: ShipVia = Field(0, description="0 from the warehouse, 1 by the grower.")
+    customerPO: Str(20) = ""
+    comments: Str(200) = ""
+    autoGeneratePOsfromPrebooks: OptBool = None
+    companyLocationCode: Str(10) | None = None
+    prebookItems: Annotated[list[MultiPrebookItemIn], Field(min_length=1, max_length=MAX_LINES)]
+
+    @classmethod
+    def model_validate(cls, obj, *args, **kwargs):
+        # Before any validator: ninja's own wraps the input in an attribute getter.
+        return super().model_validate(_flatten_addresses(obj), *args, **kwargs)
+
+
+class BatchItemOut(Out):
+    prebookItemId: int
+    prebookId: int
+    prebookNumber: int
+
+
+class BatchPrebookOut(Out):
+    prebookId: int
+    prebookNumber: int
+    shipDate: date
+    carrierId: int | None
+    totalBoxes: int
+    transactionFee: Number
+    prebookItemIds: list[int]
+
+
+class BatchOrderItemOut(Out):
+    poItemId: int
+    prebookItemId: int | None
+
+
+class BatchOrderOut(Out):
+    purchaseOrderId: int
+    purchaseOrderNumber: str
+    purchaseOrderStatus: str
+    vendorId: int
+    shipDate: date
+    purchaseOrderItems: list[BatchOrderItemOut]
+
+
+class MultiPrebooksOut(Envelope):
+    customerId: int
+    customerCreated: int
+    shipToId: int | None
+    prebooks: list[BatchPrebookOut]
+    prebookItems: list[BatchItemOut]
+    purchaseOrders: list[BatchOrderOut]
+
+
+def _address(p, prefix: str) -> services.Address:
+    return services.Address(*(getattr(p, prefix + part) for part in ADDRESS_PARTS))
+
+
+@api_method(
+    "multiple.prebooks.create",
+    request=MultiPrebooksIn,
+    response=MultiPrebooksOut,
+    tokens=[COMPANY, USER],
+    area="sales",
+    creates=True,
+)
+def multiple_prebooks_create(call, p: MultiPrebooksIn):
+    """Prebooks in bulk for a customer named by code and address (made when new), with POs.
+
+    The customer is found by `customerCode`; an unknown code makes a new customer with that
+    code, name, billing address and phone (an existing customer's data is never overwritten).
+    When the shipping address is not the customer's billing address, the prebooks ship to the
+    customer's ship-to at that address (made when there is none). Lines go onto one prebook
+    per carrier (`carrierCode`, its `carrierName` checked to agree) and truck date
+    (`shipDate`; default the company's next shipping day), with the transaction fee.
+    `autoGeneratePOsfromPrebooks` 1: every line needs `vendorCode` and `cost` and a truck date
+    after today, and one purchase order per vendor and vendor ship date fills the lines,
+    created **Approved** (from the warehouse the farm ships the day before the truck date, by
+    grower on it). All or nothing: a refused line names its field (`prebookItems[2].cost`)
+    and leaves nothing behind. Also accepts `customerBilling` / `customerShipping` as objects
+    (`{"street", "city", "state", "zipcode", "country"}`)."""
+    company = call.company
+    location = services.location_for(company, location_code=p.companyLocationCode)
+    default_day = next_shipping_day(company)
+    lines = []
+    for n, item in enumerate(p.prebookItems):
+        lines.append(
+            services.BatchLine(
+                item=prebooking.ItemRequest(
+                    boxes=item.boxes,
+                    product_id=item.productId,
+                    product_code=item.productCode,
+                    box_type_id=item.boxTypeId,
+                    box_type_code=item.boxTypeCode,
+                    unit_type=_unit_type(item.unitType) or UnitType.STEM,
+                    bunches=item.bunches,
+                    stems_bunch=item.stemsBunch,
+                    cost=item.cost,
+                    price=item.price or 0,
+                    mark_code=item.markCode,
+                    notes=item.notes,
+                    field=f"prebookItems[{n}]",
+                ),
+                ship_date=item.shipDate or default_day,
+                carrier_code=item.carrierCode,
+                carrier_name=item.carrierName,
+                vendor_code=item.vendorCode,
+                vendor_name=item.vendorName,
+            )
+        )
+    batch = services.create_prebook_batch(
+        company=company,
+        customer_code=p.customerCode,
+        customer_name=p.customerName,
+        billing=_address(p, "customerBilling"),
+        shipping=_address(p, "customerShipping"),
+        phone=p.customerPhone,
+        lines=lines,
+        location=location,
+        ship_via=p.shipViaId,
+        customer_po=p.customerPO,
+        comments=p.comments,
+        auto_orders=bool(p.autoGeneratePOsfromPrebooks),
+    )
+    prebook_of = {item.pk: prebook for prebook, items in batch.prebooks for item in items}
+    return {
+        "message": f"{len(batch.prebooks)} prebooks were successfully created.",
+        "customerId": batch.customer.pk,
+        "customerCreated": flag(batch.customer_created),
+        "shipToId": batch.ship_to.pk if batch.ship_to else None,
+        "prebooks": [
+            {
+                "prebookId": prebook.pk,
+                "prebookNumber": prebook.number,
+                "shipDate": prebook.ship_date,
+                "carrierId": prebook.carrier_id,
+                "totalBoxes": sum(i.boxes for i in items),
+                "transactionFee": prebook.transaction_fee,
+                "prebookItemIds": [i.pk for i in items],
+            }
+            for prebook, items in batch.prebooks
+        ],
+        "prebookItems": [
+            {
+                "prebookItemId": item.pk,
+                "prebookId": prebook_of[item.pk].pk,
+                "prebookNumber": prebook_of[item.pk].number,
+            }
+            for item in batch.items
+        ],
+        "purchaseOrders": [
+            {
+                "purchaseOrderId": po.pk,
+                "purchaseOrderNumber": po.number,
+                "purchaseOrderStatus": po.status,
+                "vendorId": po.vendor_id,
+                "shipDate": po.ship_date,
+                "purchaseOrderItems": [
+                    {"poItemId": i.pk, "prebookItemId": i.prebook_item_id} for i in po_items
+                ],
+            }
+            for po, po_items in batch.orders
+        ],
     }

@@ -29,7 +29,9 @@ from stemline.core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from stemline.core.models import Company, Location, User
 from stemline.inventory import services as stock
 from stemline.inventory.models import Box, InventoryChange, InventoryLine
-from stemline.parties.models import Carrier, Vendor
+from stemline.parties import services as parties
+from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
+from stemline.sales import prebooking
 from stemline.sales import services as sales
 from stemline.sales.models import DocumentStatus, Invoice, InvoiceItem, PrebookItem
 
@@ -1063,3 +1065,208 @@ def mark_vendor_invoice_synced(*, company: Company, po_number: str, invoice_numb
             field="invoiceNumber",
         )
     return found.update(synced_at=timezone.now())
+
+
+# ---------------------------------------------------------------- multiple.prebooks.create
+
+
+@dataclass
+class Address:
+    street: str
+    city: str
+    state: str
+    zipcode: str
+    country: str
+
+    def same_as(self, street: str, city: str, zipcode: str) -> bool:
+        return (self.street.lower(), self.city.lower(), self.zipcode.lower()) == (
+            street.strip().lower(),
+            city.strip().lower(),
+            zipcode.strip().lower(),
+        )
+
+
+@dataclass
+class BatchLine:
+    """One line of multiple.prebooks.create: a prebook line, the prebook it goes on named by
+    its carrier and truck date, and (for automatic POs) its vendor and cost."""
+
+    item: object  # sales.prebooking.ItemRequest
+    ship_date: date
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    vendor_code: str | None = None
+    vendor_name: str | None = None
+
+
+@dataclass
+class Batch:
+    customer: Customer
+    customer_created: bool
+    ship_to: object
+    prebooks: list = field(default_factory=list)  # (prebook, [items in request order])
+    items: list = field(default_factory=list)  # the prebook lines, in request order
+    orders: list = field(default_factory=list)  # (purchase order, its lines)
+
+
+def _batch_customer(company, code, name, billing: Address, phone) -> tuple[Customer, bool]:
+    customer = Customer.objects.filter(company=company, code__iexact=code).first()
+    if customer is not None:
+        if not customer.active:
+            raise Conflict(f"customer {customer.code} is inactive", field="customerCode")
+        return customer, False
+    customer = parties.add_customer(
+        company=company,
+        name=name,
+        code=code,
+        phone=phone,
+        bill_address=billing.street,
+        bill_city=billing.city,
+        bill_state=billing.state,
+        bill_zipcode=billing.zipcode,
+        bill_country=billing.country,
+    )
+    return customer, True
+
+
+def _batch_ship_to(customer: Customer, shipping: Address, phone: str):
+    """Where the prebooks ship: nowhere special when it is the customer's own address, else
+    the customer's ship-to at that address, made when there is none yet."""
+    if shipping.same_as(customer.bill_address, customer.bill_city, customer.bill_zipcode):
+        return None
+    for ship_to in customer.ship_tos.filter(removed_at__isnull=True).order_by("id"):
+        if shipping.same_as(ship_to.address, ship_to.city, ship_to.zipcode):
+            return ship_to
+    return ShipTo.objects.create(
+        company=customer.company,
+        customer=customer,
+        name=customer.name,
+        address=shipping.street,
+        city=shipping.city,
+        state=shipping.state,
+        zipcode=shipping.zipcode,
+        country=shipping.country,
+        phone=phone,
+    )
+
+
+def _by_code(model, company, code, name, where: str, what: str):
+    """A carrier or vendor by its code, its name (when sent too) checked to agree."""
+    found = model.objects.filter(company=company, code__iexact=code, active=True).first()
+    if found is None:
+        raise NotFound(f"{what} {code!r} does not exist", field=f"{where}.{what}Code")
+    if name and name.strip().lower() != found.name.lower():
+        raise Invalid(
+            f"{what} {found.code} is {found.name!r}, not {name!r}",
+            field=f"{where}.{what}Name",
+        )
+    return found
+
+
+@transaction.atomic
+def create_prebook_batch(
+    *,
+    company: Company,
+    customer_code: str,
+    customer_name: str,
+    billing: Address,
+    shipping: Address,
+    phone: str,
+    lines: list[BatchLine],
+    location: Location,
+    ship_via: int = 0,
+    customer_po: str = "",
+    comments: str = "",
+    auto_orders: bool = False,
+) -> Batch:
+    """multiple.prebooks.create: the customer (found by code, or made from the code, name,
+    addresses and phone), one prebook per carrier and truck date of the lines, and with
+    `auto_orders` one Approved purchase order per vendor and vendor ship date filling every
+    line. All or nothing.
+
+    Locks as create_prebook then create_order take them: the customer, the prebook number
+    and feed counters, then (POs) the new prebook lines, the PO number and feed counters;
+    nothing else here waits on a prebook feed counter while holding the PO counters."""
+    today = stock.today()
+    carriers: dict[str, Carrier] = {}
+    vendors: dict[str, Vendor] = {}
+    groups: dict[tuple, list[int]] = {}
+    for n, line in enumerate(lines):
+        where = line.item.field
+        carrier = None
+        if line.carrier_code:
+            key = line.carrier_code.lower()
+            carrier = carriers.get(key) or _by_code(
+                Carrier, company, line.carrier_code, line.carrier_name, where, "carrier"
+            )
+            carriers[key] = carrier
+        elif line.carrier_name:
+            raise Invalid("send carrierCode with carrierName", field=f"{where}.carrierCode")
+        if line.vendor_code:
+            key = line.vendor_code.lower()
+            vendor = vendors.get(key) or _by_code(
+                Vendor, company, line.vendor_code, line.vendor_name, where, "vendor"
+            )
+            vendors[key] = vendor
+            line.item.vendor_id = vendor.pk
+        if auto_orders:
+            if line.item.vendor_id is None:
+                raise Invalid(
+                    "required when autoGeneratePOsfromPrebooks is 1", field=f"{where}.vendorCode"
+                )
+            if line.item.cost is None:
+                raise Invalid(
+                    "required when autoGeneratePOsfromPrebooks is 1", field=f"{where}.cost"
+                )
+            if line.ship_date <= today:
+                raise Invalid(
+                    "a purchase order is for boxes still to come: must be after today",
+                    field=f"{where}.shipDate",
+                )
+        groups.setdefault((carrier.pk if carrier else None, line.ship_date), []).append(n)
+
+    customer, created = _batch_customer(company, customer_code, customer_name, billing, phone)
+    ship_to = _batch_ship_to(customer, shipping, phone)
+    batch = Batch(customer, created, ship_to, items=[None] * len(lines))
+    by_pk = {c.pk: c for c in carriers.values()}
+    for (carrier_pk, ship_date), members in groups.items():
+        prebook, written, _ = prebooking.create_prebook(
+            company=company,
+            customer=customer,
+            location=location,
+            ship_date=ship_date,
+            items=[lines[n].item for n in members],
+            carrier=by_pk.get(carrier_pk),
+            ship_to_id=ship_to.pk if ship_to else None,
+            customer_po=customer_po,
+            comments=comments,
+            ship_via=ship_via,
+        )
+        batch.prebooks.append((prebook, written))
+        for n, item in zip(members, written, strict=True):
+            batch.items[n] = item
+
+    if auto_orders:
+        orders: dict[tuple, list[LineSpec]] = {}
+        for n, line in enumerate(lines):
+            item = batch.items[n]
+            # From the warehouse the farm ships the day before the truck (so the boxes are in
+            # by then); shipped by the grower, the farm ships on the truck date itself.
+            if ship_via == 1:
+                po_ship, arrival = line.ship_date, line.ship_date + TRANSIT
+            else:
+                po_ship, arrival = max(today, line.ship_date - TRANSIT), line.ship_date
+            spec = LineSpec(field=line.item.field, prebook_item_id=item.pk)
+            spec.unit_cost = line.item.cost
+            orders.setdefault((item.vendor_id, po_ship, arrival), []).append(spec)
+        for (vendor_id, po_ship, arrival), specs in orders.items():
+            po, po_items = create_order(
+                company=company,
+                vendor=Vendor.objects.get(pk=vendor_id),
+                specs=specs,
+                ship_date=po_ship,
+                arrival_date=arrival,
+                location=location,
+            )
+            batch.orders.append((po, po_items))
+    return batch
