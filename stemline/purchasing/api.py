@@ -1270,7 +1270,7 @@ def multiple_prebooks_create(call, p: MultiPrebooksIn):
     )
     prebook_of = {item.pk: prebook for prebook, items in batch.prebooks for item in items}
     return {
-        "message": f"{len(batch.prebooks)} prebooks were successfully created.",
+        "message": "The prebooks were successfully created.",
         "customerId": batch.customer.pk,
         "customerCreated": flag(batch.customer_created),
         "shipToId": batch.ship_to.pk if batch.ship_to else None,
