@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -303,6 +304,14 @@ def _method_facts(method: Method) -> list[tuple[str, str]]:
     return facts
 
 
+def _text(method: Method) -> list[str]:
+    """The handler's whole docstring, a line per paragraph (the decisions where the reference
+    is silent, as the code states them); the one-line description when it has none."""
+    doc = inspect.cleandoc(method.handler.__doc__ or "")
+    paragraphs = [" ".join(p.split()) for p in doc.split("\n\n") if p.strip()]
+    return "\n\n".join(paragraphs or [method.description]).split("\n")
+
+
 def _size(n: int) -> str:
     if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
         return f"{n // (1024 * 1024)} MB"
@@ -469,7 +478,8 @@ def render() -> str:
     for area in areas:
         lines += ["", f"## {area_title(area)}"]
         for method in (m for m in methods if m.area == area):
-            lines += ["", f"### `{method.name}`", "", method.description, ""]
+            lines += ["", f"### `{method.name}`", ""]
+            lines += [*_text(method), ""]
             lines += ["| | |", "| --- | --- |"]
             lines += [f"| {name} | {_cell(value)} |" for name, value in _method_facts(method)]
             lines += ["", "**Request parameters**", ""]
