@@ -1115,17 +1115,25 @@ def _batch_customer(company, code, name, billing: Address, phone) -> tuple[Custo
         if not customer.active:
             raise Conflict(f"customer {customer.code} is inactive", field="customerCode")
         return customer, False
-    customer = parties.add_customer(
-        company=company,
-        name=name,
-        code=code,
-        phone=phone,
-        bill_address=billing.street,
-        bill_city=billing.city,
-        bill_state=billing.state,
-        bill_zipcode=billing.zipcode,
-        bill_country=billing.country,
-    )
+    try:
+        customer = parties.add_customer(
+            company=company,
+            name=name,
+            code=code,
+            phone=phone,
+            bill_address=billing.street,
+            bill_city=billing.city,
+            bill_state=billing.state,
+            bill_zipcode=billing.zipcode,
+            bill_country=billing.country,
+        )
+    except Conflict as exc:
+        # A concurrent call made this new customer first (its insert committed while ours
+        # waited on the unique code): use it, as if it had been there.
+        customer = Customer.objects.filter(company=company, code__iexact=code).first()
+        if customer is None:
+            raise exc
+        return customer, False
     return customer, True
 
 
@@ -1226,6 +1234,8 @@ def create_prebook_batch(
         groups.setdefault((carrier.pk if carrier else None, line.ship_date), []).append(n)
 
     customer, created = _batch_customer(company, customer_code, customer_name, billing, phone)
+    # Two batches for one customer queue here, so a new shipping address becomes one ship-to.
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     ship_to = _batch_ship_to(customer, shipping, phone)
     batch = Batch(customer, created, ship_to, items=[None] * len(lines))
     by_pk = {c.pk: c for c in carriers.values()}
