@@ -75,3 +75,35 @@ def test_the_date_sent_with_the_lines_is_the_ship_date(api, stocked, tokens):
     assert Invoice.objects.get(pk=done["invoiceId"]).ship_date == day
     assert done["invoiceId"] in _found(api, company, "invoice.list", day)
     assert _found(api, company, "invoice.list", stock.today()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_documents_made_without_a_ship_date_get_the_day_they_were_made():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        [("sales", "0003_shipping_print_and_pod")],
+        [("sales", "0004_backfill_ship_dates")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    company = apps.get_model("core", "Company").objects.create(name="Old Co", account_id=424242)
+    location = apps.get_model("core", "Location").objects.create(
+        company=company, name="Main", code="MAIN", is_default=True
+    )
+    customer = apps.get_model("parties", "Customer").objects.create(company=company, name="Old")
+    common = {"company": company, "location": location, "customer": customer, "number": 1}
+    invoice = apps.get_model("sales", "Invoice").objects.create(**common)
+    prebook = apps.get_model("sales", "Prebook").objects.create(**common)
+    dated = apps.get_model("sales", "Invoice").objects.create(
+        **{**common, "number": 2}, ship_date=stock.today() + timedelta(days=9)
+    )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    made = stock.today()  # created just now
+    assert Invoice.objects.get(pk=invoice.pk).ship_date == made
+    assert Prebook.objects.get(pk=prebook.pk).ship_date == made
+    assert Invoice.objects.get(pk=dated.pk).ship_date == made + timedelta(days=9)
