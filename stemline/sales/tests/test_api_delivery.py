@@ -138,7 +138,7 @@ def test_print_status_refusals(api, stocked, token, make_token, other_company):
 
 
 def test_pod_pdf_png_jpeg_are_kept_with_the_invoice_and_read_back(
-    api, stocked, token, media, django_capture_on_commit_callbacks
+    api, stocked, token, media, django_capture_on_commit_callbacks, other_company, make_token
 ):
     made = _invoice(api, token, stocked)
     number, invoice_id = made["invoiceNumber"], made["invoiceId"]
@@ -168,6 +168,24 @@ def test_pod_pdf_png_jpeg_are_kept_with_the_invoice_and_read_back(
     )
     customer = _ok(api("invoice.pod.get", api_customer, {"invoiceId": invoice_id}, verb="GET"))
     assert customer["file"] == _signed(PDF)
+    # Another customer, another company: not found; a Vendor token: refused.
+    market = create_token(
+        company=stocked.company,
+        token_type="customer",
+        description="market",
+        customer_id=stocked.market.pk,
+        all_methods=True,
+    )
+    for other in (
+        market,
+        create_token(
+            company=other_company, token_type="company", description="other", all_methods=True
+        ),
+    ):
+        r = api("invoice.pod.get", other, {"invoiceId": invoice_id}, verb="GET")
+        _refused(r, 404, "invoiceId")
+    vendor = make_token(stocked.company, "vendor")
+    _refused(api("invoice.pod.get", vendor, {"invoiceId": invoice_id}, verb="GET"), 403)
     # A PNG (base64) and then a JPEG (multipart) replace it: one proof per invoice, one file.
     png, jpeg = _image("PNG"), _image("JPEG")
     # The replaced file is deleted once the new one is committed (the test runs in a
