@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -277,6 +278,9 @@ def _method_facts(method: Method) -> list[tuple[str, str]]:
         ("Verbs", ", ".join(f"`{v}`" for v in method.verbs)),
         ("Token types", _token_types(method)),
     ]
+    if method.aliases:
+        paths = ", ".join(f"`/api/{a}`" for a in method.aliases)
+        facts.append(("Also at", f"{paths} (the same method: same grant, same answers)"))
     if "user" in method.token_types:
         roles = ", ".join(sorted(str(r) for r in method.roles)) or "none"
         facts.append(("User token roles", roles))
@@ -298,6 +302,14 @@ def _method_facts(method: Method) -> list[tuple[str, str]]:
     if method.deprecated:
         facts.append(("Status", "**retired**: works for existing tokens, no longer granted"))
     return facts
+
+
+def _text(method: Method) -> list[str]:
+    """The handler's whole docstring, a line per paragraph (the decisions where the reference
+    is silent, as the code states them); the one-line description when it has none."""
+    doc = inspect.cleandoc(method.handler.__doc__ or "")
+    paragraphs = [" ".join(p.split()) for p in doc.split("\n\n") if p.strip()]
+    return "\n\n".join(paragraphs or [method.description]).split("\n")
 
 
 def _size(n: int) -> str:
@@ -466,9 +478,8 @@ def render() -> str:
     for area in areas:
         lines += ["", f"## {area_title(area)}"]
         for method in (m for m in methods if m.area == area):
-            lines += ["", f"### `{method.name}`", "", method.description, ""]
-            if method.notes:
-                lines += [method.notes, ""]
+            lines += ["", f"### `{method.name}`", ""]
+            lines += [*_text(method), ""]
             lines += ["| | |", "| --- | --- |"]
             lines += [f"| {name} | {_cell(value)} |" for name, value in _method_facts(method)]
             lines += ["", "**Request parameters**", ""]

@@ -8,6 +8,8 @@ validation -> Transactional-API-Access fields -> handler -> envelope.
 import hashlib
 import json
 import logging
+import re
+import urllib.parse
 from datetime import timedelta
 
 from django.conf import settings
@@ -32,7 +34,8 @@ from .schemas import Envelope
 
 log = logging.getLogger("stemline.api")
 
-AUTH_KEYS = ("authenticationToken",)
+# vendor.invoice.mail.receive names the token `companyToken` (reference §1.3).
+AUTH_KEYS = ("authenticationToken", "companyToken")
 # Accepted everywhere and checked against the token's company, never a schema field.
 ACCOUNT_KEYS = ("companyId",)
 NOT_PARAMETERS = frozenset(AUTH_KEYS + ACCOUNT_KEYS)
@@ -114,6 +117,62 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
             request._body = data
         return request._body
     return request.body
+
+
+_BODY_TOKEN = (
+    # a form part, a urlencoded pair, a JSON member
+    re.compile(
+        rb'name="(?:authenticationToken|companyToken)"\r\n(?:[^\r\n]*\r\n)*?\r\n([!-~]{1,200})\r\n'
+    ),
+    re.compile(rb"(?:^|&)(?:authenticationToken|companyToken)=([A-Za-z0-9_%.~-]{1,200})(?:&|$)"),
+    re.compile(rb'"(?:authenticationToken|companyToken)"\s*:\s*"([!-~]{1,200}?)"'),
+)
+
+
+class _Prefixed:
+    """A request stream with its first bytes already read (and given back first)."""
+
+    def __init__(self, head: bytes, rest):
+        self.head, self.rest = head, rest
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            data, self.head = self.head + self.rest.read(), b""
+            return data
+        if self.head:
+            data, self.head = self.head[:size], self.head[size:]
+            if len(data) < size:
+                data += self.rest.read(size - len(data))
+            return data
+        return self.rest.read(size)
+
+    def close(self):
+        close = getattr(self.rest, "close", None)
+        if close is not None:
+            close()
+
+    def readline(self, size=-1):
+        # Django's parsers read in blocks; a line is served from the head when it holds one.
+        if self.head:
+            end = self.head.find(b"\n")
+            if end >= 0 and (size is None or size < 0 or end < size):
+                data, self.head = self.head[: end + 1], self.head[end + 1 :]
+                return data
+        return self.read(size if size and size > 0 else 65536)
+
+
+def _peek_token(request: HttpRequest) -> str | None:
+    """The token a body names in its first 64 KB, leaving the body readable as before."""
+    stream = getattr(request, "_stream", None)
+    if stream is None:
+        return None
+    head = stream.read(settings.API_MAX_BODY)
+    request._stream = _Prefixed(head, stream)
+    for pattern in _BODY_TOKEN:
+        match = pattern.search(head)
+        if match:
+            return urllib.parse.unquote(match.group(1).decode("ascii", "replace"))
+    return None
 
 
 def _query(request: HttpRequest) -> dict:
@@ -215,7 +274,9 @@ def lenient(method: Method, params: dict, call: Call) -> tuple[dict, list[str]]:
     """Komet's leniency (contract §1): a record's several names checked against each other,
     then the parameters brought to the schema's shape; unknown ones set aside (refused for a
     token with strict parameters). Returns the parameters and the names set aside."""
-    params, used = naming.reconcile(call.company, method.request, params)
+    used: frozenset[str] = frozenset()
+    if method.check_names:
+        params, used = naming.reconcile(call.company, method.request, params)
     strict = bool(call.token is not None and call.token.strict_parameters)
     outcome = leniency.normalize(
         method.request, params, skip=NOT_PARAMETERS, strict=strict, consumed=used
@@ -252,7 +313,7 @@ def _token_secret(request: HttpRequest, params: dict) -> str | None:
         if auth.lower().startswith("bearer "):
             secret = auth[7:].strip()
     if not secret:
-        secret = params.get("authenticationToken")
+        secret = params.get("authenticationToken") or params.get("companyToken")
     return secret if isinstance(secret, str) else None
 
 
@@ -435,8 +496,14 @@ def dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
         early = method.needs_token and (length > settings.API_MAX_BODY or _chunked(request))
         if early:
             # A large body is read only for a caller whose token checks out, so a stranger's
-            # 20 MB costs what 64 KB does; such a caller sends its token in the header.
-            token, headers = authenticate(request, _query(request), method)
+            # 20 MB costs what 64 KB does: the token from the header or the query string, else
+            # from the body's first 64 KB (a form that sends it before its file).
+            found = _query(request)
+            if not _token_secret(request, found) and not _chunked(request):
+                secret = _peek_token(request)
+                if secret:
+                    found = {**found, "authenticationToken": secret}
+            token, headers = authenticate(request, found, method)
             if length <= settings.API_MAX_BODY:
                 limit = max(limit, settings.API_MAX_BODY)
         elif _chunked(request):

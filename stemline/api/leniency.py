@@ -197,6 +197,10 @@ def _blank(kind: Kind, value: Any) -> bool:
 def _model(
     model: type[BaseModel], data: dict, path: str, ignored: list[str], consumed: frozenset
 ) -> dict:
+    # A schema that takes another shape of its input (an address as an object) says so.
+    prepare = getattr(model, "prepare_input", None)
+    if prepare is not None:
+        data = prepare(data)
     known = shapes(model)
     out = {}
     for key, value in data.items():

@@ -101,6 +101,14 @@ def _reconcile(company: Company, model, data: dict, path: str, used: set[str]) -
                         422,
                         [FieldError(a, "disagree", reason), FieldError(b, "disagree", reason)],
                     )
+        if len(known_sent) >= 2:
+            # They agree: the method hears the record once, by its first name (an id before a
+            # code before a description), as handlers that refuse "not both" expect.
+            order = list(group.names)
+            keep = min(known_sent, key=lambda key: order.index(key[len(prefix) :]))
+            for key in known_sent:
+                if key != keep:
+                    del data[key]
         if not known_sent and wanted:
             common = set.intersection(*matches.values())
             if len(common) == 1:

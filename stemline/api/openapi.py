@@ -89,15 +89,15 @@ api = StemlineAPI(
 
 def _build() -> None:
     auth = [TokenHeader()]
-    for method in registry:
+    for method, path in ((m, p) for m in registry for p in (m.name, *m.aliases)):
         for verb in method.verbs:
             api.default_router.add_api_operation(
-                f"/{method.name}",
+                f"/{path}",
                 [verb],
                 _doc_operation(method, verb),
                 auth=auth if method.needs_token else None,
                 response={200: method.response, ERROR_CODES: ErrorOut},
-                operation_id=f"{method.name}:{verb.lower()}",
+                operation_id=f"{path}:{verb.lower()}",
                 summary=method.description,
                 description=(
                     f"{method.description}\n\n"

@@ -52,8 +52,14 @@ class Method:
     strict: bool = True
     max_body: int | None = None
     deprecated: bool = False
+    # Whether a record's several names (customerId, customerCode, customerName) must agree. Off
+    # where the names describe a record to be made (multiple.prebooks.create's new customer).
+    check_names: bool = True
     # The handler's docstring after its first line: the method's decisions, for docs/api.md.
     notes: str = ""
+    # Other paths that reach this same method (`v2/web-order-details.list`): one Method, one
+    # grant, listed once; only routing knows them (see Registry.get).
+    aliases: tuple[str, ...] = ()
     # Writes run in one transaction so a refused request leaves nothing behind; a method that
     # must keep a write although it answers an error (login's throttle) opts out.
     atomic: bool = True
@@ -74,20 +80,29 @@ class Method:
 class Registry:
     def __init__(self) -> None:
         self._methods: dict[str, Method] = {}
+        self._aliases: dict[str, str] = {}
         self._frozen = False
 
     def register(self, method: Method) -> None:
         if self._frozen:
             raise RuntimeError(f"registry is frozen; cannot add {method.name}")
-        if method.name in self._methods:
-            raise RuntimeError(f"API method {method.name} is declared twice")
+        for name in (method.name, *method.aliases):
+            if name in self._methods or name in self._aliases:
+                raise RuntimeError(f"API method {name} is declared twice")
         self._methods[method.name] = method
+        for alias in method.aliases:
+            self._aliases[alias] = method.name
 
     def freeze(self) -> None:
         self._frozen = True
 
     def get(self, name: str) -> Method | None:
-        return self._methods.get(name)
+        """The method at this path, an alias answering as its method (same grant)."""
+        return self._methods.get(name) or self._methods.get(self._aliases.get(name, ""))
+
+    def aliases(self) -> dict[str, str]:
+        """Alias path -> the method's name. Iteration and names() list methods only."""
+        return dict(self._aliases)
 
     def __iter__(self):
         return iter(sorted(self._methods.values(), key=lambda m: m.name))
@@ -121,7 +136,9 @@ def api_method(
     strict: bool = True,
     max_body: int | None = None,
     deprecated: bool = False,
+    check_names: bool = True,
     atomic: bool | None = None,
+    aliases: Iterable[str] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API method. The handler takes (call, params) and returns the payload dict."""
 
@@ -158,6 +175,8 @@ def api_method(
                 strict=strict,
                 max_body=max_body,
                 deprecated=deprecated,
+                check_names=check_names,
+                aliases=tuple(aliases),
                 atomic=(not read) if atomic is None else atomic,
             )
         )

@@ -538,6 +538,76 @@ def inventory_openmarket_list(call, p: OpenMarketListIn):
     return {"inventoryItems": _market_rows(qs, buyer, today)}
 
 
+class ConsolidatedItemOut(Out):
+    inventoryItemIds: str
+    companyProductId: int
+    productDescription: str
+    productCode: str
+    grade: str
+    category: str
+    quantity: int
+    totalUnits: int
+    boxTypeId: int
+    boxTypeCode: str
+    unitType: str
+    bunches: int
+    unitsPerBox: int
+    stemsBunch: int
+    price: Number | None
+    priceB: Number | None
+    fobPrice: Number | None
+    markCode: str
+    locationId: int
+
+
+class ConsolidatedListOut(Envelope):
+    inventoryItems: list[ConsolidatedItemOut]
+
+
+@api_method(
+    "inventory.consolidated.openmarket.list",
+    request=OpenMarketListIn,
+    response=ConsolidatedListOut,
+    tokens=[COMPANY, USER],
+    area="inventory",
+    read=True,
+)
+def inventory_consolidated_openmarket_list(call, p: OpenMarketListIn):
+    """inventory.openmarket.list with the lines of one offer merged into one row.
+
+    Lines merge when they sell as one: same product, pack (box type, unit type, units per
+    box, bunches, stems per bunch), location, mark code and prices A and B; the vendor is not
+    part of it (nor shown), so two farms' identical boxes are one row. `inventoryItemIds` is
+    the merged lines' ids, comma-separated, in id order (any of them can be sold with
+    invoice.item.add / web-order-item.add); `quantity` and `totalUnits` are their sums of
+    unsold boxes. Without cost or aging, like the list it consolidates; `fobPrice` is the
+    price for `customerId` when sent. Lines with a different price stay separate rows."""
+    company = call.company
+    buyer = queries.customer(company, p.customerId) if p.customerId is not None else None
+    queries.location(company, p.locationId, "locationId")
+    today = services.today()
+    qs = queries.market(company, today=today, origin=Origin.ON_HAND, location_id=p.locationId)
+    rows = []
+    for group in queries.consolidated(qs):
+        first = group[0]
+        boxes = sum(line.available for line in group)
+        rows.append(
+            {
+                "inventoryItemIds": ",".join(str(line.pk) for line in group),
+                **_product_fields(first),
+                "quantity": boxes,
+                "totalUnits": boxes * first.units_per_box,
+                **_pack_fields(first),
+                "price": first.price_a,
+                "priceB": first.price_b,
+                "fobPrice": services.customer_price(first, buyer) if buyer else None,
+                "markCode": first.mark_code,
+                "locationId": first.location_id,
+            }
+        )
+    return {"inventoryItems": rows}
+
+
 class FutureOpenMarketListIn(OpenMarketListIn):
     dateFrom: Day
     dateTo: Day

@@ -185,6 +185,28 @@ def market(
     return qs.order_by("product__description", "id")
 
 
+def consolidated(lines_) -> list[list[InventoryLine]]:
+    """Lines that sell as one offer grouped together: same product, pack, location, mark code
+    and prices (the vendor does not matter to a buyer; a different price is another offer).
+    Groups keep the order of their first line; each group's lines in id order."""
+    groups: dict[tuple, list[InventoryLine]] = {}
+    for line in lines_:
+        key = (
+            line.product_id,
+            line.box_type_id,
+            line.unit_type,
+            line.units_per_box,
+            line.bunches,
+            line.stems_bunch,
+            line.location_id,
+            line.mark_code.upper(),
+            line.price_a,
+            line.price_b,
+        )
+        groups.setdefault(key, []).append(line)
+    return [sorted(group, key=lambda line: line.pk) for group in groups.values()]
+
+
 def changes(company: Company, since: int) -> list[InventoryChange]:
     return list(
         InventoryChange.objects.filter(company=company, seq__gt=since).order_by("seq")[:FEED_ROWS]

@@ -1,8 +1,6 @@
 """API methods of purchasing: purchase orders, the farm's confirmation, AWBs and box codes,
 receiving, and vendor invoices. A Vendor token sees and changes only its own."""
 
-import base64
-import binascii
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -26,8 +24,11 @@ from stemline.api.schemas import (
     flag,
 )
 from stemline.catalog.models import UnitType
+from stemline.core import files
 from stemline.core.errors import DomainError, Invalid
 from stemline.inventory.api import Cost, Day, OptCost, OptDay, Since
+from stemline.sales import prebooking
+from stemline.sales.services import next_shipping_day
 
 from . import queries, services
 from .models import PurchaseOrder, PurchaseOrderItem
@@ -770,6 +771,56 @@ def awb_list(call, p: AwbListIn):
     return {"awbs": [queries.awb_row(a) for a in awbs]}
 
 
+class AwbFutureListIn(Params):
+    awb: Str(25) | None = None
+    shipDate: OptDay = None
+    originCode: Str(5) | None = None
+
+
+class HouseOut(Out):
+    house: str
+    vendorId: int
+    vendorCode: str
+    locationCode: str
+    instructions: str
+
+
+class FutureAwbOut(Out):
+    awbId: int
+    awb: str
+    originCode: str
+    shipDate: date
+    pieces: int
+    instructions: str
+    houses: list[HouseOut]
+
+
+class AwbFutureListOut(Envelope):
+    awbs: list[FutureAwbOut]
+
+
+@api_method(
+    "awb.future.list",
+    request=AwbFutureListIn,
+    response=AwbFutureListOut,
+    tokens=[COMPANY, USER],
+    area="purchasing",
+    read=True,
+)
+def awb_future_list(call, p: AwbFutureListIn):
+    """AWBs on their way: shipped by growers, nothing of them received yet, by AWB or date.
+
+    An AWB is "future" from the moment a grower puts boxes on it until the warehouse scans
+    the first one in (then awb.list follows its receiving). Each AWB lists its houses: one per
+    vendor with boxes on it, with the house AWB the grower gave. Stemline keeps no shipping
+    instructions, so `instructions` is always empty. `awb` matches the number or its last
+    digits; an empty answer says "AWBs not found."."""
+    if not p.awb and p.shipDate is None:
+        raise Invalid("send awb (its last 4 digits will do) or shipDate", field="awb")
+    rows = queries.future_awbs(call.company, awb=p.awb, ship_date=p.shipDate, origin=p.originCode)
+    return {"message": "OK" if rows else "AWBs not found.", "awbs": rows}
+
+
 class AwbReceiveIn(Params):
     awbId: OptId = None
     awb: Str(25) | None = None
@@ -833,38 +884,12 @@ def awb_receive(call, p: AwbReceiveIn):
 # ---------------------------------------------------------------- vendor invoices
 
 
-def _byte(value) -> int:
-    number = int(str(value).strip())
-    if not -128 <= number <= 255:
-        raise ValueError(number)
-    return number % 256  # Java's signed bytes: -30 is 226
-
-
-def _attachment(value: Any) -> bytes:
-    """The file as Komet sends it (a byte array: JSON numbers or their comma-separated text,
-    signed or not) or as base64 text (a data: URL too)."""
-    if isinstance(value, list):
-        numbers = value
-    elif isinstance(value, str) and value.startswith("data:"):
-        value = value.partition(",")[2]
-        numbers = None
-    elif isinstance(value, str) and "," in value[:20]:
-        numbers = value.split(",")
-    else:
-        numbers = None
-    if numbers is not None:
-        try:
-            return bytes(_byte(n) for n in numbers)
-        except (ValueError, TypeError):
-            raise Invalid(
-                "must be a byte array (numbers from -128 to 255)", field="attachment"
-            ) from None
-    if not isinstance(value, str):
-        raise Invalid("must be a byte array or base64 text", field="attachment")
+def uploaded_file(call, value: Any, field: str) -> bytes:
+    """The request's file (multipart part, byte array or base64), over 20 MB answered 413."""
     try:
-        return base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise Invalid("must be a byte array or base64 text", field="attachment") from None
+        return files.from_request(call.request, value, field)
+    except files.TooLarge as exc:
+        raise ApiError.for_field(field, "too_large", exc.message, 413) from exc
 
 
 class VendorInvoiceIn(Params):
@@ -895,19 +920,7 @@ class VendorInvoiceOut(Envelope):
 )
 def vendor_invoice_upload(call, p: VendorInvoiceIn):
     """Upload a vendor's invoice (PDF, PNG or JPEG, at most 20 MB) against its PO."""
-    upload = call.request.FILES.get("attachment")
-    if upload is not None:
-        if upload.size > services.MAX_FILE_BYTES:
-            raise ApiError.for_field(
-                "attachment", "too_large", "the file is larger than 20 MB", 413
-            )
-        data = upload.read()
-    elif p.attachment is None or p.attachment == "" or p.attachment == []:
-        raise Invalid("the file is required (empty or missing)", field="attachment")
-    else:
-        data = _attachment(p.attachment)
-    if len(data) > services.MAX_FILE_BYTES:
-        raise ApiError.for_field("attachment", "too_large", "the file is larger than 20 MB", 413)
+    data = uploaded_file(call, p.attachment, "attachment")
     po = services.order_of(
         call.company, vendor_id=_vendor_scope(call), number=p.poNumber, field="poNumber"
     )
@@ -923,6 +936,63 @@ def vendor_invoice_upload(call, p: VendorInvoiceIn):
         "vendorInvoiceId": invoice.pk,
         "contentType": invoice.content_type,
         "size": invoice.size,
+    }
+
+
+class MailedInvoiceIn(Params):
+    mailFrom: Required(320) = Field(
+        description="The sender: an address of the PO's vendor or of the company."
+    )
+    poNumber: Required(20)
+    file: Any = Field(
+        None,
+        description="The file: a byte array, base64 text, or a multipart file part of this name.",
+    )
+    invoiceNumber: Str(200) = ""
+    invoiceTotal: OptMoney(10, 2) = None
+
+
+class MailedInvoiceOut(VendorInvoiceOut):
+    mailFrom: str
+
+
+@api_method(
+    "vendor.invoice.mail.receive",
+    request=MailedInvoiceIn,
+    response=MailedInvoiceOut,
+    tokens=[COMPANY],
+    area="purchasing",
+    creates=True,
+    max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+)
+def vendor_invoice_mail_receive(call, p: MailedInvoiceIn):
+    """Attach a vendor invoice that came by e-mail to its PO (token as `companyToken`).
+
+    For a mail gateway of the company: the token may come as `companyToken` in the body (the
+    reference's name) or as usual. The file is checked as v2/vendor/invoice checks it (PDF,
+    PNG or JPEG by content, at most 20 MB: else 422 or 413 naming `file`). `mailFrom` must be
+    one of the vendor's "e-mail for POs" addresses, a Vendor Portal user of that vendor or a
+    company user (forwarding it); any other sender is 403 naming `mailFrom`, so a stranger's
+    mail cannot attach files to a PO. The invoice is listed by vendor.invoice.list with its
+    `mailFrom`."""
+    data = uploaded_file(call, p.file, "file")
+    po = services.order_of(call.company, number=p.poNumber, field="poNumber")
+    sender = services.authorised_sender(call.company, po, p.mailFrom)
+    invoice = services.upload_vendor_invoice(
+        company=call.company,
+        po=po,
+        data=data,
+        invoice_number=p.invoiceNumber,
+        invoice_total=p.invoiceTotal,
+        mail_from=sender,
+        field="file",
+    )
+    return {
+        "message": "The invoice was successfully uploaded.",
+        "vendorInvoiceId": invoice.pk,
+        "contentType": invoice.content_type,
+        "size": invoice.size,
+        "mailFrom": invoice.mail_from,
     }
 
 
@@ -966,6 +1036,7 @@ class VendorInvoiceRowOut(Out):
     size: int
     sha256: str
     uploadedAt: datetime
+    mailFrom: str
     externalSystemSynced: int
 
 
@@ -1005,8 +1076,241 @@ def vendor_invoice_list(call, p: VendorInvoiceListIn):
                 "size": v.size,
                 "sha256": v.sha256,
                 "uploadedAt": v.uploaded_at,
+                "mailFrom": v.mail_from,
                 "externalSystemSynced": flag(v.synced_at is not None),
             }
             for v in rows
         ]
+    }
+
+
+# ---------------------------------------------------------------- multiple.prebooks.create
+# A prebook method (area sales) that lives here because with autoGeneratePOsfromPrebooks it
+# also writes purchase orders, and purchasing is the app that may use both.
+
+ADDRESS_PARTS = ("Street", "City", "State", "Zipcode", "Country")
+ShipVia = Annotated[
+    int, Field(ge=0, le=1), BeforeValidator(lambda v: 0 if blank_to_none(v) is None else v)
+]
+
+
+class MultiPrebookItemIn(Params):
+    carrierCode: Str(10) | None = None
+    carrierName: Str(200) | None = None
+    shipDate: OptDay = Field(None, description="Truck date; default the next shipping day.")
+    productId: OptId = None
+    productCode: Str(20) | None = None
+    boxTypeId: OptId = None
+    boxTypeCode: Str(3) | None = None
+    unitType: UnitTypeIn = None
+    boxes: Boxes
+    bunches: OptPerBox = None
+    stemsBunch: OptPerBox = None
+    price: OptCost = None
+    cost: OptCost = Field(None, description="Unit cost; required with automatic POs.")
+    vendorCode: Str(10) | None = Field(None, description="Required with automatic POs.")
+    vendorName: Str(200) | None = None
+    markCode: Str(20) = ""
+    notes: Str(200) = ""
+
+
+def _flatten_addresses(data):
+    """`customerBilling: {street, city, ...}` as an object is taken as the flat fields."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for prefix in ("customerBilling", "customerShipping"):
+        nested = data.get(prefix)
+        if isinstance(nested, dict):
+            del data[prefix]
+            parts = {k.lower(): v for k, v in nested.items()}
+            for part in ADDRESS_PARTS:
+                if part.lower() in parts:
+                    data.setdefault(prefix + part, parts.pop(part.lower()))
+            for rest, value in parts.items():
+                data[f"{prefix}.{rest}"] = value  # refused by name as unknown
+    return data
+
+
+class MultiPrebooksIn(Params):
+    customerCode: Required(10)
+    customerName: Required(200)
+    customerBillingStreet: Required(200)
+    customerBillingCity: Required(50)
+    customerBillingState: Required(50)
+    customerBillingZipcode: Required(10)
+    customerBillingCountry: Required(50)
+    customerShippingStreet: Required(200)
+    customerShippingCity: Required(50)
+    customerShippingState: Required(50)
+    customerShippingZipcode: Required(10)
+    customerShippingCountry: Required(50)
+    customerPhone: Required(20)
+    shipViaId: ShipVia = Field(0, description="0 from the warehouse, 1 by the grower.")
+    customerPO: Str(20) = ""
+    comments: Str(200) = ""
+    autoGeneratePOsfromPrebooks: OptBool = None
+    companyLocationCode: Str(10) | None = None
+    prebookItems: Annotated[list[MultiPrebookItemIn], Field(min_length=1, max_length=MAX_LINES)]
+
+    # The gateway's leniency brings the nested form to the flat one before it sets aside
+    # what the schema does not know.
+    prepare_input = staticmethod(_flatten_addresses)
+
+    @classmethod
+    def model_validate(cls, obj, *args, **kwargs):
+        # Before any validator: ninja's own wraps the input in an attribute getter.
+        return super().model_validate(_flatten_addresses(obj), *args, **kwargs)
+
+
+class BatchItemOut(Out):
+    prebookItemId: int
+    prebookId: int
+    prebookNumber: int
+
+
+class BatchPrebookOut(Out):
+    prebookId: int
+    prebookNumber: int
+    shipDate: date
+    carrierId: int | None
+    totalBoxes: int
+    transactionFee: Number
+    prebookItemIds: list[int]
+
+
+class BatchOrderItemOut(Out):
+    poItemId: int
+    prebookItemId: int | None
+
+
+class BatchOrderOut(Out):
+    purchaseOrderId: int
+    purchaseOrderNumber: str
+    purchaseOrderStatus: str
+    vendorId: int
+    shipDate: date
+    purchaseOrderItems: list[BatchOrderItemOut]
+
+
+class MultiPrebooksOut(Envelope):
+    customerId: int
+    customerCreated: int
+    shipToId: int | None
+    prebooks: list[BatchPrebookOut]
+    prebookItems: list[BatchItemOut]
+    purchaseOrders: list[BatchOrderOut]
+
+
+def _address(p, prefix: str) -> services.Address:
+    return services.Address(*(getattr(p, prefix + part) for part in ADDRESS_PARTS))
+
+
+@api_method(
+    "multiple.prebooks.create",
+    request=MultiPrebooksIn,
+    response=MultiPrebooksOut,
+    tokens=[COMPANY, USER],
+    area="sales",
+    creates=True,
+    # customerCode finds the customer; customerName and the addresses make a new one.
+    check_names=False,
+)
+def multiple_prebooks_create(call, p: MultiPrebooksIn):
+    """Prebooks in bulk for a customer named by code and address (made when new), with POs.
+
+    The customer is found by `customerCode`; an unknown code makes a new customer with that
+    code, name, billing address and phone (an existing customer's data is never overwritten).
+    When the shipping address is not the customer's billing address, the prebooks ship to the
+    customer's ship-to at that address (made when there is none). Lines go onto one prebook
+    per carrier (`carrierCode`, its `carrierName` checked to agree) and truck date
+    (`shipDate`; default the company's next shipping day), with the transaction fee.
+    `autoGeneratePOsfromPrebooks` 1: every line needs `vendorCode` and `cost` and a truck date
+    after today, and one purchase order per vendor and vendor ship date fills the lines,
+    created **Approved** (from the warehouse the farm ships the day before the truck date, by
+    grower on it). All or nothing: a refused line names its field (`prebookItems[2].cost`)
+    and leaves nothing behind. Also accepts `customerBilling` / `customerShipping` as objects
+    (`{"street", "city", "state", "zipcode", "country"}`)."""
+    company = call.company
+    location = services.location_for(company, location_code=p.companyLocationCode)
+    default_day = next_shipping_day(company)
+    lines = []
+    for n, item in enumerate(p.prebookItems):
+        lines.append(
+            services.BatchLine(
+                item=prebooking.ItemRequest(
+                    boxes=item.boxes,
+                    product_id=item.productId,
+                    product_code=item.productCode,
+                    box_type_id=item.boxTypeId,
+                    box_type_code=item.boxTypeCode,
+                    unit_type=_unit_type(item.unitType) or UnitType.STEM,
+                    bunches=item.bunches,
+                    stems_bunch=item.stemsBunch,
+                    cost=item.cost,
+                    price=item.price or 0,
+                    mark_code=item.markCode,
+                    notes=item.notes,
+                    field=f"prebookItems[{n}]",
+                ),
+                ship_date=item.shipDate or default_day,
+                carrier_code=item.carrierCode,
+                carrier_name=item.carrierName,
+                vendor_code=item.vendorCode,
+                vendor_name=item.vendorName,
+            )
+        )
+    batch = services.create_prebook_batch(
+        company=company,
+        customer_code=p.customerCode,
+        customer_name=p.customerName,
+        billing=_address(p, "customerBilling"),
+        shipping=_address(p, "customerShipping"),
+        phone=p.customerPhone,
+        lines=lines,
+        location=location,
+        ship_via=p.shipViaId,
+        customer_po=p.customerPO,
+        comments=p.comments,
+        auto_orders=bool(p.autoGeneratePOsfromPrebooks),
+    )
+    prebook_of = {item.pk: prebook for prebook, items in batch.prebooks for item in items}
+    return {
+        "message": "The prebooks were successfully created.",
+        "customerId": batch.customer.pk,
+        "customerCreated": flag(batch.customer_created),
+        "shipToId": batch.ship_to.pk if batch.ship_to else None,
+        "prebooks": [
+            {
+                "prebookId": prebook.pk,
+                "prebookNumber": prebook.number,
+                "shipDate": prebook.ship_date,
+                "carrierId": prebook.carrier_id,
+                "totalBoxes": sum(i.boxes for i in items),
+                "transactionFee": prebook.transaction_fee,
+                "prebookItemIds": [i.pk for i in items],
+            }
+            for prebook, items in batch.prebooks
+        ],
+        "prebookItems": [
+            {
+                "prebookItemId": item.pk,
+                "prebookId": prebook_of[item.pk].pk,
+                "prebookNumber": prebook_of[item.pk].number,
+            }
+            for item in batch.items
+        ],
+        "purchaseOrders": [
+            {
+                "purchaseOrderId": po.pk,
+                "purchaseOrderNumber": po.number,
+                "purchaseOrderStatus": po.status,
+                "vendorId": po.vendor_id,
+                "shipDate": po.ship_date,
+                "purchaseOrderItems": [
+                    {"poItemId": i.pk, "prebookItemId": i.prebook_item_id} for i in po_items
+                ],
+            }
+            for po, po_items in batch.orders
+        ],
     }

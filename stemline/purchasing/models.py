@@ -215,6 +215,8 @@ class VendorInvoice(CompanyOwned):
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
+    # Set when it came by e-mail (vendor.invoice.mail.receive): the checked sender.
+    mail_from = models.CharField(max_length=254, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
     synced_at = models.DateTimeField(null=True, blank=True)
 

@@ -238,6 +238,56 @@ def awbs(
     return list(qs.order_by("ship_date", "id").prefetch_related(Prefetch("boxes", queryset=boxes)))
 
 
+def future_awbs(
+    company: Company,
+    *,
+    awb: str | None = None,
+    ship_date: date | None = None,
+    origin: str | None = None,
+) -> list[dict]:
+    """Open AWBs of which nothing is received yet, each with its houses (one per vendor with
+    boxes on it): two queries whatever the number."""
+    qs = Awb.objects.filter(company=company, closed_at__isnull=True, pieces_received=0)
+    if awb:
+        digits = awb.strip()
+        qs = qs.filter(Q(number__iexact=digits) | Q(number__endswith=digits))
+    if ship_date is not None:
+        qs = qs.filter(ship_date=ship_date)
+    if origin:
+        qs = qs.filter(origin__iexact=origin)
+    awbs = list(qs.select_related("location").order_by("ship_date", "id"))
+    vendors: dict[int, dict[int, object]] = {}
+    items = (
+        PurchaseOrderItem.objects.filter(awb__in=[a.pk for a in awbs])
+        .select_related("purchase_order__vendor")
+        .order_by("line_id")
+    )
+    for item in items:
+        vendor = item.purchase_order.vendor
+        vendors.setdefault(item.awb_id, {}).setdefault(vendor.pk, vendor)
+    return [
+        {
+            "awbId": a.pk,
+            "awb": a.number,
+            "originCode": a.origin,
+            "shipDate": a.ship_date,
+            "pieces": a.pieces,
+            "instructions": "",
+            "houses": [
+                {
+                    "house": a.house_awb,
+                    "vendorId": v.pk,
+                    "vendorCode": v.code,
+                    "locationCode": a.location.code,
+                    "instructions": "",
+                }
+                for v in vendors.get(a.pk, {}).values()
+            ],
+        }
+        for a in awbs
+    ]
+
+
 def awb_row(awb: Awb) -> dict:
     return {
         "awbId": awb.pk,

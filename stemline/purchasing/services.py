@@ -10,27 +10,30 @@ inventory change-feed counter -> invoice number counters -> the purchase-order f
 """
 
 import hashlib
-import io
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from email.utils import parseaddr
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
-from PIL import Image
 
 from stemline.catalog.models import BoxType, Product, UnitType
+from stemline.core import files
 from stemline.core.errors import Conflict, Invalid, NotFound, PermissionDenied
-from stemline.core.models import Company, Location
+from stemline.core.models import Company, Location, User
 from stemline.inventory import services as stock
 from stemline.inventory.models import Box, InventoryChange, InventoryLine
-from stemline.parties.models import Carrier, Vendor
+from stemline.parties import services as parties
+from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
 from stemline.sales import charges as sales_charges
 from stemline.sales import mailing as sales_mailing
+from stemline.sales import prebooking
 from stemline.sales import services as sales
 from stemline.sales.models import DocumentStatus, Invoice, InvoiceItem, PrebookItem
 
@@ -953,7 +956,8 @@ def _invoice_prebooked(company, prebook_items, lines, user) -> list[Invoice]:
             customer=prebook.customer,
             ship_to=prebook.ship_to,
             carrier=prebook.carrier,
-            ship_date=prebook.ship_date,
+            # A prebook made before every document had a ship date may have none.
+            ship_date=prebook.ship_date or sales.next_shipping_day(company),
             customer_po=prebook.customer_po,
             status=status,
             via_api=False,
@@ -992,32 +996,7 @@ def _invoice_prebooked(company, prebook_items, lines, user) -> list[Invoice]:
 
 # ---------------------------------------------------------------- vendor invoices
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
-EXTENSIONS = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg"}
-
-
-def sniff(data: bytes) -> str:
-    """The file's type by its content, never by its name: PDF, PNG or JPEG, images checked to
-    decode."""
-    if data.startswith(b"%PDF-"):
-        if b"%%EOF" not in data[-2048:]:
-            raise Invalid("the PDF is truncated (no %%EOF marker)", field="attachment")
-        return PDF
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        kind = PNG
-    elif data.startswith(b"\xff\xd8\xff"):
-        kind = JPEG
-    else:
-        raise Invalid(
-            "must be a PDF, PNG or JPEG file (checked by its content)", field="attachment"
-        )
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except Exception as exc:  # Pillow raises many kinds for a broken file
-        raise Invalid(f"the image cannot be read: {exc}", field="attachment") from exc
-    return kind
+MAX_FILE_BYTES = files.MAX_FILE_BYTES
 
 
 def upload_vendor_invoice(
@@ -1027,13 +1006,15 @@ def upload_vendor_invoice(
     data: bytes,
     invoice_number: str = "",
     invoice_total: Decimal | None = None,
+    mail_from: str = "",
+    field: str = "attachment",
 ) -> VendorInvoice:
     """Store a vendor's invoice file for a PO. Nothing is stored unless it is all valid."""
     if not data:
-        raise Invalid("the file is empty", field="attachment")
+        raise Invalid("the file is empty", field=field)
     if len(data) > MAX_FILE_BYTES:
-        raise Invalid("the file is larger than 20 MB", field="attachment")
-    kind = sniff(data)
+        raise files.TooLarge("the file is larger than 20 MB", field=field)
+    kind = files.sniff(data, field)
     invoice = VendorInvoice(
         company=company,
         purchase_order=po,
@@ -1043,8 +1024,9 @@ def upload_vendor_invoice(
         content_type=kind,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
+        mail_from=mail_from,
     )
-    invoice.file.save(EXTENSIONS[kind], ContentFile(data), save=False)
+    invoice.file.save(files.EXTENSIONS[kind], ContentFile(data), save=False)
     try:
         with transaction.atomic():
             invoice.save()
@@ -1052,6 +1034,28 @@ def upload_vendor_invoice(
         invoice.file.delete(save=False)
         raise
     return invoice
+
+
+def authorised_sender(company: Company, po: PurchaseOrder, mail_from: str) -> str:
+    """The address of an e-mailed vendor invoice, if it may send one for this PO: one of the
+    vendor's "e-mail for POs" addresses, a Vendor Portal user of that vendor, or a company user
+    (someone of the company forwarding it). Anyone else is refused, naming `mailFrom`."""
+    address = parseaddr(mail_from)[1].strip().lower()
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise Invalid("must be an e-mail address", field="mailFrom")
+    vendor = po.vendor
+    listed = {a.strip().lower() for a in re.split(r"[;,]", vendor.email_for_pos) if a.strip()}
+    if address in listed:
+        return address
+    users = User.objects.filter(is_active=True).filter(
+        Q(vendor_id=vendor.pk) | Q(company_id=company.pk, vendor__isnull=True)
+    )
+    if users.filter(Q(email__iexact=address) | Q(username__iexact=address)).exists():
+        return address
+    raise PermissionDenied(
+        f"{address} is neither an address of vendor {vendor.name} nor of the company",
+        field="mailFrom",
+    )
 
 
 @transaction.atomic
@@ -1067,3 +1071,218 @@ def mark_vendor_invoice_synced(*, company: Company, po_number: str, invoice_numb
             field="invoiceNumber",
         )
     return found.update(synced_at=timezone.now())
+
+
+# ---------------------------------------------------------------- multiple.prebooks.create
+
+
+@dataclass
+class Address:
+    street: str
+    city: str
+    state: str
+    zipcode: str
+    country: str
+
+    def same_as(self, street: str, city: str, zipcode: str) -> bool:
+        return (self.street.lower(), self.city.lower(), self.zipcode.lower()) == (
+            street.strip().lower(),
+            city.strip().lower(),
+            zipcode.strip().lower(),
+        )
+
+
+@dataclass
+class BatchLine:
+    """One line of multiple.prebooks.create: a prebook line, the prebook it goes on named by
+    its carrier and truck date, and (for automatic POs) its vendor and cost."""
+
+    item: object  # sales.prebooking.ItemRequest
+    ship_date: date
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    vendor_code: str | None = None
+    vendor_name: str | None = None
+
+
+@dataclass
+class Batch:
+    customer: Customer
+    customer_created: bool
+    ship_to: object
+    prebooks: list = field(default_factory=list)  # (prebook, [items in request order])
+    items: list = field(default_factory=list)  # the prebook lines, in request order
+    orders: list = field(default_factory=list)  # (purchase order, its lines)
+
+
+def _batch_customer(company, code, name, billing: Address, phone) -> tuple[Customer, bool]:
+    customer = Customer.objects.filter(company=company, code__iexact=code).first()
+    if customer is not None:
+        if not customer.active:
+            raise Conflict(f"customer {customer.code} is inactive", field="customerCode")
+        return customer, False
+    try:
+        customer = parties.add_customer(
+            company=company,
+            name=name,
+            code=code,
+            phone=phone,
+            bill_address=billing.street,
+            bill_city=billing.city,
+            bill_state=billing.state,
+            bill_zipcode=billing.zipcode,
+            bill_country=billing.country,
+        )
+    except Conflict as exc:
+        # A concurrent call made this new customer first (its insert committed while ours
+        # waited on the unique code): use it, as if it had been there.
+        customer = Customer.objects.filter(company=company, code__iexact=code).first()
+        if customer is None:
+            raise exc
+        return customer, False
+    return customer, True
+
+
+def _batch_ship_to(customer: Customer, shipping: Address, phone: str):
+    """Where the prebooks ship: nowhere special when it is the customer's own address, else
+    the customer's ship-to at that address, made when there is none yet."""
+    if shipping.same_as(customer.bill_address, customer.bill_city, customer.bill_zipcode):
+        return None
+    for ship_to in customer.ship_tos.filter(removed_at__isnull=True).order_by("id"):
+        if shipping.same_as(ship_to.address, ship_to.city, ship_to.zipcode):
+            return ship_to
+    return ShipTo.objects.create(
+        company=customer.company,
+        customer=customer,
+        name=customer.name,
+        address=shipping.street,
+        city=shipping.city,
+        state=shipping.state,
+        zipcode=shipping.zipcode,
+        country=shipping.country,
+        phone=phone,
+    )
+
+
+def _by_code(model, company, code, name, where: str, what: str):
+    """A carrier or vendor by its code, its name (when sent too) checked to agree."""
+    found = model.objects.filter(company=company, code__iexact=code, active=True).first()
+    if found is None:
+        raise NotFound(f"{what} {code!r} does not exist", field=f"{where}.{what}Code")
+    if name and name.strip().lower() != found.name.lower():
+        raise Invalid(
+            f"{what} {found.code} is {found.name!r}, not {name!r}",
+            field=f"{where}.{what}Name",
+        )
+    return found
+
+
+@transaction.atomic
+def create_prebook_batch(
+    *,
+    company: Company,
+    customer_code: str,
+    customer_name: str,
+    billing: Address,
+    shipping: Address,
+    phone: str,
+    lines: list[BatchLine],
+    location: Location,
+    ship_via: int = 0,
+    customer_po: str = "",
+    comments: str = "",
+    auto_orders: bool = False,
+) -> Batch:
+    """multiple.prebooks.create: the customer (found by code, or made from the code, name,
+    addresses and phone), one prebook per carrier and truck date of the lines, and with
+    `auto_orders` one Approved purchase order per vendor and vendor ship date filling every
+    line. All or nothing.
+
+    Locks as create_prebook then create_order take them: the customer, the prebook number
+    and feed counters, then (POs) the new prebook lines, the PO number and feed counters;
+    nothing else here waits on a prebook feed counter while holding the PO counters."""
+    today = stock.today()
+    carriers: dict[str, Carrier] = {}
+    vendors: dict[str, Vendor] = {}
+    groups: dict[tuple, list[int]] = {}
+    for n, line in enumerate(lines):
+        where = line.item.field
+        carrier = None
+        if line.carrier_code:
+            key = line.carrier_code.lower()
+            carrier = carriers.get(key) or _by_code(
+                Carrier, company, line.carrier_code, line.carrier_name, where, "carrier"
+            )
+            carriers[key] = carrier
+        elif line.carrier_name:
+            raise Invalid("send carrierCode with carrierName", field=f"{where}.carrierCode")
+        if line.vendor_code:
+            key = line.vendor_code.lower()
+            vendor = vendors.get(key) or _by_code(
+                Vendor, company, line.vendor_code, line.vendor_name, where, "vendor"
+            )
+            vendors[key] = vendor
+            line.item.vendor_id = vendor.pk
+        if auto_orders:
+            if line.item.vendor_id is None:
+                raise Invalid(
+                    "required when autoGeneratePOsfromPrebooks is 1", field=f"{where}.vendorCode"
+                )
+            if line.item.cost is None:
+                raise Invalid(
+                    "required when autoGeneratePOsfromPrebooks is 1", field=f"{where}.cost"
+                )
+            if line.ship_date <= today:
+                raise Invalid(
+                    "a purchase order is for boxes still to come: must be after today",
+                    field=f"{where}.shipDate",
+                )
+        groups.setdefault((carrier.pk if carrier else None, line.ship_date), []).append(n)
+
+    customer, created = _batch_customer(company, customer_code, customer_name, billing, phone)
+    # Two batches for one customer queue here, so a new shipping address becomes one ship-to.
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    ship_to = _batch_ship_to(customer, shipping, phone)
+    batch = Batch(customer, created, ship_to, items=[None] * len(lines))
+    by_pk = {c.pk: c for c in carriers.values()}
+    for (carrier_pk, ship_date), members in groups.items():
+        prebook, written, _ = prebooking.create_prebook(
+            company=company,
+            customer=customer,
+            location=location,
+            ship_date=ship_date,
+            items=[lines[n].item for n in members],
+            carrier=by_pk.get(carrier_pk),
+            ship_to_id=ship_to.pk if ship_to else None,
+            customer_po=customer_po,
+            comments=comments,
+            ship_via=ship_via,
+        )
+        batch.prebooks.append((prebook, written))
+        for n, item in zip(members, written, strict=True):
+            batch.items[n] = item
+
+    if auto_orders:
+        orders: dict[tuple, list[LineSpec]] = {}
+        for n, line in enumerate(lines):
+            item = batch.items[n]
+            # From the warehouse the farm ships the day before the truck (so the boxes are in
+            # by then); shipped by the grower, the farm ships on the truck date itself.
+            if ship_via == 1:
+                po_ship, arrival = line.ship_date, line.ship_date + TRANSIT
+            else:
+                po_ship, arrival = max(today, line.ship_date - TRANSIT), line.ship_date
+            spec = LineSpec(field=line.item.field, prebook_item_id=item.pk)
+            spec.unit_cost = line.item.cost
+            orders.setdefault((item.vendor_id, po_ship, arrival), []).append(spec)
+        for (vendor_id, po_ship, arrival), specs in orders.items():
+            po, po_items = create_order(
+                company=company,
+                vendor=Vendor.objects.get(pk=vendor_id),
+                specs=specs,
+                ship_date=po_ship,
+                arrival_date=arrival,
+                location=location,
+            )
+            batch.orders.append((po, po_items))
+    return batch

@@ -411,6 +411,8 @@ def _order_row(order) -> dict:
     area="sales",
     read=True,
     account_required=True,
+    # The path a curl sample of the reference uses; the same method and grant.
+    aliases=["v2/web-order-details.list"],
 )
 def web_order_details_list(call, p: WebOrderDetailsIn):
     """A web order with its lines (by default only while pending; statusId 2: checked out)."""
@@ -520,4 +522,4 @@ def invoice_confirm(call, p: InvoiceConfirmIn):
 
 
 # The other sales methods live beside this module; importing them registers them.
-from . import api_invoices, api_prebooks, api_standing  # noqa: E402, F401
+from . import api_delivery, api_invoices, api_prebooks, api_standing  # noqa: E402, F401

@@ -553,6 +553,9 @@ class InvoiceHeaderOut(Out):
     externalSystemSynced: int
     syncMessage: str
     voidReason: str
+    boxLabelsPrintedOn: datetime | None
+    bolPrintedOn: datetime | None
+    proofOfDeliveryReceivedOn: datetime | None
 
 
 class InvoiceListOut(Envelope):
@@ -656,6 +659,9 @@ def _header(invoice: Invoice, boxes: int) -> dict:
         "externalSystemSynced": flag(invoice.synced),
         "syncMessage": invoice.sync_error,
         "voidReason": invoice.void_reason,
+        "boxLabelsPrintedOn": invoice.labels_printed_at,
+        "bolPrintedOn": invoice.bol_printed_at,
+        "proofOfDeliveryReceivedOn": invoice.pod_received_at,
     }
 
 

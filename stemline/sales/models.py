@@ -1,5 +1,7 @@
 """Sales documents: web orders (the cart), invoices (on-hand boxes) and prebooks (future boxes)."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -130,6 +132,11 @@ class Invoice(Document):
     # When the PDF was last e-mailed to the customer (sendInvoiceVia Email), so a retried
     # task does not send one confirmation twice.
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Shipping (invoice/print-status/update, invoice.pod.receive): when box labels and the bill
+    # of lading were last printed, and when the proof of delivery came in.
+    labels_printed_at = models.DateTimeField(null=True, blank=True)
+    bol_printed_at = models.DateTimeField(null=True, blank=True)
+    pod_received_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     @property
@@ -260,6 +267,25 @@ class InvoiceCharge(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.code} {self.amount}"
+
+
+def _pod_path(instance, filename: str) -> str:
+    # Never the sender's name: a random one under the company, with the checked extension.
+    return f"proofs-of-delivery/{instance.company_id}/{uuid.uuid4().hex}{filename}"
+
+
+class ProofOfDelivery(CompanyOwned):
+    """The proof-of-delivery file of an invoice (one per invoice: a new one replaces it)."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, related_name="pod")
+    file = models.FileField(upload_to=_pod_path, max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"proof of delivery of invoice {self.invoice_id}"
 
 
 class PrebookItem(DocumentItem):

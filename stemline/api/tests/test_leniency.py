@@ -105,7 +105,7 @@ def test_every_method_refuses_an_unknown_parameter_for_a_strict_token(
 def _grouped_methods():
     out = []
     for method in registry:
-        if not method.needs_token or method.name == "v2/vendor/invoice":
+        if not method.needs_token or method.name == "v2/vendor/invoice" or not method.check_names:
             continue
         known = shapes(method.request)
         for prefix, group in GROUPS.items():
@@ -476,4 +476,5 @@ def test_a_large_body_without_a_valid_token_is_refused_unread(client, secret):
         **{"wsgi.input": stream},
     )
     assert r.status_code == 401
-    assert stream.bytes_read == 0
+    # At most the first 64 KB is looked at (for a token sent in the body before its file).
+    assert stream.bytes_read <= 64 * 1024

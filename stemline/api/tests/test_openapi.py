@@ -19,7 +19,10 @@ def test_openapi_lists_every_method_with_its_verbs_and_token_types(client):
             assert operation["x-token-types"] == sorted(t.capitalize() for t in method.token_types)
             assert "200" in operation["responses"]
             assert "422" in operation["responses"]
-    assert len(doc["paths"]) == len(registry)
+    # An alias path is documented beside its method, as the same operation.
+    assert len(doc["paths"]) == len(registry) + len(registry.aliases())
+    for alias, name in registry.aliases().items():
+        assert doc["paths"][f"/api/{alias}"].keys() == doc["paths"][f"/api/{name}"].keys()
 
 
 def test_request_fields_keep_komet_spelling(client):
