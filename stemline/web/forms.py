@@ -4,6 +4,7 @@ field it names (the API's camelCase names map to the form's fields here)."""
 from django import forms
 
 from stemline.core.errors import DomainError
+from stemline.core.limits import INT_MAX
 from stemline.core.models import STAFF_ROLES, User
 from stemline.parties.models import Carrier, CustomerType, PriceLevel, VendorType
 from stemline.tokens.services import all_grants
@@ -163,7 +164,9 @@ class CarrierForm(forms.Form):
     name = forms.CharField(max_length=200)
     code = forms.CharField(max_length=10)
     direction = forms.ChoiceField(choices=Carrier.Direction.choices, initial="outbound")
-    capacity = forms.IntegerField(min_value=0, required=False, help_text="Boxes; empty if none.")
+    capacity = forms.IntegerField(
+        min_value=0, max_value=INT_MAX, required=False, help_text="Boxes; empty if none."
+    )
 
 
 class VendorForm(forms.Form):
