@@ -151,3 +151,22 @@ def test_the_vendor_portal_loads_with_no_violation_and_its_token_page_is_not_sto
 
 def test_the_login_page_has_no_violation(page):
     visit(page, "/login/")
+
+
+def test_the_marketplace_simulator_styles_its_pages_under_its_own_policy(page):
+    from stemline.demo.simulator import Simulator
+
+    simulator = Simulator({"ftd": {"marketplaceName": "FTD"}}, api_url="http://127.0.0.1:9", port=0)
+    simulator.start()
+    try:
+        for path in ("/", "/ftd/"):
+            response = page.goto(simulator.url + path)
+            assert response.status == 200
+            policy = response.headers["content-security-policy"]
+            assert "default-src 'none'" in policy and "unsafe-inline" not in policy
+            assert page.evaluate("window.__violations") == [] and page.console_refusals == []
+        # Its one <style> applied: allowed by its hash.
+        color = page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
+        assert color == "rgb(39, 69, 47)"
+    finally:
+        simulator.stop()
