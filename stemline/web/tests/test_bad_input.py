@@ -101,3 +101,17 @@ def test_a_chunked_web_form_is_refused_with_411(live_server):
     )
     status, _ = _raw(live_server, head + chunked)
     assert status == 411
+
+
+def test_a_token_for_a_customer_id_beyond_any_key_is_an_error_not_a_500(admin):
+    answer = admin.post(
+        reverse("token_new"),
+        {
+            "description": "Shop",
+            "token_type": "customer",
+            "customer": str(2**70),
+            "grants_customer": ["ecommerce/inventory.list"],
+        },
+    )
+    assert answer.status_code == 200
+    assert b'id="id_customer_errors"' in answer.content
