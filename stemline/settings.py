@@ -59,6 +59,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body or touches the database (sessions, users): a web body too
+    # large or chunked is refused unread, and every answer, even a refusal, carries the CSP.
+    "stemline.core.middleware.ContentSecurityPolicyMiddleware",
+    "stemline.core.middleware.WebBodyLimitMiddleware",
+    # A view's database outage -> 503; outages in the middleware below reach handler500.
+    "stemline.core.middleware.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -176,6 +182,20 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Scripts, styles and images only from /static/ (no inline script or style, no eval); pages may
+# not be framed, post elsewhere or re-base their links. `data:` images: the browser's own form
+# controls and the API docs' icons. The demo's simulator sets a policy of its own.
+CONTENT_SECURITY_POLICY = os.environ.get("STEMLINE_CSP") or (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'"
+)
+
+# Production resilience (docs/operations.md, "Production checklist"): while the database is
+# unreachable, answers are 503 with this Retry-After; the web application (not the API, which
+# has its own limits below) refuses bodies larger than this unread.
+OUTAGE_RETRY_AFTER = int(os.environ.get("STEMLINE_OUTAGE_RETRY_AFTER", "10"))
+WEB_MAX_BODY = 1024 * 1024
 
 # The API's limits (contract §1): 64 KB bodies, 20 MB for methods that carry a file.
 API_MAX_BODY = 64 * 1024

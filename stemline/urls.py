@@ -9,6 +9,9 @@ def healthz(request):
     return JsonResponse({"status": 1, "message": "OK"})
 
 
+# A database outage raised outside a view is a 503 too (stemline.core.outage), not a 500.
+handler500 = "stemline.core.outage.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", include("stemline.api.urls")),

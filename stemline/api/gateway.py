@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
 
 from stemline.core import errors as domain
+from stemline.core import outage
 from stemline.tokens import crypto
 from stemline.tokens.models import ApiToken
 
@@ -549,6 +550,9 @@ def dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
         )
     except RequestDataTooBig:
         return _failure(ApiError("the request body is too large", 413), token)
+    except outage.OUTAGE_ERRORS as exc:
+        # The database is unreachable: 503 with Retry-After, logged once per outage.
+        return outage.api_response(exc)
     except Exception:
         # A bug, never the caller's fault: logged with its traceback, answered in the envelope.
         log.exception("unhandled error in API method %s", method_name)

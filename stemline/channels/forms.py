@@ -2,6 +2,8 @@
 
 from django import forms
 
+from stemline.core.limits import INT_MAX
+
 from .models import Marketplace
 
 
@@ -54,11 +56,16 @@ class ChannelForm(forms.Form):
         label="Markup on A for price B (%)", min_value=0, max_value=1000, decimal_places=2
     )
     line_cap = forms.IntegerField(
-        label="Cap per line (boxes)", min_value=1, required=False, help_text="Empty: no cap."
+        label="Cap per line (boxes)",
+        min_value=1,
+        max_value=INT_MAX,
+        required=False,
+        help_text="Empty: no cap.",
     )
     buffer = forms.IntegerField(
         label="Buffer per line (boxes)",
         min_value=0,
+        max_value=INT_MAX,
         help_text="Boxes of each line kept back from this marketplace.",
     )
     fee_rate = forms.DecimalField(

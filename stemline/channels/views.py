@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from stemline.core.errors import DomainError
@@ -106,6 +107,7 @@ def _settings_initial(channel: Channel) -> dict:
     }
 
 
+@never_cache  # shows the bundle: the channel's tokens and signing secret
 @area_required("setup")
 def integration_detail(request, channel_id: int):
     channel = _channel(request, channel_id)

@@ -26,7 +26,7 @@ from stemline.core.errors import Invalid, NotFound
 from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
 
 from . import queries, services
-from .models import InventoryChange, InventoryLine, Origin
+from .models import AWB_MAX_LENGTH, InventoryChange, InventoryLine, Origin
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 ORIGIN_NAMES = {1: "On Hand", 2: "Future Sales", 3: "Vendor Availability", 4: "K2K"}
@@ -182,7 +182,7 @@ def _inventory_item(line, today, *, quantity: int, show_prices: bool, boxes=None
 class InventoryAddIn(Params):
     growerId: OptId = None
     vendorCode: Str(20) | None = None
-    awb: Required(20)
+    awb: Required(AWB_MAX_LENGTH)
     isTmpAwb: OptBool = None
     reference: Str(20) = ""
     shipDate: Day

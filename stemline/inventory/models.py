@@ -7,6 +7,11 @@ from django.db.models.functions import Upper
 from stemline.catalog.models import UnitType
 from stemline.core.models import CompanyOwned
 
+# One length for an AWB number everywhere it is stored or accepted: the purchasing API takes
+# 25 characters (`purchase.order.items.awb.add`, str25), and a received AWB's number is copied
+# onto the inventory lines it fills, so their column must hold as much.
+AWB_MAX_LENGTH = 25
+
 
 class Origin(models.IntegerChoices):
     # The contract's inventoryOrigin values this platform offers.
@@ -31,7 +36,7 @@ class InventoryLine(CompanyOwned):
     reserved_for = models.ForeignKey(
         "parties.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    awb = models.CharField(max_length=20, blank=True)
+    awb = models.CharField(max_length=AWB_MAX_LENGTH, blank=True)
     is_tmp_awb = models.BooleanField(default=False)
     reference = models.CharField(max_length=20, blank=True)
     lot_number = models.CharField(max_length=20, blank=True)

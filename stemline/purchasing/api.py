@@ -27,6 +27,7 @@ from stemline.catalog.models import UnitType
 from stemline.core import files
 from stemline.core.errors import DomainError, Invalid
 from stemline.inventory.api import Cost, Day, OptCost, OptDay, Since
+from stemline.inventory.models import AWB_MAX_LENGTH
 from stemline.sales import prebooking
 from stemline.sales.services import next_shipping_day
 
@@ -118,7 +119,7 @@ class POCreateIn(Params):
     companyLocationId: OptId = None
     carrierId: OptId = None
     carrierCode: Str(10) | None = None
-    awbNumber: Str(25) = ""
+    awbNumber: Str(AWB_MAX_LENGTH) = ""
     purchaseOrderNumber: Str(10) | None = None
     purchaseOrderItems: Annotated[list[POItemIn], Field(min_length=1, max_length=MAX_LINES)]
 
@@ -557,8 +558,8 @@ def purchase_order_item_delete(call, p: POItemDeleteIn):
 
 class AwbAddIn(Params):
     poItemId: Id
-    awb: Required(25)
-    houseAWB: Str(25) = ""
+    awb: Required(AWB_MAX_LENGTH)
+    houseAWB: Str(AWB_MAX_LENGTH) = ""
     shipDate: Day
     boxCodes: BoxCodes = None
     boxes: OptBoxes = Field(None, description="Stemline: boxes shipped when no codes are sent.")
@@ -725,7 +726,7 @@ def box_code_change(call, p: BoxCodeChangeIn):
 
 
 class AwbListIn(Params):
-    awb: Str(25) | None = None
+    awb: Str(AWB_MAX_LENGTH) | None = None
     shipDate: OptDay = None
     originCode: Str(5) | None = None
     locationCode: Str(10) | None = None
@@ -823,7 +824,7 @@ def awb_future_list(call, p: AwbFutureListIn):
 
 class AwbReceiveIn(Params):
     awbId: OptId = None
-    awb: Str(25) | None = None
+    awb: Str(AWB_MAX_LENGTH) | None = None
     boxCodes: BoxCodes = Field(
         None, description="Boxes scanned in; default: every box still expected."
     )

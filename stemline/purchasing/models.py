@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 
 from stemline.core.models import CompanyOwned
+from stemline.inventory.models import AWB_MAX_LENGTH
 
 
 class PurchaseOrder(CompanyOwned):
@@ -27,7 +28,7 @@ class PurchaseOrder(CompanyOwned):
     ship_date = models.DateField()
     # When the boxes are expected; the backing inventory lines are future until received.
     arrival_date = models.DateField()
-    awb_number = models.CharField(max_length=25, blank=True)
+    awb_number = models.CharField(max_length=AWB_MAX_LENGTH, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPROVED)
     created_by_vendor = models.BooleanField(default=False)
     # The purchase-order feed (`purchase.order.sync`): the sequence number of the last change.
@@ -59,8 +60,8 @@ class PurchaseOrder(CompanyOwned):
 class Awb(CompanyOwned):
     """An air waybill: the boxes growers shipped on it and how many were received."""
 
-    number = models.CharField(max_length=25)
-    house_awb = models.CharField(max_length=25, blank=True)
+    number = models.CharField(max_length=AWB_MAX_LENGTH)
+    house_awb = models.CharField(max_length=AWB_MAX_LENGTH, blank=True)
     origin = models.CharField(max_length=5, blank=True)
     location = models.ForeignKey("core.Location", on_delete=models.PROTECT, related_name="+")
     ship_date = models.DateField()

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from stemline.api.registry import VENDOR, registry
@@ -89,6 +90,7 @@ def profile(request):
     return render(request, "web/profile.html", {"base_template": "vendor_portal/base.html"})
 
 
+@never_cache  # shows the Vendor Token's secret
 @vendor_required
 def token(request):
     user = request.user

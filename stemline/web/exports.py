@@ -11,6 +11,25 @@ from openpyxl.styles import Font
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+# What a spreadsheet may read as the start of a formula (or DDE call) when a person edits or
+# re-saves the cell: names and notes come from customers and the API, so they are never trusted.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(sheet, value):
+    """`value` as a cell; text that could be taken for a formula is stored as plain text.
+
+    openpyxl turns a string starting with `=` into a formula and `#N/A` into an error value;
+    forcing the string type writes it as text, and the quote prefix (Excel's leading `'`) keeps
+    it text when someone edits the cell in Excel or LibreOffice.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS + ("#",)):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
 
 def xlsx_response(name: str, headers: list[str], rows) -> HttpResponse:
     book = Workbook(write_only=True)
@@ -23,7 +42,7 @@ def xlsx_response(name: str, headers: list[str], rows) -> HttpResponse:
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        sheet.append(row)
+        sheet.append([text_cell(sheet, value) for value in row])
     buffer = BytesIO()
     book.save(buffer)
     stamp = timezone.localdate().isoformat()

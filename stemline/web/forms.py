@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from stemline.core.errors import DomainError
+from stemline.core.limits import INT_MAX
 from stemline.core.models import STAFF_ROLES, Role, User
 from stemline.core.services import TooManyAttempts, client_address, throttled_sign_in
 from stemline.parties.models import (
@@ -290,7 +291,9 @@ class CarrierForm(forms.Form):
     name = forms.CharField(max_length=200)
     code = forms.CharField(max_length=10)
     direction = forms.ChoiceField(choices=Carrier.Direction.choices, initial="outbound")
-    capacity = forms.IntegerField(min_value=0, required=False, help_text="Boxes; empty if none.")
+    capacity = forms.IntegerField(
+        min_value=0, max_value=INT_MAX, required=False, help_text="Boxes; empty if none."
+    )
 
 
 class VendorForm(forms.Form):

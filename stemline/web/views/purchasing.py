@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from stemline.core.errors import DomainError, NotFound
+from stemline.core.limits import parse_id
 from stemline.parties.models import Vendor
 from stemline.purchasing import queries
 from stemline.purchasing import services as purchasing
@@ -36,8 +37,8 @@ def purchase_orders(request):
     qs = PurchaseOrder.objects.filter(company=company)
     if status in PurchaseOrder.Status.values:
         qs = qs.filter(status=status)
-    if vendor.isdigit():
-        qs = qs.filter(vendor_id=int(vendor))
+    if parse_id(vendor):
+        qs = qs.filter(vendor_id=parse_id(vendor))
     if day is not None:
         qs = qs.filter(ship_date=day)
     qs = (

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from stemline.core.errors import DomainError
+from stemline.core.limits import parse_id
 from stemline.inventory import queries as inventory
 from stemline.inventory import services as stock
 from stemline.sales import services as sales_services
@@ -97,7 +98,7 @@ def orders(request):
         ).count(),
     }
     confirmed = request.GET.get("confirmed")
-    failed = [x for x in request.GET.get("failed", "").split(",") if x.isdigit()]
+    failed = [x for x in request.GET.get("failed", "").split(",") if parse_id(x)]
     return render(
         request,
         "web/sales/orders.html",
@@ -134,7 +135,7 @@ def confirm_orders(request):
     kind = "prebook" if request.POST.get("kind") == "prebook" else "invoice"
     single = request.POST.get("single", "")
     raw = [single] if single else request.POST.getlist("ids")
-    ids = [int(x) for x in raw if x.isdigit()][:500]
+    ids = [pk for pk in map(parse_id, raw) if pk is not None][:500]
     failed, errors = _confirm(kind, request.user.company, ids, request.user)
     if request.headers.get("X-Requested-With") == "fetch":
         return JsonResponse({"confirmed": len(ids) - len(failed), "failed": failed})

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from stemline.catalog.models import BoxType, Product
 from stemline.core.errors import DomainError
+from stemline.core.limits import parse_id
 from stemline.core.models import Location, Role, User
 from stemline.core.services import create_user
 from stemline.parties import queries
@@ -64,8 +65,8 @@ def _customer_filters(request, company):
         qs = qs.filter(active=True)
     elif f["status"] == "inactive":
         qs = qs.filter(active=False)
-    if f["type"].isdigit():
-        qs = qs.filter(customer_type=int(f["type"]))
+    if parse_id(f["type"]):
+        qs = qs.filter(customer_type=parse_id(f["type"]))
     if f["group"]:
         qs = qs.filter(customer_group__iexact=f["group"])
     return qs, f

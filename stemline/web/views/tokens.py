@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from stemline.api.registry import registry
@@ -204,6 +205,7 @@ def token_parties(request):
     )
 
 
+@never_cache  # shows the token's secret: no copy in any cache or back-button history
 @area_required("tokens")
 def token_detail(request, token_id: int):
     token = _token_of(request, token_id)

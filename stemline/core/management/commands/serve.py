@@ -1,10 +1,23 @@
-"""`stemline serve`: the production web server (gunicorn) in front of stemline.wsgi."""
+"""`stemline serve`: the production web server (gunicorn) in front of stemline.wsgi.
+
+Threaded workers (gunicorn's gthread): a thread blocked on a client that trickles its request
+body is one of many, so /healthz and other clients are still answered at once, and the body
+deadline (`--body-timeout`) frees that thread after a while (bench/slow_clients.py measures it:
+with sync workers, 20 such clients stop the server).
+"""
 
 import os
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
+
+# Threads per worker: more than the slow clients one worker may be holding at once (the kernel
+# does not spread connections evenly over workers). Idle threads cost little, and a thread opens
+# a database connection only when it serves a request that needs one.
+DEFAULT_THREADS = 32
+# Seconds a request body may take to arrive after the headers (a 20 MB upload at 1 MB/s fits).
+DEFAULT_BODY_TIMEOUT = 30
 
 
 def default_workers() -> int:
@@ -35,10 +48,20 @@ class Command(BaseCommand):
             help="worker processes (WEB_CONCURRENCY, else 2 x cores + 1, at most 4)",
         )
         parser.add_argument(
-            "--threads", type=int, default=1, help="threads per worker (1: sync workers)"
+            "--threads",
+            type=int,
+            default=int(os.environ.get("STEMLINE_THREADS") or DEFAULT_THREADS),
+            help=f"threads per worker (STEMLINE_THREADS, else {DEFAULT_THREADS})",
         )
         parser.add_argument(
             "--timeout", type=int, default=60, help="seconds before a silent worker is restarted"
+        )
+        parser.add_argument(
+            "--body-timeout",
+            type=float,
+            default=float(os.environ.get("STEMLINE_BODY_TIMEOUT") or DEFAULT_BODY_TIMEOUT),
+            help="seconds a request body may take to arrive, then 408 "
+            f"(STEMLINE_BODY_TIMEOUT, else {DEFAULT_BODY_TIMEOUT}; 0: no limit)",
         )
         parser.add_argument(
             "--no-access-log", action="store_true", help="do not log each request to stdout"
@@ -62,9 +85,13 @@ class Command(BaseCommand):
         # The workers are forked from this process: none may inherit an open connection.
         connections.close_all()
 
+        body_timeout = options["body_timeout"]
         settings = {
             "bind": _bind_address(options["host"], port),
             "workers": workers,
+            # Always threaded, even with --threads 1: gthread waits for a request's headers in
+            # its event loop, where a sync worker would block on a silent client.
+            "worker_class": "gthread",
             "threads": options["threads"],
             "timeout": options["timeout"],
             "graceful_timeout": 20,
@@ -82,12 +109,14 @@ class Command(BaseCommand):
                     self.cfg.set(key, value)
 
             def load(self):
+                from stemline.core.bodytimeout import BodyDeadline
                 from stemline.wsgi import application
 
-                return application
+                return BodyDeadline(application, body_timeout)
 
         self.stdout.write(
-            f"Serving on http://{settings['bind']}/ with {workers} worker(s); Ctrl-C stops."
+            f"Serving on http://{settings['bind']}/ with {workers} worker(s) x "
+            f"{options['threads']} thread(s); Ctrl-C stops."
         )
         self.stdout.flush()
         StemlineApplication(prog="stemline serve").run()
