@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
 
 from stemline.core import errors as domain
-from stemline.core import outage
+from stemline.core import outage, timezones
 from stemline.tokens import crypto
 from stemline.tokens.models import ApiToken
 
@@ -477,6 +477,13 @@ def _failure(error: ApiError, token: ApiToken | None) -> HttpResponse:
 
 @csrf_exempt
 def dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
+    try:
+        return _dispatch(request, method_name)
+    finally:
+        timezone.deactivate()
+
+
+def _dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
     headers: dict[str, str] = {}
     token = None
     try:
@@ -517,6 +524,8 @@ def dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
         call = Call(
             request=request, method=method, company=token.company if token else None, token=token
         )
+        # The company's "today" and local times for the whole call (reset when it ends).
+        timezones.activate_for(call.company)
         params, ignored = lenient(method, params, call)
         if ignored:
             headers["X-Ignored-Parameters"] = leniency.ignored_header(ignored)

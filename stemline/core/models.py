@@ -4,10 +4,20 @@ import secrets
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+
+
+def validate_time_zone(value: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{value!r} is not a time zone (e.g. America/New_York)") from exc
 
 
 def _new_account_id() -> int:
@@ -27,6 +37,9 @@ class Company(models.Model):
     )
     auto_confirm = models.BooleanField(default=False)
     currency = models.CharField(max_length=3, default="USD")
+    # Every "today" (on hand or future, the API's default dates) and every time shown follows
+    # it: activated for each web request and API call (core.timezones).
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

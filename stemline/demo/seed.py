@@ -49,6 +49,9 @@ def _company(created: Counter) -> Company:
     company = create_company(
         name=data.COMPANY_NAME, location_name=name, location_code=code, multi_location=True
     )
+    # Miami: every "today" and every time shown is Eastern time.
+    company.time_zone = "America/New_York"
+    company.save(update_fields=["time_zone"])
     Location.objects.filter(company=company, code=code).update(
         short_name=short_name, address=address, city=city, state=state
     )

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from stemline.channels import services as channels
+from stemline.core import timezones
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
@@ -336,10 +337,11 @@ class Checkout:
 def next_shipping_day(company: Company) -> date:
     """The company's next shipping day, for a document whose caller sent no ship date.
 
-    Companies have no shipping calendar, time zone or order cut-off yet, so it is today in
-    the server's time zone (settings.TIME_ZONE, the one every date of Stemline is read in);
-    when a calendar or a cut-off comes, this is the one place that applies it."""
-    return stock.today()
+    Companies have no shipping calendar or order cut-off yet, so it is today in the company's
+    time zone (activated for every call: core.timezones); when a calendar or a cut-off comes,
+    this is the one place that applies it."""
+    with timezones.company_time(company):
+        return stock.today()
 
 
 def document_ship_date(company: Company, items) -> date:
