@@ -300,7 +300,9 @@ def test_the_rq_deployment_outlives_a_redis_outage(
         assert wait_for(lambda: receiver.posts, 30), (tmp_path / "rq-worker.log").read_text()
         seen = outage(database, env, receiver, workers, redis_server, tmp_path)
         check_delivered(database, receiver, seen)
-        assert "Redis unreachable" in (tmp_path / "rq-worker.log").read_text()
+        # The worker felt it: RQ's own reconnect loop, or ours when RQ gave up.
+        log = (tmp_path / "rq-worker.log").read_text().lower()
+        assert "redis unreachable" in log or "could not connect to redis" in log
     finally:
         stop(workers)
 
