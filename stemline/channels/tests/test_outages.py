@@ -48,12 +48,17 @@ class Receiver:
 
     def __init__(self):
         self.posts: list[tuple[str, dict]] = []
+        self.slow = 0.0  # seconds each answer waits
+        self.in_flight = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.in_flight += 1
+                time.sleep(receiver.slow)
                 receiver.posts.append((self.headers["webhook-id"], json.loads(body)))
+                receiver.in_flight -= 1
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"{}")
@@ -199,7 +204,11 @@ def outage(url: str, env: dict, receiver: Receiver, workers, server, tmp_path: P
     # The server goes only once changes are being committed (a loaded machine starts slowly).
     assert wait_for(lambda: seen, 60), (tmp_path / "changes.log").read_text()[-3000:]
     time.sleep(BEFORE)
+    # The server goes while a delivery is under way: its worker is cut off mid-task.
+    receiver.slow = 1.0
+    assert wait_for(lambda: receiver.in_flight, 10)
     server.stop()
+    receiver.slow = 0.0
     time.sleep(OUTAGE_SECONDS)
     alive_through = [w.poll() is None for w in workers]
     server.start()
@@ -265,7 +274,10 @@ def test_the_database_queue_worker_outlives_a_postgresql_outage(
         seen = outage(database, env, receiver, [worker], cluster, tmp_path)
         assert seen["failed"] > 0  # the outage was felt: changes were refused meanwhile
         check_delivered(database, receiver, seen)
-        assert "database unreachable" in (tmp_path / "worker.log").read_text()
+        log = (tmp_path / "worker.log").read_text()
+        assert "database unreachable" in log
+        # The task it was running was settled on reconnecting (none is left RUNNING above).
+        assert "cut off by the outage; marked failed" in log
     finally:
         stop([worker])
 
