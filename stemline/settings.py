@@ -152,9 +152,13 @@ TASKS = {
 }
 
 # The Redis (RQ) backend, for scale: TASKS_BACKEND=django_tasks_rq.RQBackend and REDIS_URL;
-# run `stemline rqworker default` (as many as needed) and one `stemline worker --schedule-only`.
+# `stemline worker` then runs an RQ worker (as many as needed; see docs/operations.md).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+
+# A database-queue task still running this long after it started belongs to a worker that was
+# killed or lost its machine: the scheduler marks it failed (and may run a periodic one again).
+TASK_LEASE_SECONDS = float(os.environ.get("STEMLINE_TASK_LEASE_SECONDS", "600"))
 
 # Webhook delivery: a worker's claim on an endpoint lasts this long without renewal, so a
 # worker killed mid-delivery delays that endpoint by at most this much.

@@ -75,6 +75,20 @@ class ChannelForm(forms.Form):
         label="Full snapshot every (seconds)", min_value=10, max_value=86400
     )
     checkout_on_add = forms.BooleanField(label="Check out on every line added", required=False)
+    max_share_of_line = forms.IntegerField(
+        label="Most of a line held at once (%)",
+        min_value=1,
+        max_value=100,
+        required=False,
+        help_text="Hoarding limit of this marketplace's customer; empty: the company's.",
+    )
+    max_share_of_market = forms.IntegerField(
+        label="Most of the open market held at once (%)",
+        min_value=1,
+        max_value=100,
+        required=False,
+        help_text="Empty: the company's; 100: no limit.",
+    )
     active = forms.BooleanField(label="Active (unticked: paused)", required=False)
     endpoint = forms.URLField(
         label="Feed endpoint", required=False, max_length=500, assume_scheme="https"
@@ -88,5 +102,7 @@ class ChannelForm(forms.Form):
         "buffer": "buffer",
         "feeRate": "fee_rate",
         "snapshotEvery": "snapshot_every",
+        "maxShareOfLine": "max_share_of_line",
+        "maxShareOfMarket": "max_share_of_market",
         "endpoint": "endpoint",
     }

@@ -71,6 +71,9 @@ class Channel(CompanyOwned):
     )
     snapshot_every = models.PositiveIntegerField(default=300)  # seconds
     checkout_on_add = models.BooleanField(default=False)
+    # The hoarding limits of the marketplace's customer, in percent; empty: the company's.
+    max_share_of_line = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_share_of_market = models.PositiveSmallIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -85,6 +88,14 @@ class Channel(CompanyOwned):
             ),
             models.CheckConstraint(
                 condition=Q(fee_rate__gte=0) & Q(fee_rate__lt=1), name="channel_fee_rate"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_share_of_line__gte=1, max_share_of_line__lte=100),
+                name="channel_max_share_of_line_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_share_of_market__gte=1, max_share_of_market__lte=100),
+                name="channel_max_share_of_market_percent",
             ),
         ]
 

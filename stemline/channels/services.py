@@ -331,6 +331,8 @@ def update(
     fee_rate: Decimal | None = None,
     snapshot_every: int | None = None,
     checkout_on_add: bool | None = None,
+    max_share_of_line: int | None | type[Ellipsis] = ...,
+    max_share_of_market: int | None | type[Ellipsis] = ...,
     active: bool | None = None,
 ) -> Channel:
     """Change what the channel sells and how; the marketplace gets a fresh snapshot."""
@@ -358,6 +360,15 @@ def update(
         channel.snapshot_every = snapshot_every
     if checkout_on_add is not None:
         channel.checkout_on_add = checkout_on_add
+    # Hoarding limits (percent) of the marketplace's customer; None: the company's.
+    for name, api_field, value in (
+        ("max_share_of_line", "maxShareOfLine", max_share_of_line),
+        ("max_share_of_market", "maxShareOfMarket", max_share_of_market),
+    ):
+        if value is not ...:
+            if value is not None and not 1 <= value <= 100:
+                raise Invalid("must be a percentage from 1 to 100, or empty", field=api_field)
+            setattr(channel, name, value)
     if active is not None:
         channel.active = active
     # The channel's prices are its customer's: one price level, shown and charged alike.

@@ -102,6 +102,8 @@ def _settings_initial(channel: Channel) -> dict:
         "fee_rate": channel.fee_rate,
         "snapshot_every": channel.snapshot_every,
         "checkout_on_add": channel.checkout_on_add,
+        "max_share_of_line": channel.max_share_of_line,
+        "max_share_of_market": channel.max_share_of_market,
         "active": channel.active,
         "endpoint": channel.endpoint.url if channel.endpoint_id else "",
     }
@@ -126,6 +128,8 @@ def integration_detail(request, channel_id: int):
                 fee_rate=d["fee_rate"],
                 snapshot_every=d["snapshot_every"],
                 checkout_on_add=d["checkout_on_add"],
+                max_share_of_line=d["max_share_of_line"],
+                max_share_of_market=d["max_share_of_market"],
                 active=d["active"],
             )
             if d["endpoint"]:

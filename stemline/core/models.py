@@ -40,6 +40,15 @@ class Company(models.Model):
     # Every "today" (on hand or future, the API's default dates) and every time shown follows
     # it: activated for each web request and API call (core.timezones).
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Hoarding: the most one customer may hold at once (its pending web orders), in percent of
+    # a line's unsold boxes and of the whole open market's; empty or 100 = no limit. A channel
+    # may set its own for the marketplace's customer.
+    max_share_of_line = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    max_share_of_market = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -50,6 +59,14 @@ class Company(models.Model):
                 name="company_fee_rate_between_0_and_1",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="company_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(max_share_of_line__gte=1, max_share_of_line__lte=100),
+                name="company_max_share_of_line_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_share_of_market__gte=1, max_share_of_market__lte=100),
+                name="company_max_share_of_market_percent",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -27,6 +27,22 @@ def _unique_account_id() -> int:
 
 
 @transaction.atomic
+def set_hoarding_limits(
+    *, company: Company, share_of_line: int | None, share_of_market: int | None
+) -> Company:
+    """The most one customer may hold at once, in percent of a line's unsold boxes and of the
+    open market's (None or 100: no limit); a marketplace channel may override them."""
+    for value, field in ((share_of_line, "shareOfLine"), (share_of_market, "shareOfMarket")):
+        if value is not None and not 1 <= value <= 100:
+            raise Invalid("must be a percentage between 1 and 100, or off", field=field)
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    company.max_share_of_line = share_of_line
+    company.max_share_of_market = share_of_market
+    company.save(update_fields=["max_share_of_line", "max_share_of_market"])
+    return company
+
+
+@transaction.atomic
 def create_company(
     *,
     name: str,

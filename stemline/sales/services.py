@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from stemline.channels import services as channels
@@ -14,7 +15,7 @@ from stemline.core import timezones
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
-from stemline.inventory.models import Origin
+from stemline.inventory.models import InventoryLine, Origin
 from stemline.parties.models import Carrier, Customer, ShipTo
 
 from . import charges, mailing
@@ -108,7 +109,9 @@ def create_web_order(
     )
 
 
-def pending_order(company, customer, location, web_order_id, token) -> WebOrder:
+def pending_order(company, customer, location, web_order_id, token, *, queued=False) -> WebOrder:
+    if not queued:
+        queue_if_limited(company, customer)
     if web_order_id is not None:
         order = (
             WebOrder.objects.select_for_update()
@@ -154,6 +157,103 @@ class AddResult:
     channel: object = None  # the marketplace channel the customer represents, if any
 
 
+@dataclass(frozen=True)
+class ShareLimits:
+    """The most one customer may hold at once, in percent; None: no limit."""
+
+    line: int | None = None
+    market: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.line is not None or self.market is not None
+
+
+def share_limits(company: Company, channel=None) -> ShareLimits:
+    """The company's hoarding limits, or those the customer's marketplace channel overrides
+    (any object with max_share_of_line / max_share_of_market; sales does not know channels'
+    models). 100 means no limit."""
+
+    def pick(name: str) -> int | None:
+        own = getattr(channel, name, None) if channel is not None else None
+        value = own if own is not None else getattr(company, name)
+        return None if value is None or value >= 100 else value
+
+    return ShareLimits(line=pick("max_share_of_line"), market=pick("max_share_of_market"))
+
+
+def queue_if_limited(company: Company, customer: Customer) -> tuple[object, ShareLimits]:
+    """The customer's marketplace channel and hoarding limits; with a limit, lock the customer
+    so its adds count what it holds one at a time. Taken before the order and the lines (as
+    prebooking locks the customer first), by every path that adds lines."""
+    channel = channels.channel_for_customer(company.pk, customer.pk)
+    limits = share_limits(company, channel)
+    if limits:
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    return channel, limits
+
+
+def _allowed(percent: int, boxes: int) -> int:
+    # At least one box: a share of a small line must not shut everyone out of it.
+    return max(1, boxes * percent // 100)
+
+
+def check_shares(
+    company: Company,
+    customer: Customer,
+    limits: ShareLimits,
+    lines: dict[int, InventoryLine],
+    adding: dict[int, int],
+) -> None:
+    """Refuse (409) what would let one customer hold more than its share of a line's unsold
+    boxes or of the open market's. Called under the lock on the customer (see add_items), so
+    two adds of one customer cannot both pass; lines reserved for someone are no market."""
+    open_lines = {pk: n for pk, n in adding.items() if lines[pk].reserved_for_id is None}
+    if not open_lines:
+        return
+    pending = WebOrderItem.objects.filter(
+        company=company,
+        web_order__customer=customer,
+        web_order__status=WebOrder.Status.PENDING,
+        line__reserved_for__isnull=True,
+    )
+    if limits.line is not None:
+        already = dict(
+            pending.filter(line_id__in=list(open_lines))
+            .values("line_id")
+            .annotate(boxes=Sum("quantity"))
+            .values_list("line_id", "boxes")
+        )
+        for pk in sorted(open_lines):
+            line = lines[pk]
+            unsold = line.total - line.committed
+            allowed = _allowed(limits.line, unsold)
+            would_hold = already.get(pk, 0) + open_lines[pk]
+            if would_hold > allowed:
+                raise Conflict(
+                    f"customerId {customer.pk} may hold at most {limits.line}% of inventory line "
+                    f"{pk} ({allowed} of {unsold} boxes); this would make {would_hold}",
+                    field="quantity",
+                    inventoryId=pk,
+                    maxBoxes=allowed,
+                )
+    if limits.market is not None:
+        held = (pending.aggregate(boxes=Sum("quantity"))["boxes"] or 0) + sum(open_lines.values())
+        market = (
+            InventoryLine.objects.filter(
+                company=company, reserved_for__isnull=True, total__gt=F("committed")
+            ).aggregate(boxes=Sum(F("total") - F("committed")))["boxes"]
+            or 0
+        )
+        allowed = _allowed(limits.market, market)
+        if held > allowed:
+            raise Conflict(
+                f"customerId {customer.pk} may hold at most {limits.market}% of the open market "
+                f"({allowed} of {market} boxes); this would make {held}",
+                field="quantity",
+                maxBoxes=allowed,
+            )
+
+
 @transaction.atomic
 def add_items(
     *,
@@ -185,15 +285,17 @@ def add_items(
         ).first()
         if ship_to is None:
             raise NotFound(f"ship-to {ship_to_id} does not exist", field="shipToId")
+    channel, limits = queue_if_limited(company, customer)
     # The order is locked before the lines, as checkout, delete_item, cancel and expire_holds
     # lock them; the other way round two of them could wait on each other for good.
-    order = pending_order(company, customer, location, web_order_id, token)
+    order = pending_order(company, customer, location, web_order_id, token, queued=True)
     lines = stock.hold(company=company, wanted=[(r.inventory_id, r.quantity) for r in requests])
     held: dict[int, int] = {}
     for r in requests:
         held[r.inventory_id] = held.get(r.inventory_id, 0) + r.quantity
-    channel = channels.channel_for_customer(company.pk, customer.pk)
     channels.check_channel_quantities(channel, lines, held)
+    if limits:
+        check_shares(company, customer, limits, lines, held)
     today = stock.today()
     for r in requests:
         line = lines[r.inventory_id]

@@ -3,6 +3,7 @@ making the prebooks of standing orders."""
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -13,9 +14,9 @@ from django_tasks_db.models import DBTaskResult
 from . import services
 
 BATCH = 500
-# A run that started longer ago than this and never finished belongs to a worker that died;
-# it must not keep the release from being scheduled again.
-RUN_GIVES_UP_AFTER = timedelta(minutes=10)
+# How long the Redis key that claims one period's run of a periodic task is kept (RQ backend):
+# longer than the longest period (an hour).
+SLOT_KEEP = timedelta(hours=2)
 # Any fixed number: the PostgreSQL advisory lock every worker's scheduler takes.
 SCHEDULE_LOCK = 0x5354454D4C494E  # "STEMLIN"
 
@@ -49,12 +50,70 @@ def schedule_release_expired_holds(now: datetime | None = None) -> bool:
     return _enqueue_once(release_expired_holds, now, now.replace(second=0, microsecond=0))
 
 
+def task_lease() -> timedelta:
+    """A database-queue task running longer than this belongs to a worker that is gone."""
+    return timedelta(seconds=settings.TASK_LEASE_SECONDS)
+
+
+def fail_abandoned_tasks(now: datetime | None = None) -> int:
+    """Mark failed the database-queue tasks a worker claimed and never finished (killed, or its
+    machine lost): RUNNING for longer than the lease. Without it such a row says RUNNING for
+    good (django-tasks-db has no heartbeat). One UPDATE: safe with any number of schedulers.
+    A worker that merely lost its connection settles its own task on reconnecting."""
+    backend = task_backends["default"]
+    if not isinstance(backend, DatabaseBackend):
+        return 0  # RQ cleans its own registry of started jobs whose worker died
+    now = now or timezone.now()
+    lease = task_lease()
+    return DBTaskResult.objects.filter(
+        backend_name=backend.alias, status=TaskResultStatus.RUNNING, started_at__lt=now - lease
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path="stemline.sales.tasks.WorkerLost",
+        traceback=(
+            f"WorkerLost: still running {lease.total_seconds():.0f} s after it started; the "
+            "worker that claimed it was killed or lost its machine\n"
+        ),
+    )
+
+
+class WorkerLost(Exception):
+    """What a task that was abandoned by its worker is recorded as having failed with."""
+
+
+def _rq_slot(periodic, period_start: datetime):
+    """Claim this period's run in Redis (SET NX): exactly one of several schedulers gets it.
+    The key, or None when another scheduler has it."""
+    import django_rq
+
+    key = f"stemline:periodic:{periodic.module_path}:{period_start.isoformat()}"
+    redis = django_rq.get_connection(periodic.queue_name)
+    if redis.set(key, "1", nx=True, ex=int(SLOT_KEEP.total_seconds())):
+        return redis, key
+    return None
+
+
 def _enqueue_once(periodic, now: datetime, period_start: datetime) -> bool:
     backend = task_backends[periodic.backend]
     if not isinstance(backend, DatabaseBackend):
-        # Other backends (the immediate one in tests) cannot be asked what is queued; the
-        # periodic tasks are idempotent, so running one twice costs nothing but time.
-        periodic.enqueue()
+        from django_tasks_rq import RQBackend
+
+        if not isinstance(backend, RQBackend):
+            # Others (the immediate one in tests) cannot be asked what is queued; the periodic
+            # tasks are idempotent, so running one twice costs nothing but time.
+            periodic.enqueue()
+            return True
+        slot = _rq_slot(periodic, period_start)
+        if slot is None:
+            return False
+        try:
+            periodic.enqueue()
+        except Exception:
+            # Not queued after all: the next look (another scheduler's too) may try again.
+            redis, key = slot
+            redis.delete(key)
+            raise
         return True
     with transaction.atomic():
         _lock_schedule()
@@ -62,7 +121,7 @@ def _enqueue_once(periodic, now: datetime, period_start: datetime) -> bool:
             task_path=periodic.module_path, backend_name=backend.alias
         ).filter(
             Q(status=TaskResultStatus.READY)
-            | Q(status=TaskResultStatus.RUNNING, started_at__gte=now - RUN_GIVES_UP_AFTER)
+            | Q(status=TaskResultStatus.RUNNING, started_at__gte=now - task_lease())
             | Q(enqueued_at__gte=period_start)
         )
         if busy.exists():

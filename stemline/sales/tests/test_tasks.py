@@ -175,3 +175,44 @@ def test_workers_scheduling_at_the_same_moment_enqueue_one_release():
     assert errors == []
     assert sorted(answers) == [False] * 7 + [True]
     assert runs().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_worker_was_killed_is_marked_failed_after_the_lease(stocked):
+    line = stocked.add(10)
+    hold(stocked, stocked.florist, line, 4, expired=True)
+    now = timezone.now()
+    # What a worker killed mid-task (SIGKILL, lost machine) leaves behind: RUNNING for good.
+    schedule_release_expired_holds(now - timedelta(minutes=30))
+    runs().update(
+        status=TaskResultStatus.RUNNING,
+        enqueued_at=now - timedelta(minutes=11),
+        started_at=now - timedelta(minutes=11),
+    )
+    fresh = DBTaskResult.objects.create(
+        task_path="stemline.channels.tasks.deliver_endpoint",
+        args_kwargs={"args": [1], "kwargs": {}},
+        backend_name="default",
+        run_after=now,
+        status=TaskResultStatus.RUNNING,
+        started_at=now - timedelta(minutes=2),  # within the lease: its worker may be alive
+    )
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+
+    abandoned, again = runs().order_by("enqueued_at")
+    assert abandoned.status == TaskResultStatus.FAILED
+    assert abandoned.exception_class_path == "stemline.sales.tasks.WorkerLost"
+    assert abandoned.finished_at is not None
+    # No longer counted as running, so the release was scheduled again and ran.
+    assert (again.status, again.return_value) == (TaskResultStatus.SUCCESSFUL, 1)
+    fresh.refresh_from_db()
+    assert fresh.status == TaskResultStatus.RUNNING
+    with override_settings(TASK_LEASE_SECONDS=60):
+        call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    fresh.refresh_from_db()
+    assert fresh.status == TaskResultStatus.FAILED
