@@ -28,6 +28,12 @@ class ChannelsConfig(AppConfig):
     label = "channels"
 
     def ready(self):
+        from stemline.inventory.services import on_change, on_confirmation
         from stemline.tokens.services import on_token_stopped
 
+        from . import outbox
+
         on_token_stopped(stop_token_endpoint)
+        # Every inventory change reaches the channels' outbox in its own transaction.
+        on_change(outbox.inventory_changed)
+        on_confirmation(outbox.confirmation)

@@ -26,6 +26,7 @@ from stemline.core import netguard
 from stemline.tokens import crypto
 
 from .models import Attempt, Endpoint, Event
+from .outbox import number
 
 log = logging.getLogger("stemline.webhooks")
 
@@ -156,9 +157,10 @@ def _send_due(endpoint_id: int, holder: str, outcome: Outcome) -> None:
     with Poster(endpoint.url) as poster:
         try:
             while True:
+                number(endpoint_id)
                 events = list(
                     Event.objects.filter(
-                        endpoint_id=endpoint_id, status=Event.Status.PENDING
+                        endpoint_id=endpoint_id, status=Event.Status.PENDING, seq__isnull=False
                     ).order_by("seq")[:BATCH]
                 )
                 if not events:
@@ -204,7 +206,8 @@ def body_of(event: Event) -> str:
         )
         payload = snapshot_payload(channel, event.seq)
     else:
-        payload = event.payload
+        # The type and the endpoint's number lead the body (given when it was numbered).
+        payload = {"type": event.kind, "seq": event.seq, **(event.payload or {})}
     return json.dumps(payload, separators=(",", ":"), cls=DjangoJSONEncoder)
 
 
@@ -445,6 +448,9 @@ def record_failure(endpoint, event, status, error, duration_ms, *, replay=False)
 
 def attempt(endpoint: Endpoint, secret: str | None, event: Event, *, replay=False) -> bool:
     """Send one event now, on its own (a person's replay), and write down how it went."""
+    if event.seq is None:
+        number(endpoint.pk)  # its place in the endpoint's order first
+        event.refresh_from_db(fields=["seq"])
     with Poster(endpoint.url) as poster:
         status, error, duration = send(poster, secret, event)
     if status is not None and 200 <= status < 300:

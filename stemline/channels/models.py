@@ -112,7 +112,8 @@ class Event(CompanyOwned):
         FAILED = 2, "Failed"  # retried for the whole retry window, then given up
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="events")
-    seq = models.PositiveBigIntegerField()
+    # Given by the endpoint's deliverer (outbox.number); None until then.
+    seq = models.PositiveBigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=40)
     msg_id = models.CharField(max_length=40, unique=True)
     # Snapshots carry no payload here: the lines are read when the snapshot is sent.
@@ -131,7 +132,14 @@ class Event(CompanyOwned):
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "seq"], name="event_seq_per_endpoint"),
         ]
-        indexes = [models.Index(fields=["endpoint", "status", "seq"])]
+        indexes = [
+            models.Index(fields=["endpoint", "status", "seq"]),
+            models.Index(
+                fields=["endpoint", "id"],
+                condition=models.Q(seq__isnull=True),
+                name="event_unnumbered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.seq}"

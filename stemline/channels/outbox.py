@@ -1,5 +1,5 @@
-"""The outbox: events written in the transaction of the change they announce, numbered per
-endpoint without gaps, and what a channel sees of an inventory line."""
+"""The outbox: events written in the transaction of the change they announce (numbered per
+endpoint without gaps by the endpoint's deliverer), and what a channel sees of a line."""
 
 import uuid
 from datetime import date, timedelta
@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from stemline.catalog.models import UnitType
 from stemline.inventory import queries as stock_queries
+from stemline.inventory.feeds import once_on_commit
 from stemline.inventory.models import InventoryLine, Origin
 
 from .models import Channel, Endpoint, Event
@@ -19,32 +20,67 @@ def new_msg_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-def append(
-    endpoint_id: int, company_id: int, kind: str, payload: dict | None, line_id=None
-) -> Event:
-    """Add an event to the endpoint's outbox under the endpoint's row lock, so numbers follow
-    commit order; a delivery task is asked for once the transaction commits."""
-    table = connection.ops.quote_name(Endpoint._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",
-            [endpoint_id],
-        )
-        (seq,) = cursor.fetchone()
-    if payload is not None:
-        payload = {"type": kind, "seq": seq, **payload}
-    event = Event.objects.create(
+def _event(endpoint_id: int, company_id: int, kind: str, payload: dict | None, line_id=None):
+    # Numbered by the endpoint's deliverer (`number`), not here: no writer waits on the
+    # endpoint's counter, and the number (with the type) goes into the body when it is sent.
+    return Event(
         company_id=company_id,
         endpoint_id=endpoint_id,
-        seq=seq,
+        seq=None,
         kind=kind,
         msg_id=new_msg_id(),
         payload=payload,
         line_id=line_id,
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(lambda: kick(endpoint_id), robust=True)
+
+
+def _kick_after_commit(endpoint_id: int) -> None:
+    """Ask for a delivery once the transaction commits (once per endpoint and transaction)."""
+    once_on_commit(("kick", endpoint_id), lambda: kick(endpoint_id), robust=True)
+
+
+def append(
+    endpoint_id: int, company_id: int, kind: str, payload: dict | None, line_id=None
+) -> Event:
+    """Add an event to the endpoint's outbox; a delivery is asked for once the transaction
+    commits."""
+    event = _event(endpoint_id, company_id, kind, payload, line_id)
+    event.save()
+    _kick_after_commit(endpoint_id)
     return event
+
+
+def number(endpoint_id: int) -> int:
+    """Give the endpoint's committed, unnumbered events their numbers, in the order they were
+    made (the endpoint's deliverer does, holding its lease). Two changes of one line are made
+    one after the other under the line's lock, so they are numbered, and sent, in order."""
+    table = connection.ops.quote_name(Event._meta.db_table)
+    done = 0
+    while True:
+        with transaction.atomic():
+            last = (
+                Endpoint.objects.select_for_update()
+                .filter(pk=endpoint_id)
+                .values_list("last_seq", flat=True)
+                .first()
+            )
+            if last is None:
+                return done
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET seq = %s + n.rn FROM ("
+                    f"SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM {table} "
+                    "WHERE endpoint_id = %s AND seq IS NULL ORDER BY id LIMIT 5000"
+                    f") AS n WHERE {table}.id = n.id",
+                    [last, endpoint_id],
+                )
+                numbered = cursor.rowcount
+            if numbered:
+                Endpoint.objects.filter(pk=endpoint_id).update(last_seq=last + numbered)
+        done += numbered
+        if numbered < 5000:
+            return done
 
 
 def kick(endpoint_id: int) -> None:
@@ -129,8 +165,9 @@ def _channels_of(company_id: int) -> list[Channel]:
 
 
 def inventory_changed(line: InventoryLine, change: str) -> None:
-    """Called by the inventory services for every change of a line, inside their transaction:
-    one event per active channel of the company, in endpoint order (the lock order)."""
+    """Registered with the inventory services (inventory.services.on_change): for every change
+    of a line, inside its transaction, one event per active channel of the company, written
+    in one statement."""
     channels = _channels_of(line.company_id)
     if not channels:
         return
@@ -141,19 +178,26 @@ def inventory_changed(line: InventoryLine, change: str) -> None:
         .get()
     )
     today = timezone.localdate()
+    events = []
     for channel in channels:
         row = item(channel, line, today)
         if row is None and change != "updated":
             # A line the channel cannot buy stays unknown to it; an update may be what took
             # the line away from it (or gave it), so updates always go out.
             continue
-        append(
-            channel.endpoint_id,
-            line.company_id,
-            "inventory.changed",
-            delta(channel, line, change, row),
-            line_id=line.pk,
+        events.append(
+            _event(
+                channel.endpoint_id,
+                line.company_id,
+                "inventory.changed",
+                delta(channel, line, change, row),
+                line_id=line.pk,
+            )
         )
+    if events:
+        Event.objects.bulk_create(events)
+        for event in events:
+            _kick_after_commit(event.endpoint_id)
 
 
 SNAPSHOT_FIELDS = (

@@ -125,8 +125,9 @@ class Box(CompanyOwned):
 class InventoryChange(CompanyOwned):
     """The change feed (`inventory.sync`): one row per change of what can be bought.
 
-    `seq` is per company and handed out under a lock on the company's counter, so a reader that
-    saw seq N has seen every change before it.
+    `seq` is per company, given after the change commits (inventory.feeds): a reader numbers
+    the feed before reading, so one that saw seq N has seen every change numbered before it.
+    No writer waits on a company-wide counter.
     """
 
     class Kind(models.TextChoices):
@@ -137,7 +138,7 @@ class InventoryChange(CompanyOwned):
         SOLD = "sold"
         DELETED = "deleted"
 
-    seq = models.PositiveBigIntegerField()
+    seq = models.PositiveBigIntegerField(null=True, blank=True)
     line_id = models.BigIntegerField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     available = models.IntegerField()
@@ -147,6 +148,14 @@ class InventoryChange(CompanyOwned):
         ordering = ["seq"]
         constraints = [
             models.UniqueConstraint(fields=["company", "seq"], name="inventory_change_seq_unique"),
+        ]
+        indexes = [
+            # The rows still to be numbered, found without reading the numbered ones.
+            models.Index(
+                fields=["company", "id"],
+                condition=models.Q(seq__isnull=True),
+                name="inventory_change_unnumbered",
+            )
         ]
 
     def __str__(self) -> str:

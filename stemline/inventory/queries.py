@@ -208,6 +208,10 @@ def consolidated(lines_) -> list[list[InventoryLine]]:
 
 
 def changes(company: Company, since: int) -> list[InventoryChange]:
+    # What has committed gets its number first, so nothing committed is skipped.
+    from .services import number_feed
+
+    number_feed(company.pk)
     return list(
         InventoryChange.objects.filter(company=company, seq__gt=since).order_by("seq")[:FEED_ROWS]
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company
 
+from . import feeds
 from .models import Box, ChangeCounter, Confirmation, InventoryChange, InventoryLine
 
 MAX_BOXES_PER_CALL = 100
@@ -37,11 +38,6 @@ class NotEnoughStock(Conflict):
 
 def today() -> date:
     return timezone.localdate()
-
-
-def _lock_counter(company_id: int, feed: str) -> ChangeCounter:
-    counter, _ = ChangeCounter.objects.get_or_create(company_id=company_id, feed=feed)
-    return ChangeCounter.objects.select_for_update().get(pk=counter.pk)
 
 
 def next_seq(company_id: int, feed: str) -> int:
@@ -67,28 +63,46 @@ def next_seq(company_id: int, feed: str) -> int:
     return next_seq(company_id, feed)
 
 
+# What higher layers do in the same transaction as an inventory change (the channels' outbox
+# registers here in its AppConfig.ready(), so inventory imports none of them).
+CHANGE_HOOKS: list = []
+CONFIRMATION_HOOKS: list = []
+
+
+def on_change(hook) -> None:
+    """hook(line, kind): called for every change of a line, inside its transaction."""
+    if hook not in CHANGE_HOOKS:
+        CHANGE_HOOKS.append(hook)
+
+
+def on_confirmation(hook) -> None:
+    """hook(token_id, company_id, payload): a confirmInventory event, inside its transaction."""
+    if hook not in CONFIRMATION_HOOKS:
+        CONFIRMATION_HOOKS.append(hook)
+
+
 def record(line: InventoryLine, kind: str) -> None:
+    """A row of the inventory feed (numbered after commit: inventory.feeds) and the hooks."""
     line.refresh_from_db(fields=["total", "committed", "held"])
     InventoryChange.objects.create(
-        company_id=line.company_id,
-        seq=next_seq(line.company_id, "inventory"),
-        line_id=line.pk,
-        kind=kind,
-        available=line.available,
+        company_id=line.company_id, seq=None, line_id=line.pk, kind=kind, available=line.available
     )
-    # Channels see the change in the same transaction (their outbox), or not at all.
-    from stemline.channels import outbox
+    feeds.sequence_after_commit(line.company_id, "inventory", InventoryChange)
+    for hook in CHANGE_HOOKS:
+        hook(line, kind)
 
-    outbox.inventory_changed(line, kind)
+
+def number_feed(company_id: int) -> None:
+    """Number what is committed of the company's inventory feed (a reader does, first)."""
+    feeds.sequence(company_id, "inventory", InventoryChange)
 
 
 def confirm(line: InventoryLine, event: str, quantity: int) -> None:
     """Tell the system that shared these boxes (confirmInventory) that some are gone."""
     if not line.confirm_inventory or line.source_token_id is None or quantity <= 0:
         return
-    # The feed's counter first, as `record` takes it: every writer of a company then queues on
-    # that one row before any other counter or endpoint, so none waits on another in a cycle.
-    _lock_counter(line.company_id, "inventory")
+    # Numbered at once (the pushed event carries the number); the confirmations counter is the
+    # only counter a stock writer takes, so it waits on no other.
     confirmation = Confirmation.objects.create(
         company_id=line.company_id,
         seq=next_seq(line.company_id, "confirmations"),
@@ -98,20 +112,16 @@ def confirm(line: InventoryLine, event: str, quantity: int) -> None:
         external_id=line.external_id,
         quantity=quantity,
     )
+    payload = {
+        "event": event,
+        "confirmationSeq": confirmation.seq,
+        "inventoryId": line.pk,
+        "externalId": line.external_id,
+        "quantity": quantity,
+    }
     # Pushed to the endpoint the token registered, if it did (contract §3, confirmInventory).
-    from stemline.channels import outbox
-
-    outbox.confirmation(
-        line.source_token_id,
-        line.company_id,
-        {
-            "event": event,
-            "confirmationSeq": confirmation.seq,
-            "inventoryId": line.pk,
-            "externalId": line.external_id,
-            "quantity": quantity,
-        },
-    )
+    for hook in CONFIRMATION_HOOKS:
+        hook(line.source_token_id, line.company_id, payload)
 
 
 def box_codes_taken(company: Company, codes: list[str]) -> list[str]:

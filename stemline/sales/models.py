@@ -346,10 +346,11 @@ class PrebookBreakdown(CompanyOwned):
 
 class DocumentChange(CompanyOwned):
     """The change feeds `invoice.sync` and `prebook.sync`: one row per change of a document,
-    numbered per company and feed under the feed's counter lock (as inventory.sync)."""
+    numbered per company and feed after commit (inventory.feeds, as inventory.sync)."""
 
     feed = models.CharField(max_length=10)  # "invoices" or "prebooks"
-    seq = models.PositiveBigIntegerField()
+    # Given after commit (inventory.feeds); readers number the feed before reading.
+    seq = models.PositiveBigIntegerField(null=True, blank=True)
     document_id = models.BigIntegerField()
     kind = models.CharField(max_length=20)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -360,6 +361,13 @@ class DocumentChange(CompanyOwned):
             models.UniqueConstraint(
                 fields=["company", "feed", "seq"], name="document_change_seq_unique"
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["company", "feed", "id"],
+                condition=models.Q(seq__isnull=True),
+                name="document_change_unnumbered",
+            )
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from django.db.models import Case, F, IntegerField, Prefetch, Q, Sum, When
 from stemline.catalog.models import BoxType, Product, UnitType
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company
+from stemline.inventory import feeds
 from stemline.inventory import queries as stock_queries
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
@@ -333,6 +334,8 @@ def invoice_details(qs) -> list[Invoice]:
 
 
 def changes(company: Company, feed: str, since: int) -> list[DocumentChange]:
+    # What has committed gets its number first, so nothing committed is skipped.
+    feeds.sequence(company.pk, feed, DocumentChange, where={"feed": feed})
     return list(
         DocumentChange.objects.filter(company=company, feed=feed, seq__gt=since).order_by("seq")[
             :FEED_ROWS

@@ -14,6 +14,7 @@ from stemline.channels import services as channels
 from stemline.core import timezones
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
+from stemline.inventory import feeds
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
 from stemline.parties.models import Carrier, Customer, ShipTo
@@ -69,16 +70,13 @@ FEEDS = {"Invoice": "invoices", "Prebook": "prebooks"}
 
 
 def record_change(document, kind: str) -> None:
-    """A row of invoice.sync / prebook.sync. Taken last in every transaction (after the stock
-    rows and the inventory feed's counter), so the counters are always locked in one order."""
+    """A row of invoice.sync / prebook.sync."""
     feed = FEEDS[type(document).__name__]
     DocumentChange.objects.create(
-        company_id=document.company_id,
-        feed=feed,
-        seq=stock.next_seq(document.company_id, feed),
-        document_id=document.pk,
-        kind=kind,
+        company_id=document.company_id, feed=feed, seq=None, document_id=document.pk, kind=kind
     )
+    # Numbered once committed (inventory.feeds): no writer waits on the feed's counter.
+    feeds.sequence_after_commit(document.company_id, feed, DocumentChange, {"feed": feed})
 
 
 def refuse_if_synced(invoice: Invoice) -> None:

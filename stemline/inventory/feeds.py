@@ -1,0 +1,107 @@
+"""Numbering a feed after commit, so no writer waits on a company-wide counter.
+
+A writer inserts its feed row (an inventory change, a document change) without a number and
+asks, once it has committed, for the feed to be numbered. Numbering takes the feed's counter
+for one statement: it gives the committed rows without a number the next numbers, in the
+order they were made. A reader numbers the feed before it reads, so it never misses a row:
+whatever committed before its read has a number by then, and whatever commits after gets a
+larger one. Numbers have no gaps and follow commit order closely enough for a reader that
+applies changes in their order (two changes of one line are made one after the other, under
+the line's lock, so they are numbered in that order).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
+
+from .models import ChangeCounter
+
+log = logging.getLogger("stemline.feeds")
+
+# At most so many rows a statement numbers; a longer backlog takes several.
+BATCH = 5000
+
+
+def _counter(company_id: int, feed: str, *, wait: bool) -> ChangeCounter | None:
+    qs = ChangeCounter.objects.filter(company_id=company_id, feed=feed)
+    if connection.features.has_select_for_update_skip_locked and not wait:
+        found = qs.select_for_update(skip_locked=True).first()
+    else:
+        found = qs.select_for_update().first()
+    if found is not None:
+        return found
+    if qs.exists():
+        return None  # there, but being numbered by someone else just now
+    try:
+        with transaction.atomic():
+            ChangeCounter.objects.create(company_id=company_id, feed=feed, value=0)
+    except IntegrityError:
+        pass  # a racing numberer made it
+    return qs.select_for_update().first()
+
+
+def sequence(
+    company_id: int, feed: str, model: type[Model], *, where: dict | None = None, wait=True
+) -> int:
+    """Give the feed's committed rows without a number their numbers. With `wait=False` a
+    numbering already under way is left to finish (it, or the next reader, numbers ours).
+    Returns how many rows were numbered."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    extra, params = "", []
+    for column, value in (where or {}).items():
+        extra += f" AND {connection.ops.quote_name(column)} = %s"
+        params.append(value)
+    done = 0
+    while True:
+        with transaction.atomic():
+            counter = _counter(company_id, feed, wait=wait)
+            if counter is None:
+                return done
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET seq = %s + n.rn FROM ("
+                    f"SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM {table} "
+                    f"WHERE company_id = %s AND seq IS NULL{extra} ORDER BY id LIMIT %s"
+                    f") AS n WHERE {table}.id = n.id",
+                    [counter.value, company_id, *params, BATCH],
+                )
+                numbered = cursor.rowcount
+            if numbered:
+                ChangeCounter.objects.filter(pk=counter.pk).update(value=counter.value + numbered)
+        done += numbered
+        if numbered < BATCH:
+            return done
+
+
+def sequence_after_commit(company_id: int, feed: str, model, where: dict | None = None) -> None:
+    """Number the feed once the current transaction commits (at once outside one)."""
+
+    key = (company_id, feed, model._meta.label, tuple(sorted((where or {}).items())))
+
+    def run():
+        try:
+            sequence(company_id, feed, model, where=where, wait=False)
+        except Exception:
+            # The next writer, the next reader or the worker's tick numbers it.
+            log.warning(
+                "could not number the %s feed of company %s", feed, company_id, exc_info=True
+            )
+
+    once_on_commit(key, run)
+
+
+def once_on_commit(key, func, *, robust: bool = False) -> None:
+    """`transaction.on_commit(func)`, unless a callback of the same key already waits for
+    this transaction's commit (one numbering or one delivery kick per transaction, however
+    many rows it wrote). A callback of an enclosing level counts; one of a savepoint that has
+    ended does not, as Django drops those of a savepoint rolled back."""
+    if connection.in_atomic_block:
+        current = set(connection.savepoint_ids)
+        for sids, waiting, _ in connection.run_on_commit:
+            if getattr(waiting, "once_key", None) == key and sids >= current:
+                return
+    func.once_key = key
+    transaction.on_commit(func, robust=robust)
