@@ -31,8 +31,9 @@ class PurchaseOrder(CompanyOwned):
     awb_number = models.CharField(max_length=AWB_MAX_LENGTH, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPROVED)
     created_by_vendor = models.BooleanField(default=False)
-    # The purchase-order feed (`purchase.order.sync`): the sequence number of the last change.
-    seq = models.PositiveBigIntegerField(default=0)
+    # The purchase-order feed (`purchase.order.sync`): the sequence number of the last change,
+    # given after it commits (None until then: inventory.feeds).
+    seq = models.PositiveBigIntegerField(default=0, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from stemline.core.errors import Invalid, NotFound
 from stemline.core.models import Company
+from stemline.inventory import feeds
 
 from .models import Awb, AwbBox, Breakdown, PurchaseOrder, PurchaseOrderItem, VendorInvoice
 
@@ -109,6 +110,8 @@ def purchase_orders(
 
 
 def changed_since(company: Company, since: int, vendor_id: int | None = None):
+    # What has committed gets its number first, so nothing committed is skipped.
+    feeds.sequence(company.pk, "purchase_orders", PurchaseOrder)
     qs = PurchaseOrder.objects.filter(company=company, seq__gt=since)
     if vendor_id is not None:
         qs = qs.filter(vendor_id=vendor_id)

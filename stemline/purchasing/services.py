@@ -27,6 +27,7 @@ from stemline.catalog.models import BoxType, Product, UnitType
 from stemline.core import files
 from stemline.core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from stemline.core.models import Company, Location, User
+from stemline.inventory import feeds
 from stemline.inventory import services as stock
 from stemline.inventory.models import Box, InventoryChange, InventoryLine
 from stemline.parties import services as parties
@@ -59,11 +60,13 @@ LineStatus = PurchaseOrderItem.Status
 
 
 def touch(company_id: int, orders) -> None:
-    """Give changed purchase orders the next numbers of the purchase-order feed (taken last,
-    so this counter never waits while holding another lock a writer wants)."""
-    for po in sorted({po.pk: po for po in orders}.values(), key=lambda o: o.pk):
-        po.seq = stock.next_seq(company_id, "purchase_orders")
-        PurchaseOrder.objects.filter(pk=po.pk).update(seq=po.seq, updated_at=timezone.now())
+    """Changed purchase orders take the next numbers of the purchase-order feed once this
+    transaction commits (inventory.feeds: no writer waits on the feed's counter)."""
+    ids = sorted({po.pk for po in orders})
+    PurchaseOrder.objects.filter(pk__in=ids).update(seq=None, updated_at=timezone.now())
+    for po in orders:
+        po.seq = None
+    feeds.sequence_after_commit(company_id, "purchase_orders", PurchaseOrder)
 
 
 def lock_orders(company: Company, ids) -> dict[int, PurchaseOrder]:
