@@ -11,7 +11,12 @@ random hot line, then `web-order.checkout`. It prints orders per second, p50/p99
 order (add + checkout), how many were refused for lack of stock (409), 5xx answers, and the
 boxes oversold (sold beyond a line's total: must be 0), read from the database afterwards.
 Then the p50 of `ecommerce/inventory.list` for a page of 30 over the 10,000 lines (target
-< 50 ms). Only 127.0.0.1 is contacted; every loop is bounded in time; everything is removed.
+< 50 ms), and on PostgreSQL, in the same run and database, the floor: the minimal correct
+purchase straight on psycopg (lock the line, check, update, insert the item, commit) with as
+many clients on as many hot lines, in one transaction and in two (hold, then commit, as a web
+order is), with Stemline's rate as a share of each (issue 16's target: at least 25% of the
+two-transaction floor). Only 127.0.0.1 is contacted; every loop is bounded in time;
+everything is removed.
 """
 
 from __future__ import annotations
@@ -32,6 +37,73 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gateway import LOCAL_POSTGRES, REPO, Database, Server, percentile  # noqa: E402
 
 LIST_P50_TARGET_MS = 50.0
+# Issue 16: Stemline's orders at least this share of the two-transaction floor, same run.
+FLOOR_SHARE_TARGET = 0.25
+
+
+def floor(url: str, clients: int, hot: int, duration: float, transactions: int) -> float:
+    """The minimal correct purchase, straight on psycopg, in the bench's own database: lock the
+    line, check, update it, insert the item, commit (`transactions` = 2: hold, then commit,
+    as a web order's add and checkout do). Orders a second over `clients` threads."""
+    import threading
+
+    import psycopg
+
+    dsn = url.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS floor_item, floor_line")
+        conn.execute("CREATE TABLE floor_line (id int PRIMARY KEY, total int, held int, sold int)")
+        conn.execute(
+            "CREATE TABLE floor_item (id bigserial PRIMARY KEY, line_id int, qty int, "
+            "state text, at timestamptz DEFAULT now())"
+        )
+        for i in range(hot):
+            conn.execute("INSERT INTO floor_line VALUES (%s, 100000000, 0, 0)", [i])
+    done = [0] * clients
+    stop_at = time.monotonic() + duration
+
+    def step(cur, line, qty, column, state):
+        cur.execute("SELECT total, held, sold FROM floor_line WHERE id = %s FOR UPDATE", [line])
+        total, held, sold = cur.fetchone()
+        if total - held - sold < qty:
+            return False
+        cur.execute(f"UPDATE floor_line SET {column} = {column} + %s WHERE id = %s", [qty, line])
+        cur.execute(
+            "INSERT INTO floor_item (line_id, qty, state) VALUES (%s, %s, %s)", [line, qty, state]
+        )
+        return True
+
+    def client(n):
+        rnd = random.Random(n)
+        with psycopg.connect(dsn) as conn:
+            while time.monotonic() < stop_at:
+                line, qty = rnd.randrange(hot), rnd.randint(1, 3)
+                with conn.transaction(), conn.cursor() as cur:
+                    ok = step(cur, line, qty, "held" if transactions == 2 else "sold", "held")
+                if ok and transactions == 2:
+                    with conn.transaction(), conn.cursor() as cur:
+                        cur.execute("SELECT 1 FROM floor_line WHERE id = %s FOR UPDATE", [line])
+                        cur.execute(
+                            "UPDATE floor_line SET held = held - %s, sold = sold + %s "
+                            "WHERE id = %s",
+                            [qty, qty, line],
+                        )
+                        cur.execute(
+                            "INSERT INTO floor_item (line_id, qty, state) VALUES (%s, %s, %s)",
+                            [line, qty, "sold"],
+                        )
+                done[n] += 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(duration + 60)
+    elapsed = time.monotonic() - started
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS floor_item, floor_line")
+    return sum(done) / elapsed
 
 
 def seed(clients: int, hot: int, boxes: int, catalogue: int) -> None:
@@ -285,6 +357,11 @@ def main() -> int:
         latencies = sorted(x for r in results for x in r[3])
         over, sold = oversold(env)
         p50 = list_p50(server.port, info["account"], info["buyers"][0])
+        floors = {}
+        if not args.sqlite:
+            print(f"[{database.label}] the minimal-transaction floor ...", flush=True)
+            for n in (1, 2):
+                floors[n] = floor(database.url, args.clients, args.hot, args.duration, n)
         print(
             f"\n== {database.label}: stemline serve, {args.workers} workers x {args.threads} "
             f"threads; {args.clients} buyer processes, {args.duration} s"
@@ -294,6 +371,19 @@ def main() -> int:
             print(
                 f"   order latency (add+checkout)  p50 {percentile(latencies, 50):.1f} ms  "
                 f"p99 {percentile(latencies, 99):.1f} ms"
+            )
+        rate = done / args.duration
+        for n, per_second in floors.items():
+            label = "one transaction" if n == 1 else "two transactions (hold, commit)"
+            print(
+                f"   floor, {label}: {per_second:8.0f} orders/s; Stemline is "
+                f"{rate / per_second:.1%} of it"
+            )
+        if 2 in floors:
+            share = rate / floors[2]
+            print(
+                f"   target: >= {FLOOR_SHARE_TARGET:.0%} of the two-transaction floor: "
+                f"{'OK' if share >= FLOOR_SHARE_TARGET else 'BELOW TARGET'}"
             )
         print(f"   refused, stock gone    {refused:8d}")
         print(f"   errors (not 200/409)   {errors:8d}")
