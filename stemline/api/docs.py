@@ -391,6 +391,32 @@ is stale.
   parameter takes a JSON number or a numeric string, within the digits listed; answers write
   it as a JSON number.
 
+### Leniency (as Komet's server is)
+Programs written for Komet were written against a lenient server, and work unchanged here:
+- **Unknown parameters are ignored**, never refused, on every method; the answer names them in
+  an `X-Ignored-Parameters` header (`X-Ignored-Parameters: colour, items[0].note`). A token
+  with **Strict parameters** ticked (Setup > Settings > Tokens) is refused instead: 422 naming
+  each (`colour: is not a parameter of this method`).
+- **One record named several ways**: `carrierId` beside `carrierCode` and
+  `carrierDescription` (and the same for customers, vendors/growers, locations, products and
+  box types, in line items too) is accepted when they name the same record of your company and
+  refused with 422 naming both when they do not. A method that knows the record by another
+  name takes the one sent (`customerCode` where the method takes `customerId`).
+- **Lists** take commas or colons (`inventoryIds=1,2,3` or `1:2:3`), a JSON list, or `ids[]=`.
+- **Dates** take `YYYY-MM-DD`, ISO date-times with or without a zone and milliseconds (what
+  JavaScript's `toISOString()` sends: its UTC date is the date), `YYYY-MM-DD hh:mm:ss` and
+  `MM/DD/YYYY`. "Today" is the company's, in its time zone (Setup > Company).
+- **Empty strings** for optional values mean "not given" (or "clear it", where a method says an
+  empty value clears); numbers, ids and booleans may come as strings; a POST's query string
+  counts, with a body or without.
+- Strict where it protects data: types, ranges, lengths, states and grants.
+- **Failures as HTTP 200**: a token with that setting gets every failure with HTTP 200 and the
+  same envelope (`status: 0`), the honest code in `X-Stemline-Status`, for clients whose HTTP
+  library throws on any non-2xx answer. Honest codes are the default.
+- **Texts**: an empty list says what the reference says for it (`Products not found.`,
+  `Boxtype not found.`, `Orders not found.`, and the same pattern for the other lists) with
+  `status` 1 and the empty list; success messages are the reference's samples.
+
 ### Headers
 | Header | Meaning |
 | --- | --- |

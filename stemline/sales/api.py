@@ -214,7 +214,8 @@ def web_order_item_add(call, p: WebOrderItemAddIn):
     )
     ids = [item.pk for item in result.items]
     answer = {
-        "message": "Item was successfully added to the order.",
+        # Komet's own text, word for word (reference §1.6), repetition included.
+        "message": "Item was successfully added to the order Item was successfully added.",
         "webOrderId": result.web_order.pk,
         "webOrderItemId": ids[0],
         "webOrderItemIds": ids,
