@@ -3,6 +3,7 @@ their bodies do not stop it answering others and are cut off at the body deadlin
 larger than the forms need is refused without waiting for it; every answer carries the CSP."""
 
 import http.client
+import json
 import os
 import re
 import socket
@@ -166,6 +167,38 @@ def test_a_large_web_body_is_refused_before_it_is_sent(server):
         response = http.client.HTTPResponse(sock)
         response.begin()
         assert response.status == 413
+    finally:
+        sock.close()
+
+
+def test_a_large_api_body_without_a_token_is_refused_unread(server):
+    """20 MB announced, 100 KB sent with no token in it: refused at once, and the server
+    reads no more of it (it neither waits for the rest nor keeps the connection for it)."""
+    sock = socket.create_connection(("127.0.0.1", server["port"]), timeout=30)
+    sock.settimeout(10)
+    try:
+        sock.sendall(
+            b"POST /api/v2/vendor/invoice HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Length: 20971000\r\n"
+            b"Content-Type: multipart/form-data; boundary=zz\r\n\r\n"
+        )
+        started = time.monotonic()
+        sock.sendall(b"--zz\r\n" + b"x" * 100_000)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == 401
+        assert json.loads(response.read())["status"] == 0
+        assert time.monotonic() - started < 5
+        # The connection is let go instead of read to its end: the rest is never waited for.
+        closed = False
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                sock.sendall(b"x" * 65536)
+            except OSError:
+                closed = True
+                break
+        assert closed
     finally:
         sock.close()
 

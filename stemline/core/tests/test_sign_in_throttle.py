@@ -171,6 +171,18 @@ def test_prune_deletes_only_rows_long_full_and_at_most_limit(db):
     assert list(LoginThrottle.objects.values_list("key", flat=True)) == ["login:busy"]
 
 
+def test_the_workers_schedule_prunes_stale_rows(db):
+    from stemline.sales.management.commands.worker import scheduled
+
+    now = time.time()
+    LoginThrottle.objects.bulk_create(
+        [LoginThrottle(key="login:old", rate_tat=now - 3600)]
+        + [LoginThrottle(key="login:busy", rate_tat=now + 300)]
+    )
+    scheduled()
+    assert list(LoginThrottle.objects.values_list("key", flat=True)) == ["login:busy"]
+
+
 def test_a_new_throttle_row_prunes_stale_ones(maria):
     LoginThrottle.objects.bulk_create(
         [LoginThrottle(key=f"login:old{i}", rate_tat=time.time() - 3600) for i in range(150)]

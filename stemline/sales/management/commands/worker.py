@@ -19,6 +19,7 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from stemline.channels import tasks as channel_tasks
+from stemline.core.services import prune_login_throttles
 from stemline.sales.tasks import (
     fail_abandoned_tasks,
     schedule_generate_standing_orders,
@@ -39,8 +40,9 @@ def scheduled() -> None:
     """What is due now. Each worker runs this; every part is safe with several schedulers: at
     most one release of holds a minute, one standing-order run an hour, one snapshot per
     channel and interval, retries of webhook deliveries whose task was lost, tasks of killed
-    workers marked failed."""
+    workers marked failed, sign-in throttle rows pruned (a bounded delete)."""
     fail_abandoned_tasks()
+    prune_login_throttles()
     schedule_release_expired_holds()
     schedule_generate_standing_orders()
     channel_tasks.tick()
