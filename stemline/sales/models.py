@@ -130,6 +130,9 @@ class Invoice(Document):
     # When the PDF was last e-mailed to the customer (sendInvoiceVia Email), so a retried
     # task does not send one confirmation twice.
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Why it waits for a sales rep although it came through the API (credit hold, over the
+    # credit limit), shown on the Orders page when it is confirmed.
+    hold_reason = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     @property
