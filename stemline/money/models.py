@@ -2,12 +2,16 @@
 applications, credits (credit memos) with their lines, reasons and comments, vendor credits
 passed on to growers, opening balances, and the payment/credit change feeds."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.db.models.functions import Upper
 
 from stemline.core.models import CompanyOwned
+
+SLACK = Value(Decimal("0.001"))
 
 
 class Receivable(CompanyOwned):
@@ -29,8 +33,10 @@ class Receivable(CompanyOwned):
     class Meta:
         ordering = ["due_date", "id"]
         constraints = [
+            # Within a tenth of a cent: SQLite evaluates the arithmetic in floating point.
             models.CheckConstraint(
-                condition=Q(open_amount=F("total") - F("paid") - F("credited")),
+                condition=Q(open_amount__gte=F("total") - F("paid") - F("credited") - SLACK)
+                & Q(open_amount__lte=F("total") - F("paid") - F("credited") + SLACK),
                 name="receivable_open_is_total_less_settled",
             ),
             models.CheckConstraint(condition=Q(open_amount__gte=0), name="receivable_open_gte0"),

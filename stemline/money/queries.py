@@ -13,6 +13,7 @@ from stemline.parties.models import Customer
 from .models import Application, Credit, CreditStatus, Payment, Receivable
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "over_90")
 BUCKET_TITLES = ("Current", "1-30", "31-60", "61-90", "Over 90")
@@ -20,6 +21,15 @@ BUCKET_TITLES = ("Current", "1-30", "31-60", "61-90", "Over 90")
 
 def _sum(expr):
     return Coalesce(Sum(expr, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def cents(value) -> Decimal:
+    """SQLite sums decimals in floating point: every sum read is rounded back to cents."""
+    return Decimal(value or 0).quantize(CENT)
+
+
+def _total(qs, expr) -> Decimal:
+    return cents(qs.aggregate(s=_sum(expr))["s"])
 
 
 @dataclass
@@ -44,29 +54,36 @@ def balance(company_id: int, customer_id: int) -> Balance:
         company_id=company_id, customer_id=customer_id, status=CreditStatus.APPROVED
     )
     return Balance(
-        invoices.aggregate(s=_sum("open_amount"))["s"],
-        payments.aggregate(s=_sum(F("amount") - F("applied")))["s"],
-        credits.aggregate(s=_sum(F("amount") - F("applied")))["s"],
+        _total(invoices, "open_amount"),
+        _total(payments, F("amount") - F("applied")),
+        _total(credits, F("amount") - F("applied")),
     )
 
 
 def ledger_balance(company_id: int, customer_id: int) -> Decimal:
     """The same balance from the documents alone: invoice totals less payments, discounts and
     approved credits. The ledger's invariant is that both always agree."""
-    invoiced = Receivable.objects.filter(company_id=company_id, customer_id=customer_id).aggregate(
-        s=_sum("total")
-    )["s"]
-    paid = Payment.objects.filter(
-        company_id=company_id, customer_id=customer_id, status=Payment.Status.ACTIVE
-    ).aggregate(s=_sum("amount"))["s"]
-    discounts = Application.objects.filter(
-        company_id=company_id,
-        payment__customer_id=customer_id,
-        voided_at__isnull=True,
-    ).aggregate(s=_sum("discount"))["s"]
-    credited = Credit.objects.filter(
-        company_id=company_id, customer_id=customer_id, status=CreditStatus.APPROVED
-    ).aggregate(s=_sum("amount"))["s"]
+    invoiced = _total(
+        Receivable.objects.filter(company_id=company_id, customer_id=customer_id), "total"
+    )
+    paid = _total(
+        Payment.objects.filter(
+            company_id=company_id, customer_id=customer_id, status=Payment.Status.ACTIVE
+        ),
+        "amount",
+    )
+    discounts = _total(
+        Application.objects.filter(
+            company_id=company_id, payment__customer_id=customer_id, voided_at__isnull=True
+        ),
+        "discount",
+    )
+    credited = _total(
+        Credit.objects.filter(
+            company_id=company_id, customer_id=customer_id, status=CreditStatus.APPROVED
+        ),
+        "amount",
+    )
     return invoiced - paid - discounts - credited
 
 
@@ -137,11 +154,13 @@ def aging(company, day: date, customer_id: int | None = None) -> Aging:
         recs, pays, creds = (qs.filter(customer_id=customer_id) for qs in (recs, pays, creds))
     by_customer: dict[int, dict] = {}
     for row in _bucket_sums(recs.values("customer_id"), day).order_by():
-        by_customer[row["customer_id"]] = row
+        by_customer[row["customer_id"]] = {b: cents(row[b]) for b in BUCKETS}
     unapplied: dict[int, Decimal] = {}
     for qs in (pays, creds):
         for row in qs.values("customer_id").annotate(s=_sum(F("amount") - F("applied"))).order_by():
-            unapplied[row["customer_id"]] = unapplied.get(row["customer_id"], ZERO) + row["s"]
+            unapplied[row["customer_id"]] = unapplied.get(row["customer_id"], ZERO) + cents(
+                row["s"]
+            )
     ids = set(by_customer) | set(unapplied)
     customers = Customer.objects.filter(company=company, pk__in=ids).only(
         "name", "code", "credit_limit", "credit_hold"
@@ -265,12 +284,15 @@ def statement(
     start = start or day.replace(day=1)
     end = end or day
     before = (
-        recs.filter(invoice_date__lt=start).aggregate(s=_sum("total"))["s"]
-        - pays.filter(date__lt=start).aggregate(s=_sum("amount"))["s"]
-        - Application.objects.filter(
-            payment__in=pays.filter(date__lt=start), voided_at__isnull=True
-        ).aggregate(s=_sum("discount"))["s"]
-        - creds.filter(date__lt=start).aggregate(s=_sum("amount"))["s"]
+        _total(recs.filter(invoice_date__lt=start), "total")
+        - _total(pays.filter(date__lt=start), "amount")
+        - _total(
+            Application.objects.filter(
+                payment__in=pays.filter(date__lt=start), voided_at__isnull=True
+            ),
+            "discount",
+        )
+        - _total(creds.filter(date__lt=start), "amount")
     )
     for r in recs.filter(invoice_date__range=(start, end), total__gt=0):
         lines.append(

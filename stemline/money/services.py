@@ -462,7 +462,7 @@ def _check_caps(invoice: Invoice, lines: list[CreditLine], charge_amount, charge
         used = Credit.objects.filter(charge=charge, status__in=LIVE)
         if exclude is not None:
             used = used.exclude(pk=exclude.pk)
-        used = used.aggregate(s=Sum("amount"))["s"] or ZERO
+        used = Decimal(used.aggregate(s=Sum("amount"))["s"] or 0).quantize(CENT)
         if charge_amount > charge.amount - used:
             raise Conflict(
                 f"the charge {charge.name} has {charge.amount - used} left to credit",
