@@ -19,6 +19,7 @@ from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
 from stemline.parties.models import Customer, PaymentMethod
+from stemline.purchasing import services as purchasing
 from stemline.sales.models import DocumentStatus, Invoice, InvoiceCharge, InvoiceItem
 from stemline.sales.services import next_number
 
@@ -391,6 +392,24 @@ class CreditLineRequest:
     field: str = "details"
 
 
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+
+def _checked_photo(photo, field: str):
+    """A PNG or JPEG (by its content, as purchasing checks vendor invoices) of at most 10 MB."""
+    if photo.size > MAX_PHOTO_BYTES:
+        raise Invalid("the photo is larger than 10 MB", field=field)
+    data = photo.read()
+    photo.seek(0)
+    try:
+        kind = purchasing.sniff(data)
+    except Invalid:
+        kind = None
+    if kind not in (purchasing.PNG, purchasing.JPEG):
+        raise Invalid("must be a PNG or JPEG photo", field=field)
+    return photo
+
+
 def reason_of(company: Company, reason_id: int, field: str = "reasonId") -> CreditReason:
     reason = CreditReason.objects.filter(company=company, pk=reason_id, active=True).first()
     if reason is None:
@@ -503,7 +522,7 @@ def raise_credit(
             reason=reason_of(company, r.reason_id, f"{r.field}.reasonId"),
         )
         if r.photo:
-            line.photo = r.photo
+            line.photo = _checked_photo(r.photo, f"{r.field}.photo")
         line._field = r.field
         made.append(line)
     # Units per box are known once the lines are locked; a box credit counts in units.

@@ -264,3 +264,30 @@ def test_orders_of_a_customer_on_hold_wait_with_the_reason(as_role, books, api, 
     assert invoice.hold_reason == "Customer is on credit hold"
     page = as_role(Role.SALES).get(reverse("sales_orders")).content.decode()
     assert "Customer is on credit hold" in page
+
+
+def test_a_credit_photo_must_be_an_image(as_role, books, settings, tmp_path):
+    import base64
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client = as_role(Role.ACCOUNTING)
+    item = books.a.items.get()
+    url = reverse("receivables_credit_new", args=[books.a.pk])
+    fields = {
+        f"qty-{item.pk}": "1",
+        f"type-{item.pk}": "box",
+        f"reason-{item.pk}": books.damaged.pk,
+    }
+    fake = SimpleUploadedFile("box.png", b"MZ not an image", content_type="image/png")
+    r = client.post(url, {**fields, f"photo-{item.pk}": fake}, follow=True)
+    assert "must be a PNG or JPEG photo" in r.content.decode()
+    assert not Credit.objects.exists()
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    photo = SimpleUploadedFile("box.png", png, content_type="image/png")
+    client.post(url, {**fields, f"photo-{item.pk}": photo})
+    line = Credit.objects.get().lines.get()
+    assert line.photo.name.startswith("credit-photos/") and line.photo.read() == png
