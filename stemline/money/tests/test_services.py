@@ -206,3 +206,46 @@ def test_hold_and_credit_limit_reasons(books):
     assert "Over credit limit" in services.credit_problem(books.customer)
     books.customer.credit_hold = True
     assert services.credit_problem(books.customer) == "Customer is on credit hold"
+
+
+def test_standalone_credit_on_an_additional_charge_stays_within_it(books):
+    from stemline.parties.models import AdditionalCharge
+
+    AdditionalCharge.objects.filter(company=books.company, code="FS").update(default_value=10)
+    books.customer.charge_fuel_surcharge = True
+    books.customer.save()
+    invoice = books.invoice(1)
+    assert invoice.total == D("135.00")
+    charge = invoice.charges.get()
+    credit = services.raise_credit(
+        company=books.company,
+        invoice_id=invoice.pk,
+        lines=[],
+        charge_id=charge.pk,
+        charge_amount=D("6.00"),
+    )
+    assert credit.amount == D("6.00") and credit.charge_id == charge.pk
+    with pytest.raises(Conflict, match="4.00 left to credit"):
+        services.raise_credit(
+            company=books.company,
+            invoice_id=invoice.pk,
+            lines=[],
+            charge_id=charge.pk,
+            charge_amount=D("5.00"),
+        )
+    services.approve_credit(company=books.company, credit_id=credit.pk)
+    assert bal(books) == D("129.00")
+
+
+def test_a_confirmed_invoice_edited_moves_its_receivable_but_not_below_what_is_settled(books):
+    invoice = books.invoice(2)
+    item = invoice.items.get()
+    pay(books, "200", (invoice, "200", "0"))
+    invoicing.update_item(
+        company=books.company, invoice_id=invoice.pk, item_id=item.pk, price=D("0.45")
+    )
+    assert Receivable.objects.get(invoice=invoice).open_amount == D("25.00")
+    with pytest.raises(Conflict, match="cannot go below"):
+        invoicing.update_item(
+            company=books.company, invoice_id=invoice.pk, item_id=item.pk, price=D("0.3")
+        )

@@ -434,11 +434,12 @@ def _statement_args(request):
 def statement_pdf(request, pk=None):
     """One customer's statement, or (no pk) every customer with anything open, as one PDF."""
     company = request.user.company
-    services.ensure(company)
     mode, day, start, end = _statement_args(request)
     if pk is not None:
         customers = [_customer(request, pk)]
+        services.ensure(company, customer_id=pk)
     else:
+        services.ensure(company)
         ids = queries.customers_with_activity(company)
         customers = list(Customer.objects.filter(company=company, pk__in=ids).order_by("name"))
     made = [
