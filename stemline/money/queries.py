@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models import DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from stemline.parties.models import Customer
@@ -124,14 +124,15 @@ class Aging:
 
 
 def _bucket_sums(qs, day: date):
+    # Sum(..., filter=) is an aggregate FILTER clause on PostgreSQL (a CASE on SQLite).
     def between(lo, hi):
         cond = Q(due_date__lt=day - timedelta(days=lo - 1))
         if hi is not None:
             cond &= Q(due_date__gte=day - timedelta(days=hi))
-        return _sum(Case(When(cond, then=F("open_amount")), default=Value(ZERO)))
+        return Sum("open_amount", filter=cond, output_field=MONEY)
 
     return qs.annotate(
-        current=_sum(Case(When(due_date__gte=day, then=F("open_amount")), default=Value(ZERO))),
+        current=Sum("open_amount", filter=Q(due_date__gte=day), output_field=MONEY),
         d1_30=between(1, 30),
         d31_60=between(31, 60),
         d61_90=between(61, 90),
