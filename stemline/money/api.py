@@ -5,6 +5,7 @@ invoices, the export-once sync marks and the payment/credit change feeds."""
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
+from django.db.models import Q
 from pydantic import BeforeValidator, Field
 
 from stemline.api.registry import COMPANY, USER, api_method
@@ -58,6 +59,14 @@ ColonIds = Annotated[Annotated[list[Id], Field(max_length=100)] | None, BeforeVa
 # ---------------------------------------------------------------- payment.receive
 
 
+def _location(company, code: str | None):
+    try:
+        return invoicing.location_by(company, None, code)
+    except (Invalid, NotFound) as exc:
+        # The refusal names this method's parameter, locationCode.
+        raise type(exc)(exc.message, field="locationCode") from None
+
+
 class PaymentInvoiceIn(Params):
     invoiceNumber: Required(20)
     amount: Amount
@@ -101,7 +110,7 @@ def payment_receive(call, p: PaymentReceiveIn):
     whole payment: nothing is recorded. Send an Idempotency-Key to retry safely."""
     company = call.company
     customer = invoicing.customer_by(company, p.customerId, None)
-    location = invoicing.location_by(company, None, p.locationCode)
+    location = _location(company, p.locationCode)
     method = PaymentMethod.objects.filter(company=company, pk=p.methodId, active=True).first()
     if method is None:
         raise NotFound(f"payment method {p.methodId} does not exist", field="methodId")
@@ -588,7 +597,7 @@ def credit_details_list(call, p: CreditDetailsIn):
         qs = qs.filter(lines__invoice_item__product__description__icontains=p.product).distinct()
     if p.number:
         n = sales_queries.document_number(p.number, "number")
-        qs = qs.filter(number=n) | qs.filter(invoice__number=n)
+        qs = qs.filter(Q(number=n) | Q(invoice__number=n))
     if p.locationId:
         qs = qs.filter(location_id=p.locationId)
     if p.externalSystemSynced is not None:
@@ -645,7 +654,7 @@ def open_credit_balance_create(call, p: OpenCreditCreateIn):
     Each becomes an approved credit of kind opening, on the customer's account until it is
     applied to invoices; the answer's `openCredits` is the customer's open credit after."""
     customer = invoicing.customer_by(call.company, None, p.customerCode)
-    location = invoicing.location_by(call.company, None, p.locationCode)
+    location = _location(call.company, p.locationCode)
     made = services.load_opening_credits(
         company=call.company,
         customer=customer,

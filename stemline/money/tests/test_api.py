@@ -359,3 +359,22 @@ def test_payment_and_credit_feeds(api, world):
     feed = ok(api("credit.sync", world.token, {"since": 0}, verb="GET"))
     assert [c["change"] for c in feed["changes"]] == ["created", "approved"]
     assert feed["changes"][-1]["creditId"] == credit.pk and feed["changes"][-1]["status"] == 3
+
+
+def test_multi_location_company_needs_the_location_code(api, world):
+    world.company.multi_location = True
+    world.company.save()
+    body = refused(receive(api, world), 422)
+    assert body["message"].startswith("locationCode:")
+    body = refused(receive(api, world, locationCode="NOPE"), 404)
+    assert body["message"].startswith("locationCode:")
+    ok(receive(api, world, locationCode=world.location.code))
+
+
+def test_credit_details_list_by_number(api, world):
+    credit = _credit(world)
+    win = {"creditDateFrom": str(credit.date), "creditDateTo": str(credit.date), "itemType": "box"}
+    for number in (str(credit.number), f"W{world.a.number:06d}"):
+        rows = ok(api("credit.details.list", world.token, {**win, "number": number}))["credits"]
+        assert [r["id"] for r in rows] == [credit.pk], number
+    assert ok(api("credit.details.list", world.token, {**win, "number": "99999"}))["credits"] == []
