@@ -423,7 +423,9 @@ def credit_action(request, pk):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Credit {found.number}: {action} done.")
+        done = {"approve": "approved", "reject": "rejected", "resubmit": "resubmitted"}
+        done |= {"submit": "submitted for review", "comment": "commented"}
+        messages.success(request, f"Credit {found.number} {done[action]}.")
     return redirect("receivables_credit", pk=found.pk)
 
 
