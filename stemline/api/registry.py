@@ -18,7 +18,7 @@ from stemline.core.models import Role
 COMPANY, CUSTOMER, VENDOR, USER = "company", "customer", "vendor", "user"
 TOKEN_TYPES = (COMPANY, CUSTOMER, VENDOR, USER)
 
-ALL_STAFF = frozenset({Role.ADMIN, Role.SETUP, Role.SALES, Role.PURCHASING})
+ALL_STAFF = frozenset({Role.ADMIN, Role.SETUP, Role.SALES, Role.PURCHASING, Role.ACCOUNTING})
 # Which company roles a User token (from `login`) acts with, per area: (read, write).
 AREA_ROLES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "auth": (ALL_STAFF, ALL_STAFF),
@@ -31,6 +31,11 @@ AREA_ROLES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "purchasing": (
         frozenset({Role.ADMIN, Role.PURCHASING, Role.SALES}),
         frozenset({Role.ADMIN, Role.PURCHASING}),
+    ),
+    # Receivables: payments, credits, statements (issue 13); sales reps may look.
+    "money": (
+        frozenset({Role.ADMIN, Role.ACCOUNTING, Role.SALES}),
+        frozenset({Role.ADMIN, Role.ACCOUNTING}),
     ),
 }
 

@@ -112,10 +112,11 @@ class Role(models.TextChoices):
     SETUP = "setup", "Setup"
     SALES = "sales", "Sales"
     PURCHASING = "purchasing", "Purchasing"
+    ACCOUNTING = "accounting", "Accounting"
     VENDOR = "vendor", "Vendor (portal)"
 
 
-STAFF_ROLES = (Role.ADMIN, Role.SETUP, Role.SALES, Role.PURCHASING)
+STAFF_ROLES = (Role.ADMIN, Role.SETUP, Role.SALES, Role.PURCHASING, Role.ACCOUNTING)
 
 
 class StemlineUserManager(UserManager):

@@ -22,7 +22,7 @@ from stemline.parties.models import Carrier, Customer, ShipTo
 
 from . import charges, queries
 from .models import DocumentStatus, Invoice, InvoiceItem
-from .services import CENT, fee_for, next_number, record_change, refuse_if_synced
+from .services import CENT, fee_for, hold_reason, next_number, record_change, refuse_if_synced
 
 EDITABLE = (DocumentStatus.DRAFT, DocumentStatus.PENDING_APPROVAL, DocumentStatus.CONFIRMED)
 
@@ -271,6 +271,7 @@ def create_invoice(
         fee_rate=fee_rate_for(company, customer.pk) if via_api else Decimal("0"),
     )
     items = _build_lines(invoice, lines)
+    invoice.hold_reason = hold_reason(customer)[:200] if via_api else ""
     invoice.number = next_number(company, location, "invoice")
     invoice.save()
     items = InvoiceItem.objects.bulk_create(items)

@@ -137,6 +137,9 @@ class Invoice(Document):
     labels_printed_at = models.DateTimeField(null=True, blank=True)
     bol_printed_at = models.DateTimeField(null=True, blank=True)
     pod_received_at = models.DateTimeField(null=True, blank=True)
+    # Why it waits for a sales rep although it came through the API (credit hold, over the
+    # credit limit), shown on the Orders page when it is confirmed.
+    hold_reason = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     @property

@@ -68,9 +68,34 @@ def fee_for(amount: Decimal, rate: Decimal) -> Decimal:
 
 FEEDS = {"Invoice": "invoices", "Prebook": "prebooks"}
 
+# Hooks of higher layers (money registers both in its AppConfig.ready()): what an invoice
+# change does to the receivables ledger, in the same transaction; and why a customer's new
+# order must wait for a sales rep (credit hold, over the credit limit).
+_invoice_hooks: list = []
+_order_checks: list = []
+
+
+def on_invoice_change(hook) -> None:
+    """`hook(invoice, kind)` runs on every invoice change, before its feed row is numbered."""
+    if hook not in _invoice_hooks:
+        _invoice_hooks.append(hook)
+
+
+def on_order_check(check) -> None:
+    """`check(customer, amount) -> str`: a reason the order waits for a sales rep, or ""."""
+    if check not in _order_checks:
+        _order_checks.append(check)
+
+
+def hold_reason(customer: Customer, amount: Decimal = Decimal("0")) -> str:
+    return "; ".join(r for r in (check(customer, amount) for check in _order_checks) if r)
+
 
 def record_change(document, kind: str) -> None:
-    """A row of invoice.sync / prebook.sync."""
+    """A row of invoice.sync / prebook.sync (numbered after commit)."""
+    if isinstance(document, Invoice):
+        for hook in _invoice_hooks:
+            hook(document, kind)
     feed = FEEDS[type(document).__name__]
     DocumentChange.objects.create(
         company_id=document.company_id, feed=feed, seq=None, document_id=document.pk, kind=kind
@@ -531,9 +556,20 @@ def checkout(
     on_hand = [i for i in items if i.origin == Origin.ON_HAND]
     future = [i for i in items if i.origin == Origin.FUTURE]
     rate = channels.fee_rate_for(company, order.customer_id)
-    invoice = (
-        _document(Invoice, InvoiceItem, order, on_hand, rate, status, via_api) if on_hand else None
+    # A customer on credit hold or over its limit: the invoice arrives but waits for a rep.
+    held = hold_reason(
+        order.customer,
+        sum((i.quantity * i.line.units_per_box * i.price for i in on_hand), Decimal("0")),
     )
+    invoice_status = DocumentStatus.PENDING_APPROVAL if held else status
+    invoice = (
+        _document(Invoice, InvoiceItem, order, on_hand, rate, invoice_status, via_api)
+        if on_hand
+        else None
+    )
+    if invoice is not None and held:
+        invoice.hold_reason = held[:200]
+        invoice.save(update_fields=["hold_reason"])
     prebook = (
         _document(Prebook, PrebookItem, order, future, rate, status, via_api) if future else None
     )

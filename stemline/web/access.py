@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from stemline.core.models import Role
 
 ADMIN, SETUP, SALES, PURCHASING = Role.ADMIN, Role.SETUP, Role.SALES, Role.PURCHASING
+ACCOUNTING = Role.ACCOUNTING
 
 # The roles of each area of the web application; a page names its area, and so does the
 # navigation, so a link is shown exactly when the page behind it opens.
@@ -19,7 +20,8 @@ AREAS: dict[str, frozenset[str]] = {
     "inventory": frozenset({ADMIN, SETUP, SALES, PURCHASING}),
     "orders": frozenset({ADMIN, SALES}),
     "purchasing": frozenset({ADMIN, PURCHASING}),
-    "profile": frozenset({ADMIN, SETUP, SALES, PURCHASING}),
+    "receivables": frozenset({ADMIN, ACCOUNTING}),
+    "profile": frozenset({ADMIN, SETUP, SALES, PURCHASING, ACCOUNTING}),
 }
 
 

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import auth, main, purchasing, sales, setup, tokens
+from .views import auth, main, purchasing, receivables, sales, setup, tokens
 
 urlpatterns = [
     path("", main.home, name="home"),
@@ -131,4 +131,46 @@ urlpatterns = [
         purchasing.awb_receive,
         name="purchasing_awb_receive",
     ),
+    # Receivables (issue 13): Admin and Accounting.
+    path("receivables/", receivables.aging, name="receivables_aging"),
+    path("receivables/customers/<int:pk>/", receivables.account, name="receivables_account"),
+    path(
+        "receivables/customers/<int:pk>/payment/",
+        receivables.payment_new,
+        name="receivables_payment_new",
+    ),
+    path(
+        "receivables/customers/<int:pk>/statement.pdf",
+        receivables.statement_pdf,
+        name="receivables_statement",
+    ),
+    path(
+        "receivables/payments/<int:pk>/apply/",
+        receivables.payment_apply,
+        name="receivables_payment_apply",
+    ),
+    path(
+        "receivables/payments/<int:pk>/void/",
+        receivables.payment_void,
+        name="receivables_payment_void",
+    ),
+    path(
+        "receivables/invoices/<int:invoice_pk>/credit/",
+        receivables.credit_new,
+        name="receivables_credit_new",
+    ),
+    path("receivables/credits/", receivables.credits, name="receivables_credits"),
+    path("receivables/credits/<int:pk>/", receivables.credit, name="receivables_credit"),
+    path(
+        "receivables/credits/<int:pk>/action/",
+        receivables.credit_action,
+        name="receivables_credit_action",
+    ),
+    path("receivables/statements.pdf", receivables.statement_pdf, name="receivables_statements"),
+    path(
+        "receivables/statements/send/",
+        receivables.statements_send,
+        name="receivables_statements_send",
+    ),
+    path("receivables/export/", receivables.accounting_export, name="receivables_export"),
 ]

@@ -120,3 +120,61 @@
   });
   document.addEventListener("DOMContentLoaded", syncTokenType);
 })();
+
+// Recording a payment: the applied sum and what is left on account follow the amounts as
+// they are typed (form[data-remainder]; inputs [data-apply]; the received amount [data-total],
+// or a payment's fixed unapplied amount [data-total-fixed]). Cents as integers: no float drift.
+(function () {
+  "use strict";
+
+  function cents(text) {
+    var match = /^\s*(-?)(\d*)(?:\.(\d{0,2}))?\s*$/.exec(text || "");
+    if (!match || (match[2] === "" && !match[3])) return text && text.trim() ? NaN : 0;
+    var value = parseInt(match[2] || "0", 10) * 100 + parseInt(((match[3] || "") + "00").slice(0, 2), 10);
+    return match[1] ? -value : value;
+  }
+
+  function show(value) {
+    var sign = value < 0 ? "-" : "";
+    value = Math.abs(value);
+    var rest = String(value % 100);
+    return sign + Math.floor(value / 100) + "." + (rest.length < 2 ? "0" + rest : rest);
+  }
+
+  function update(form) {
+    var applied = 0, bad = false;
+    form.querySelectorAll("[data-apply]").forEach(function (input) {
+      var v = cents(input.value);
+      if (isNaN(v)) bad = true; else applied += v;
+    });
+    var totalInput = form.querySelector("[data-total]");
+    var fixed = form.querySelector("[data-total-fixed]");
+    var total = totalInput ? cents(totalInput.value) : cents(fixed ? fixed.getAttribute("data-total-fixed") : "0");
+    var out = document.querySelector(form.getAttribute("data-remainder"));
+    var sum = document.querySelector("#applied-sum");
+    var label = document.querySelector("#remainder-label");
+    if (sum) sum.textContent = bad ? "?" : show(applied);
+    if (!out) return;
+    if (bad || isNaN(total)) { out.textContent = "?"; return; }
+    var left = total - applied;
+    out.textContent = show(Math.abs(left));
+    out.classList.toggle("over", left < 0);
+    if (label) label.textContent = left < 0 ? "applied beyond the amount received by" : "left on account";
+  }
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest("form[data-remainder]");
+    if (form) update(form);
+  });
+  document.addEventListener("click", function (event) {
+    var filler = event.target.closest("[data-fill]");
+    if (!filler) return;
+    var form = filler.closest("form");
+    var input = form.querySelector("[name='" + filler.getAttribute("data-fill-target") + "']");
+    if (input) { input.value = filler.getAttribute("data-fill"); }
+    if (form.hasAttribute("data-remainder")) update(form);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-remainder]").forEach(update);
+  });
+})();
