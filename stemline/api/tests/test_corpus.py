@@ -22,7 +22,7 @@ from stemline.catalog.models import BoxType, Category, Product
 from stemline.core.models import Location, Role
 from stemline.core.services import create_company, create_user
 from stemline.inventory import services as stock
-from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
+from stemline.parties.models import Carrier, Customer, PaymentMethod, ShipTo, Vendor
 from stemline.tokens.models import ApiToken
 from stemline.tokens.services import create_token
 
@@ -120,6 +120,7 @@ def seed() -> dict:
         "shipToId": ship_to.pk,
         "carrierId": carrier.pk,
         "carrierCode": carrier.code,
+        "paymentMethodId": PaymentMethod.objects.filter(company=company).order_by("id").first().pk,
         "inboundCarrierId": inbound.pk,
         "lineId": on_hand.pk,
         "line2Id": second.pk,
