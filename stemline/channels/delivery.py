@@ -226,17 +226,21 @@ class _Reader(io.RawIOBase):
     each read waits only for what is left of the deadline, so an answer dripping one byte a
     second ends at the deadline like one that never comes."""
 
-    def __init__(self, sock, poster: "Poster"):
+    def __init__(self, sock: "_Socket", poster: "Poster"):
         self.sock, self.poster = sock, poster
 
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        if not self.closed:
+            self.sock.release()
+        super().close()
+
     def readinto(self, buffer) -> int:
         poster = self.poster
         if poster.budget <= 0:
             raise ResponseTooLarge(f"the answer is longer than {MAX_RESPONSE_BYTES} bytes")
-        self.sock.settimeout(poster.deadline.left())
         view = memoryview(buffer)[: min(len(buffer), poster.budget)]
         count = self.sock.recv_into(view)
         poster.budget -= count
@@ -244,21 +248,42 @@ class _Reader(io.RawIOBase):
 
 
 class _Socket:
-    """The connected socket, with sends under the deadline and reads through `_Reader`."""
+    """The connected socket, with sends under the deadline and reads through `_Reader`.
+
+    Closed as `socket.socket` is: only once the connection and every reader made from it are
+    closed. http.client relies on that: on an answer that ends the connection (HTTP/1.0, or
+    `Connection: close`) `getresponse` closes the connection before the body is read, and the
+    answer reads its body to the end from its own reader (a socket closed at once made every
+    such read fail with EBADF)."""
 
     def __init__(self, sock, poster: "Poster"):
         self.sock, self.poster = sock, poster
+        self.readers = 0
+        self.closed = False
 
     def sendall(self, data) -> None:
         # Since Python 3.5 the timeout bounds the whole sendall, not each piece.
         self.sock.settimeout(self.poster.deadline.left())
         self.sock.sendall(data)
 
+    def recv_into(self, view) -> int:
+        self.sock.settimeout(self.poster.deadline.left())
+        return self.sock.recv_into(view)
+
     def makefile(self, mode, *args, **kwargs):
-        return io.BufferedReader(_Reader(self.sock, self.poster), buffer_size=4096)
+        self.readers += 1
+        return io.BufferedReader(_Reader(self, self.poster), buffer_size=4096)
+
+    def release(self) -> None:
+        """A reader is closed."""
+        self.readers -= 1
+        if self.closed and self.readers <= 0:
+            self.sock.close()
 
     def close(self) -> None:
-        self.sock.close()
+        self.closed = True
+        if self.readers <= 0:
+            self.sock.close()
 
 
 class _Connection(http.client.HTTPConnection):
@@ -323,6 +348,7 @@ class Poster:
         if self.conn is None:
             self.conn = _Connection(self.target, self)
         self.budget = MAX_RESPONSE_BYTES
+        response = None
         try:
             self.conn.request("POST", self.target.path, body=body, headers=headers)
             response = self.conn.getresponse()
@@ -334,6 +360,11 @@ class Poster:
         except BaseException:
             self.close()
             raise
+        finally:
+            if response is not None:
+                # Its reader holds the socket open after the connection let go of it (an answer
+                # that ends the connection): closed now, not at garbage collection.
+                response.close()
 
 
 CATEGORIES = frozenset(

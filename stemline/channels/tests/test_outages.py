@@ -204,7 +204,8 @@ def outage(url: str, env: dict, receiver: Receiver, workers, server, tmp_path: P
     # The server goes only once changes are being committed (a loaded machine starts slowly).
     assert wait_for(lambda: seen, 60), (tmp_path / "changes.log").read_text()[-3000:]
     time.sleep(BEFORE)
-    # The server goes while a delivery is under way: its worker is cut off mid-task.
+    # The server goes while a delivery is under way: the worker (or its delivery thread) is
+    # cut off mid-task.
     receiver.slow = 1.0
     assert wait_for(lambda: receiver.in_flight, 10)
     server.stop()
@@ -258,10 +259,13 @@ def stop(workers) -> None:
         w.wait(10)
 
 
+@pytest.mark.parametrize("threads", ["0", "16"], ids=["in-task", "threads"])
 def test_the_database_queue_worker_outlives_a_postgresql_outage(
-    cluster, database, receiver, tmp_path
+    cluster, database, receiver, tmp_path, threads
 ):
-    extra = {"DATABASE_URL": database}
+    """With no delivery threads the delivery runs in its task, so the outage cuts the worker
+    off mid-task; with them (the default) it cuts off the delivery thread instead."""
+    extra = {"DATABASE_URL": database, "STEMLINE_WEBHOOK_DELIVERY_THREADS": threads}
     env = setup_company(database, receiver, extra)
     worker = start(
         ["worker", "--interval", "0.05", "--schedule-every", "1", "--no-startup-delay"],
@@ -276,8 +280,13 @@ def test_the_database_queue_worker_outlives_a_postgresql_outage(
         check_delivered(database, receiver, seen)
         log = (tmp_path / "worker.log").read_text()
         assert "database unreachable" in log
-        # The task it was running was settled on reconnecting (none is left RUNNING above).
-        assert "cut off by the outage; marked failed" in log
+        if threads == "0":
+            # The task it was running was settled on reconnecting (none is left RUNNING above).
+            assert "cut off by the outage; marked failed" in log
+        else:
+            # The delivery thread lost its connection mid-delivery; its endpoint's lease ran
+            # out and the sweep queued it again (all was delivered above).
+            assert "delivery of endpoint" in log
     finally:
         stop([worker])
 

@@ -294,6 +294,61 @@ def test_endless_headers_are_not_read(servers, settings):
     assert (status, error) == (None, "answer too large") and elapsed < 2.0
 
 
+@pytest.fixture
+def closing_receiver():
+    """A receiver whose every answer ends its connection, as many plain ones do: `http10`
+    answers HTTP/1.0 with no Content-Length (the body runs to the end of the connection),
+    `close` answers HTTP/1.1 with `Connection: close`; both send the body a moment after the
+    headers, so it is read after http.client has let go of the connection."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    servers = []
+
+    def make(mode):
+        received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0" if mode == "http10" else "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                received.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(200)
+                if mode == "close":
+                    self.send_header("Connection", "close")
+                    self.send_header("Content-Length", "2")
+                self.end_headers()
+                time.sleep(0.05)
+                self.wfile.write(b"{}")
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/hook", received
+
+    yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("mode", ["http10", "close"])
+def test_answers_that_end_the_connection_are_delivered(stocked, closing_receiver, mode):
+    """Each event on a connection of its own, answered 200: delivered once, not failed (the
+    answer's body was read from a socket already closed: EBADF, retried for ever)."""
+    url, received = closing_receiver(mode)
+    channel = services.connect(company=stocked.company, marketplace="ftd", endpoint_url=url).channel
+    outbox.queue_snapshot(channel)
+    outcome = deliver(channel)
+    assert (outcome.sent, outcome.failed) == (2, 0)
+    assert len(received) == 2
+    assert [e.status for e in Event.objects.order_by("seq")] == [Event.Status.DELIVERED] * 2
+    assert list(Attempt.objects.values_list("status_code", "error")) == [(200, "")] * 2
+
+
 # 5. A failed enqueue leaves no endpoint flagged as queued ------------------------------------
 
 
