@@ -28,7 +28,7 @@ ROUNDS = 25
 
 def test_a_reader_following_the_feed_never_skips_a_number_under_concurrent_writers(stocked):
     company = stocked.company
-    lines = [stocked.add(boxes=200) for _ in range(4)]
+    lines = [stocked.add(boxes=100) for _ in range(4)]
     seen: list[InventoryChange] = []
     errors: list[str] = []
     writing = threading.Event()

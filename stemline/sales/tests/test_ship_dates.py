@@ -83,8 +83,9 @@ def test_documents_made_without_a_ship_date_get_the_day_they_were_made():
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
-    # The other apps stay at their newest: their columns are in the database.
-    others = [node for node in executor.loader.graph.leaf_nodes() if node[0] != "sales"]
+    # The apps below sales stay at their newest: their columns are in the database.
+    below = {"core", "parties", "catalog", "tokens", "inventory"}
+    others = [node for node in executor.loader.graph.leaf_nodes() if node[0] in below]
     before, after = (
         [("sales", "0004_shipping_print_and_pod"), *others],
         [("sales", "0005_backfill_ship_dates"), *others],
@@ -106,9 +107,11 @@ def test_documents_made_without_a_ship_date_get_the_day_they_were_made():
     executor.loader.build_graph()
     executor.migrate(after)
     made = stock.today()  # created just now
-    assert Invoice.objects.get(pk=invoice.pk).ship_date == made
-    assert Prebook.objects.get(pk=prebook.pk).ship_date == made
-    assert Invoice.objects.get(pk=dated.pk).ship_date == made + timedelta(days=9)
+    apps = executor.loader.project_state(after).apps
+    invoices, prebooks = apps.get_model("sales", "Invoice"), apps.get_model("sales", "Prebook")
+    assert invoices.objects.get(pk=invoice.pk).ship_date == made
+    assert prebooks.objects.get(pk=prebook.pk).ship_date == made
+    assert invoices.objects.get(pk=dated.pk).ship_date == made + timedelta(days=9)
     # Back to the newest schema for the tests that follow in this process.
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
