@@ -412,8 +412,13 @@ def checkout(
     web_order_id: int,
     customer_po: str = "",
     via_api: bool = True,
+    confirm: bool | None = None,
+    user=None,
 ) -> Checkout:
-    """On-hand lines become one invoice, future lines one prebook, with the transaction fee."""
+    """On-hand lines become one invoice, future lines one prebook, with the transaction fee
+    (none for the company's own orders, `via_api=False`). `confirm` True or False: a sales rep
+    taking the order chooses Confirmed or Pending Approval; None follows the company's
+    auto-confirm. `user` is who confirmed it."""
     order = _order(company, customer_id, web_order_id)
     if order.status != WebOrder.Status.PENDING:
         raise Conflict(
@@ -427,7 +432,8 @@ def checkout(
     company = Company.objects.get(pk=company.pk)  # fee rate and auto-confirm as they are now
     stock.commit_held(company=company, held=[(i.line_id, i.quantity) for i in items])
     order.customer_po = customer_po or order.customer_po
-    status = DocumentStatus.CONFIRMED if company.auto_confirm else DocumentStatus.PENDING_APPROVAL
+    confirmed = company.auto_confirm if confirm is None else confirm
+    status = DocumentStatus.CONFIRMED if confirmed else DocumentStatus.PENDING_APPROVAL
     on_hand = [i for i in items if i.origin == Origin.ON_HAND]
     future = [i for i in items if i.origin == Origin.FUTURE]
     rate = channels.fee_rate_for(company, order.customer_id)
@@ -437,6 +443,11 @@ def checkout(
     prebook = (
         _document(Prebook, PrebookItem, order, future, rate, status, via_api) if future else None
     )
+    if user is not None and confirmed:
+        for document in (invoice, prebook):
+            if document is not None:
+                document.confirmed_by = user
+                document.save(update_fields=["confirmed_by"])
     order.status = WebOrder.Status.CHECKED_OUT
     order.checked_out_at = timezone.now()
     order.save(update_fields=["status", "checked_out_at", "customer_po"])
