@@ -58,14 +58,6 @@ class Company(models.Model):
     logo = models.FileField(upload_to=_logo_path, max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    @property
-    def address_lines(self) -> list[str]:
-        """The postal address as printed: street lines, then "City, State Zip", then country."""
-        place = " ".join(
-            p for p in (", ".join(p for p in (self.city, self.state) if p), self.zipcode) if p
-        )
-        return [p for p in (self.address, self.address_2, place, self.country) if p]
-
     class Meta:
         verbose_name_plural = "companies"
         constraints = [
@@ -78,6 +70,14 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The postal address as printed: street lines, then "City, State Zip", then country."""
+        place = " ".join(
+            p for p in (", ".join(p for p in (self.city, self.state) if p), self.zipcode) if p
+        )
+        return [p for p in (self.address, self.address_2, place, self.country) if p]
 
 
 class CompanyOwned(models.Model):
