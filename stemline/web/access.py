@@ -20,6 +20,8 @@ AREAS: dict[str, frozenset[str]] = {
     "orders": frozenset({ADMIN, SALES}),
     "purchasing": frozenset({ADMIN, PURCHASING}),
     "profile": frozenset({ADMIN, SETUP, SALES, PURCHASING}),
+    # The company's own settings (name, address, logo, time zone, fee rate): Admin only.
+    "company": frozenset({ADMIN}),
 }
 
 
