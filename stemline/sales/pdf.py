@@ -32,7 +32,7 @@ COLUMNS = (
     ("Box", 16, "C"),
     ("Boxes", 16, "R"),
     ("Units", 20, "R"),
-    ("Unit type", 18, "L"),
+    ("Unit type", 18, "C"),
     ("Unit price", 20, "R"),
     ("Amount", 26, "R"),
 )
@@ -227,10 +227,10 @@ class InvoicePdf(FPDF):
             self.set_x(self.l_margin + 128)
             self.set_font("Helvetica", "", 8.5)
             self.set_text_color(*MUTED)
-            self.cell(22, 4.8, name)
+            self.cell(24, 4.8, name)
             self.set_text_color(*INK)
             self.set_font("Helvetica", "", 9)
-            self.cell(36, 4.8, _text(value)[:24], new_x="LMARGIN", new_y="NEXT")
+            self.cell(34, 4.8, _text(value)[:22], new_x="LMARGIN", new_y="NEXT")
         heights.append(self.get_y())
         self.set_y(max(heights) + 6)
 

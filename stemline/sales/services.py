@@ -426,12 +426,15 @@ def _set_header(company, order, items, ship_to_id, carrier_id, ship_date) -> Non
         ).first()
         if changes["ship_to"] is None:
             raise NotFound(f"ship-to {ship_to_id} does not exist", field="shipToId")
-    if ship_date is not None:
-        changes["ship_date"] = ship_date
     for item in items:
         for name, value in changes.items():
             setattr(item, name, value)
-    WebOrderItem.objects.bulk_update(items, list(changes))
+        if ship_date is not None:
+            # Future boxes never ship before they arrive: their prebook takes the later date.
+            arrival = item.line.arrival_date if item.origin == Origin.FUTURE else None
+            item.ship_date = max(ship_date, arrival) if arrival else ship_date
+    fields = [*changes, *(["ship_date"] if ship_date is not None else [])]
+    WebOrderItem.objects.bulk_update(items, fields)
 
 
 @transaction.atomic

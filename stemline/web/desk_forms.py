@@ -99,3 +99,4 @@ class DocumentHeaderForm(forms.Form):
     def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["carrier"].queryset = Carrier.objects.filter(company=company, active=True)
+        self.fields["carrier"].label_from_instance = lambda carrier: carrier.name

@@ -85,6 +85,7 @@ def shot(tmp_path):
         folder.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True, **kw)
 
+    take.folder = folder  # for a test that writes a picture of its own (the invoice PDF)
     return take
 
 

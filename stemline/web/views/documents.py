@@ -250,9 +250,7 @@ def _allowed(kind: str, document) -> dict:
 def _detail(request, kind: str, pk: int, *, header_form=None, reason_form=None, email_form=None):
     company = request.user.company
     document = _load(kind, company, pk)
-    history = DocumentChange.objects.filter(
-        company=company, feed=KINDS[kind]["feed"], document_id=document.pk
-    ).order_by("seq")
+    history = _history(kind, company, document)
     notes = document.invoice_notes if kind == "invoice" else document.comments
     header_form = header_form or DocumentHeaderForm(
         company=company,
@@ -285,6 +283,40 @@ def _detail(request, kind: str, pk: int, *, header_form=None, reason_form=None, 
             "came_through": _came_through(document),
         },
     )
+
+
+EVENTS = {
+    "created": "Created",
+    "updated": "Changed",
+    "confirmed": "Confirmed",
+    "voided": "Voided",
+    "checked_out": "Checked out (pending approval)",
+    "synced": "Synchronized with accounting",
+    "sync_error": "Accounting sync error",
+    "deleted": "Deleted",
+}
+
+
+def _history(kind: str, company, document) -> list[dict]:
+    """What happened to the document, from its change feed (invoice.sync / prebook.sync), in
+    order; a document made confirmed (a staff order, auto-confirm) says so on its first row."""
+    rows = []
+    changes = DocumentChange.objects.filter(
+        company=company, feed=KINDS[kind]["feed"], document_id=document.pk
+    ).order_by("seq")
+    for change in changes:
+        text = EVENTS.get(change.kind, change.kind.replace("_", " ").capitalize())
+        if change.kind == "created":
+            text += " by the company" if not document.via_api else " through the API"
+            if (
+                document.confirmed_at
+                and abs((document.confirmed_at - change.created_at).total_seconds()) < 5
+            ):
+                text += ", confirmed"
+        if change.kind == "voided" and document.void_reason:
+            text += f": {document.void_reason}"
+        rows.append({"at": change.created_at, "text": text})
+    return rows
 
 
 def _came_through(document) -> str:
