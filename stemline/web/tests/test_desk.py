@@ -445,3 +445,34 @@ def test_detail_and_order_entry_queries_do_not_grow_with_the_lines(stocked, as_r
         stocked.add(2)
     many = queries_of(lambda: client.get(f"/sales/orders/new/{order_id}/"))
     assert many == few, (few, many)
+
+
+def test_invoice_lines_are_changed_and_removed_through_the_invoice_services(stocked, as_role):
+    invoice = _api_invoice(stocked, boxes=2)
+    item = invoice.items.get()
+    client = as_role(Role.SALES)
+    r = client.post(
+        f"/sales/invoices/{invoice.pk}/line/",
+        {"item": item.pk, f"boxes_{item.pk}": "5", f"price_{item.pk}": "0.600"},
+    )
+    assert r.status_code == 302
+    invoice.refresh_from_db()
+    item.refresh_from_db()
+    # 5 x 250 x 0.600; the fee follows the new amount.
+    assert (item.boxes, invoice.amount, invoice.transaction_fee) == (
+        5,
+        Decimal("750.00"),
+        Decimal("11.25"),
+    )
+    assert InventoryLine.objects.get(pk=item.line_id).committed == 5
+    r = client.post(
+        f"/sales/invoices/{invoice.pk}/line/", {"item": item.pk, f"boxes_{item.pk}": "x"}
+    )
+    assert r.status_code == 200
+    client.post(f"/sales/invoices/{invoice.pk}/remove_line/", {"item": item.pk})
+    assert InventoryLine.objects.get(pk=item.line_id).committed == 0
+    assert not invoice.items.exists()
+    # A voided invoice is no longer changed.
+    invoicing.void(company=stocked.company, invoice_id=invoice.pk, reason="test")
+    page = client.get(f"/sales/invoices/{invoice.pk}/").content.decode()
+    assert 'id="edit-form"' not in page

@@ -4,6 +4,7 @@ the actions it allows (edit, confirm, void, reject an API order, PDF, e-mail). T
 services the API calls (sales.services, sales.invoicing, sales.prebooking)."""
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
@@ -386,6 +387,24 @@ def _act(request, kind: str, pk: int, action: str):
                 company=company, prebook_id=pk, items=[], comments=data["notes"], **fields
             )
         return f"{kind.capitalize()} saved."
+    if action == "line" and kind == "invoice":
+        item_id = parse_id(request.POST.get("item", "")) or 0
+        boxes = parse_id(request.POST.get(f"boxes_{item_id}", ""))
+        price = _price(request.POST.get(f"price_{item_id}", ""))
+        if boxes is None or boxes < 1 or price is None:
+            messages.error(request, "Boxes: a whole number of at least 1; price: a number.")
+            return _detail(request, kind, pk)
+        invoicing.update_item(
+            company=company, invoice_id=pk, item_id=item_id, boxes=boxes, price=price
+        )
+        return "Line saved."
+    if action == "remove_line":
+        item_id = parse_id(request.POST.get("item", "")) or 0
+        if kind == "invoice":
+            invoicing.delete_item(company=company, invoice_id=pk, item_id=item_id)
+        else:
+            prebooking.delete_item(company=company, prebook_id=pk, item_id=item_id)
+        return "Line removed; its boxes are available again."
     if action == "email" and kind == "invoice":
         form = EmailForm(request.POST)
         if not form.is_valid():
@@ -394,6 +413,14 @@ def _act(request, kind: str, pk: int, action: str):
         mailing.send_on_request(invoice, form.cleaned_data["to"])
         return f"The invoice's PDF is on its way to {', '.join(form.cleaned_data['to'])}."
     raise Http404(f"no action {action}")
+
+
+def _price(value: str) -> Decimal | None:
+    try:
+        price = Decimal(value.strip())
+    except (InvalidOperation, AttributeError):
+        return None
+    return price.quantize(Decimal("0.001")) if price.is_finite() and 0 <= price < 10**7 else None
 
 
 def _post(request, kind: str, pk: int, action: str):
