@@ -83,6 +83,12 @@ def test_a_phone_order_taken_with_the_keyboard_becomes_an_invoice_and_a_prebook(
     # 3 x 250 x 0.500 + 2 x 250 x 0.620 = 375.00 + 310.00
     expect(page.locator("#order-total")).to_have_text("685.00")
     shot(page, "order-build")
+    # A tablet in portrait: the same page, its tables scroll sideways inside their card.
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.reload()
+    expect(page.locator("#order-total")).to_have_text("685.00")
+    shot(page, "order-build-tablet")
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.focus("#save-confirmed")
     page.keyboard.press("Enter")
     page.wait_for_url("**/sales/invoices/*/")
