@@ -137,6 +137,9 @@ def test_more_boxes_than_are_left_is_refused_on_the_page(stocked, as_role):
     assert b"No lines yet" in page.content
     assert b"available" in page.content.lower()
     assert InventoryLine.objects.get(pk=line.pk).held == 0
+    r = _add(client, order_id, line, 1, price="-1")
+    assert b"Unit price: a number" in client.get(r["Location"]).content
+    assert InventoryLine.objects.get(pk=line.pk).held == 0
 
 
 # ---------------------------------------------------------------- lists and pages

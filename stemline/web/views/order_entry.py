@@ -210,7 +210,7 @@ def _price(value: str) -> Decimal | None:
         price = Decimal(value.strip())
     except (InvalidOperation, AttributeError):
         return None
-    return price.quantize(Decimal("0.001")) if price.is_finite() and price >= 0 else None
+    return price.quantize(Decimal("0.001")) if price.is_finite() and 0 <= price < 10**7 else None
 
 
 @require_POST
@@ -257,6 +257,9 @@ def _add(request, order: WebOrder, header: dict):
     price = _price(request.POST.get(f"price_{line_id}", ""))
     if boxes is None or boxes < 1 or boxes > 100_000:
         messages.error(request, "Boxes: a whole number of at least 1.")
+        return redirect(_back(order, request))
+    if price is None and request.POST.get(f"price_{line_id}", "").strip():
+        messages.error(request, "Unit price: a number such as 0.550.")
         return redirect(_back(order, request))
     today = stock.today()
     line = inventory.lines(order.company).filter(pk=line_id).first()
