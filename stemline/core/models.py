@@ -20,6 +20,11 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a time zone (e.g. America/New_York)") from exc
 
 
+def _logo_path(instance, filename: str) -> str:
+    # Never the uploader's name: a random one under the company, with the checked extension.
+    return f"logos/{instance.pk}/{secrets.token_hex(16)}{filename}"
+
+
 def _new_account_id() -> int:
     # A public, non-sequential Company ID (the X-ACCOUNT header), so IDs do not reveal counts.
     return secrets.randbelow(900_000) + 100_000
@@ -49,6 +54,17 @@ class Company(models.Model):
     max_share_of_market = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
+    # What the invoice PDF prints in its header (Setup > Company).
+    address = models.CharField(max_length=200, blank=True)
+    address_2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=50, blank=True)
+    state = models.CharField(max_length=50, blank=True)
+    zipcode = models.CharField(max_length=10, blank=True)
+    country = models.CharField(max_length=50, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    # A PNG or JPEG checked by its content (core.files.sniff) before it is stored.
+    logo = models.FileField(upload_to=_logo_path, max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -71,6 +87,14 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The postal address as printed: street lines, then "City, State Zip", then country."""
+        place = " ".join(
+            p for p in (", ".join(p for p in (self.city, self.state) if p), self.zipcode) if p
+        )
+        return [p for p in (self.address, self.address_2, place, self.country) if p]
 
 
 class CompanyOwned(models.Model):

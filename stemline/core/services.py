@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from stemline.core.errors import Conflict, DomainError, Invalid
@@ -270,3 +272,56 @@ def prune_login_throttles(*, limit: int = 10_000) -> int:
         return 0
     deleted, _ = LoginThrottle.objects.filter(pk__in=stale, rate_tat__lt=cutoff).delete()
     return deleted
+
+
+COMPANY_SETTINGS = (
+    "name",
+    "address",
+    "address_2",
+    "city",
+    "state",
+    "zipcode",
+    "country",
+    "phone",
+    "email",
+    "time_zone",
+    "currency",
+    "transaction_fee_rate",
+    "auto_confirm",
+)
+
+
+@transaction.atomic
+def update_company(
+    *, company: Company, logo: bytes | None = None, remove_logo: bool = False, **fields
+) -> Company:
+    """Setup > Company: the company's name, address, time zone, currency, fee rate and
+    auto-confirm; a new logo is checked by its content (a PNG or JPEG that decodes) before it
+    is stored, under a name of the server's choosing."""
+    from . import files  # noqa: PLC0415  (Pillow is loaded only by the pages that need it)
+
+    unknown = set(fields) - set(COMPANY_SETTINGS)
+    if unknown:
+        raise Invalid(f"not a company setting: {', '.join(sorted(unknown))}", field="company")
+    row = Company.objects.select_for_update().get(pk=company.pk)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    try:
+        row.full_clean(exclude=["account_id", "logo"])
+    except ValidationError as error:
+        name, messages = next(iter(error.message_dict.items()))
+        raise Invalid(messages[0], field=name) from None
+    if logo is not None:
+        kind = files.sniff(logo, field="logo")
+        if kind not in (files.PNG, files.JPEG):
+            raise Invalid("must be a PNG or JPEG image (checked by its content)", field="logo")
+        old = row.logo.name if row.logo else ""
+        row.logo.save(files.EXTENSIONS[kind], ContentFile(logo), save=False)
+        if old:
+            transaction.on_commit(lambda: row.logo.storage.delete(old))
+    elif remove_logo and row.logo:
+        old = row.logo.name
+        row.logo = ""
+        transaction.on_commit(lambda: Company.logo.field.storage.delete(old))
+    row.save()
+    return row

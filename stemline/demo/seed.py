@@ -11,6 +11,8 @@ from stemline.catalog.services import create_standard_box_types
 from stemline.core.errors import Conflict
 from stemline.core.models import Company, Location, User
 from stemline.core.services import create_company, create_user
+from stemline.inventory import services as stock
+from stemline.inventory.models import InventoryLine, Origin
 from stemline.parties.models import (
     AdditionalCharge,
     Carrier,
@@ -20,6 +22,8 @@ from stemline.parties.models import (
     ShipTo,
     Vendor,
 )
+from stemline.sales import services as sales_services
+from stemline.sales.models import Invoice
 from stemline.tokens import crypto
 from stemline.tokens.models import ApiToken, TokenType
 from stemline.tokens.services import all_grants, create_token, reset_token
@@ -54,6 +58,16 @@ def _company(created: Counter) -> Company:
     company.save(update_fields=["time_zone"])
     Location.objects.filter(company=company, code=code).update(
         short_name=short_name, address=address, city=city, state=state
+    )
+    # The letterhead of the invoice PDF (Setup > Company).
+    Company.objects.filter(pk=company.pk).update(
+        address=address,
+        city=city,
+        state=state,
+        zipcode="33122",
+        country="USA",
+        phone="+1 305 555 0142",
+        email=f"sales@{data.DEMO_DOMAIN}",
     )
     created["companies"] += 1
     created["locations"] += 1
@@ -253,6 +267,57 @@ def _token(company: Company, admin: User, created: Counter) -> tuple[int, str]:
     return token.pk, secret
 
 
+def _orders(company: Company, users: dict[str, User], created: Counter) -> None:
+    """A few orders, once, so Invoices and Prebooks show something: two phone orders a sales
+    rep took (confirmed, no fee; one with on-hand and future lines) and two API orders waiting
+    for confirmation, all through the web-order services the application and the API use."""
+    if Invoice.objects.filter(company=company).exists():
+        return
+    location = Location.objects.get(company=company, is_default=True)
+    today = stock.today()
+    lines = list(
+        InventoryLine.objects.filter(
+            company=company, location=location, reserved_for__isnull=True, total__gte=4
+        ).order_by("id")
+    )
+    on_hand = [line for line in lines if line.origin_on(today) == Origin.ON_HAND]
+    future = [line for line in lines if line.origin_on(today) == Origin.FUTURE]
+    customers = list(Customer.objects.filter(company=company, active=True).order_by("id")[:4])
+    plans = [
+        (customers[0], [on_hand[0], on_hand[1], future[0]], False),
+        (customers[1 % len(customers)], [on_hand[2]], False),
+        (customers[2 % len(customers)], [on_hand[3], future[1 % len(future)]], True),
+        (customers[3 % len(customers)], [on_hand[4]], True),
+    ]
+    for customer, picked, via_api in plans:
+        order = sales_services.create_web_order(
+            company=company, customer_id=customer.pk, location_id=location.pk
+        )
+        for line in picked:
+            sales_services.add_items(
+                company=company,
+                customer_id=customer.pk,
+                requests=[sales_services.ItemRequest(inventory_id=line.pk, quantity=2)],
+                origin=line.origin_on(today),
+                location_id=location.pk,
+                web_order_id=order.pk,
+                # A line without the customer's price level sells at its A price.
+                staff_price=None
+                if stock.customer_price(line, customer) is not None
+                else line.price_a,
+            )
+        done = sales_services.checkout(
+            company=company,
+            customer_id=customer.pk,
+            web_order_id=order.pk,
+            via_api=via_api,
+            confirm=not via_api,
+            user=None if via_api else users["sales"],
+        )
+        created["invoices"] += done.invoice is not None
+        created["prebooks"] += done.prebook is not None
+
+
 @transaction.atomic
 def seed() -> DemoCompany:
     created: Counter = Counter()
@@ -267,5 +332,6 @@ def seed() -> DemoCompany:
     token_id, secret = _token(company, users["admin"], created)
     market.inventory(company, created)
     market.connect_channels(company, created)
+    _orders(company, users, created)
     logins = [(data.login(name), role) for name, role, _, _ in data.USERS]
     return DemoCompany(company, token_id, secret, logins, +created)

@@ -372,6 +372,8 @@ class PrebookHeaderOut(Out):
     transactionFee: Number
     createdOn: datetime
     updatedOn: datetime
+    # Why the company voided or rejected it (empty otherwise), as invoice.list's voidReason.
+    voidReason: str
 
 
 class PrebookListOut(Envelope):
@@ -416,6 +418,7 @@ def _header(prebook: Prebook) -> dict:
         "transactionFee": prebook.transaction_fee,
         "createdOn": prebook.created_at,
         "updatedOn": prebook.updated_at,
+        "voidReason": prebook.void_reason,
     }
 
 

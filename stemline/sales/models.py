@@ -177,6 +177,10 @@ class Prebook(Document):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A prebook voided or rejected (an API order the company refused) says why, as an
+    # invoice's void does; prebook.list shows it.
+    void_reason = models.CharField(max_length=300, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
     # A deleted prebook stays (purchase orders may name its lines); lists no longer show it.
     deleted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

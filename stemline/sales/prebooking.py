@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from stemline.catalog.models import BoxType, Product
 from stemline.channels.services import fee_rate_for
-from stemline.core.errors import Invalid, NotFound
+from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
 from stemline.inventory.models import Origin
@@ -349,3 +349,26 @@ def add_future_item(
     prebook.save(update_fields=["amount", "transaction_fee", "updated_at"])
     record_change(prebook, "updated")
     return item
+
+
+@transaction.atomic
+def void_prebook(*, company: Company, prebook_id: int, reason: str) -> Prebook:
+    """Void (or reject, for an API order the company will not take) a prebook, saying why:
+    boxes drawn from future inventory come back; the prebook stays in the lists, Voided, with
+    its reason (prebook.list `voidReason`), as invoice.void leaves an invoice."""
+    prebook = lock_prebook(company, prebook_id)
+    if prebook.status == DocumentStatus.VOIDED:
+        raise Conflict(
+            f"prebook {prebook.number} is already Voided",
+            field="prebookId",
+            currentStatus=prebook.status,
+        )
+    sold = [(i.line_id, i.boxes) for i in prebook.items.all() if i.line_id and i.boxes]
+    if sold:
+        stock.uncommit(company=company, sold=sold)
+    prebook.status = DocumentStatus.VOIDED
+    prebook.void_reason = reason
+    prebook.voided_at = timezone.now()
+    prebook.save(update_fields=["status", "void_reason", "voided_at", "updated_at"])
+    record_change(prebook, "voided")
+    return prebook

@@ -293,8 +293,12 @@ def add_items(
     mark_code: str = "",
     reserved: bool = False,
     token=None,
+    staff_price: Decimal | None = None,
 ) -> AddResult:
-    """Add lines to the customer's pending web order, holding their boxes at once."""
+    """Add lines to the customer's pending web order, holding their boxes at once.
+
+    `staff_price`: a sales rep taking an order in the web application sells at this unit
+    price instead of the customer's (which then need not exist); the API never sends it."""
     customer = customer_of(company, customer_id)
     location = location_of(company, location_id)
     carrier = ship_to = None
@@ -336,6 +340,8 @@ def add_items(
             reserved and line.reserved_for_id != customer.pk
         ):
             raise NotFound(f"inventory line {line.pk} does not exist", field="inventoryIds")
+        if staff_price is not None:
+            continue
         unit_price = stock.customer_price(line, customer)
         if unit_price is None:
             raise Conflict(
@@ -359,7 +365,9 @@ def add_items(
                 line=line,
                 origin=origin,
                 quantity=r.quantity,
-                price=stock.customer_price(line, customer),
+                price=staff_price
+                if staff_price is not None
+                else stock.customer_price(line, customer),
                 carrier=carrier,
                 ship_to=ship_to,
                 ship_date=ship_date,
@@ -529,6 +537,31 @@ def _document(model, item_model, order, items, fee_rate, status, via_api):
     return document
 
 
+def _set_header(company, order, items, ship_to_id, carrier_id, ship_date) -> None:
+    changes = {}
+    if carrier_id is not None:
+        changes["carrier"] = Carrier.objects.filter(
+            company=company, pk=carrier_id, active=True
+        ).first()
+        if changes["carrier"] is None:
+            raise NotFound(f"carrier {carrier_id} does not exist", field="carrierId")
+    if ship_to_id is not None:
+        changes["ship_to"] = ShipTo.objects.filter(
+            company=company, customer_id=order.customer_id, pk=ship_to_id, removed_at__isnull=True
+        ).first()
+        if changes["ship_to"] is None:
+            raise NotFound(f"ship-to {ship_to_id} does not exist", field="shipToId")
+    for item in items:
+        for name, value in changes.items():
+            setattr(item, name, value)
+        if ship_date is not None:
+            # Future boxes never ship before they arrive: their prebook takes the later date.
+            arrival = item.line.arrival_date if item.origin == Origin.FUTURE else None
+            item.ship_date = max(ship_date, arrival) if arrival else ship_date
+    fields = [*changes, *(["ship_date"] if ship_date is not None else [])]
+    WebOrderItem.objects.bulk_update(items, fields)
+
+
 @transaction.atomic
 def checkout(
     *,
@@ -537,8 +570,18 @@ def checkout(
     web_order_id: int,
     customer_po: str = "",
     via_api: bool = True,
+    confirm: bool | None = None,
+    user=None,
+    ship_to_id: int | None = None,
+    carrier_id: int | None = None,
+    ship_date: date | None = None,
 ) -> Checkout:
-    """On-hand lines become one invoice, future lines one prebook, with the transaction fee."""
+    """On-hand lines become one invoice, future lines one prebook, with the transaction fee
+    (none for the company's own orders, `via_api=False`). `confirm` True or False: a sales rep
+    taking the order chooses Confirmed or Pending Approval; None follows the company's
+    auto-confirm. `user` is who confirmed it. `ship_to_id`, `carrier_id`, `ship_date`: the
+    header a sales rep settled on after adding the lines, given to every line (and so to the
+    documents)."""
     order = _order(company, customer_id, web_order_id)
     if order.status != WebOrder.Status.PENDING:
         raise Conflict(
@@ -549,10 +592,13 @@ def checkout(
     items = list(order.items.select_related("line", "carrier", "ship_to").order_by("id"))
     if not items:
         raise Conflict(f"web order {web_order_id} has no lines", field="webOrderId")
+    if ship_to_id is not None or carrier_id is not None or ship_date is not None:
+        _set_header(company, order, items, ship_to_id, carrier_id, ship_date)
     company = Company.objects.get(pk=company.pk)  # fee rate and auto-confirm as they are now
     stock.commit_held(company=company, held=[(i.line_id, i.quantity) for i in items])
     order.customer_po = customer_po or order.customer_po
-    status = DocumentStatus.CONFIRMED if company.auto_confirm else DocumentStatus.PENDING_APPROVAL
+    confirmed = company.auto_confirm if confirm is None else confirm
+    status = DocumentStatus.CONFIRMED if confirmed else DocumentStatus.PENDING_APPROVAL
     on_hand = [i for i in items if i.origin == Origin.ON_HAND]
     future = [i for i in items if i.origin == Origin.FUTURE]
     rate = channels.fee_rate_for(company, order.customer_id)
@@ -573,6 +619,11 @@ def checkout(
     prebook = (
         _document(Prebook, PrebookItem, order, future, rate, status, via_api) if future else None
     )
+    if user is not None and confirmed:
+        for document in (invoice, prebook):
+            if document is not None:
+                document.confirmed_by = user
+                document.save(update_fields=["confirmed_by"])
     order.status = WebOrder.Status.CHECKED_OUT
     order.checked_out_at = timezone.now()
     order.save(update_fields=["status", "checked_out_at", "customer_po"])

@@ -22,6 +22,8 @@ AREAS: dict[str, frozenset[str]] = {
     "purchasing": frozenset({ADMIN, PURCHASING}),
     "receivables": frozenset({ADMIN, ACCOUNTING}),
     "profile": frozenset({ADMIN, SETUP, SALES, PURCHASING, ACCOUNTING}),
+    # The company's own settings (name, address, logo, time zone, fee rate): Admin only.
+    "company": frozenset({ADMIN}),
 }
 
 

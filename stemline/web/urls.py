@@ -3,7 +3,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import auth, main, purchasing, receivables, sales, setup, tokens
+from .views import (
+    auth,
+    company,
+    documents,
+    main,
+    order_entry,
+    purchasing,
+    receivables,
+    sales,
+    setup,
+    tokens,
+)
 
 urlpatterns = [
     path("", main.home, name="home"),
@@ -121,6 +132,31 @@ urlpatterns = [
     path("sales/inventory/", sales.inventory_page, name="sales_inventory"),
     path("sales/orders/", sales.orders, name="sales_orders"),
     path("sales/orders/confirm/", sales.confirm_orders, name="sales_orders_confirm"),
+    path("sales/invoices/", documents.invoice_list, name="sales_invoices"),
+    path("sales/invoices/<int:invoice_id>/", documents.invoice_detail, name="sales_invoice"),
+    path("sales/invoices/<int:invoice_id>/pdf/", documents.invoice_pdf, name="sales_invoice_pdf"),
+    path(
+        "sales/invoices/<int:invoice_id>/<slug:action>/",
+        documents.invoice_action,
+        name="sales_invoice_action",
+    ),
+    path("sales/prebooks/", documents.prebook_list, name="sales_prebooks"),
+    path("sales/prebooks/<int:prebook_id>/", documents.prebook_detail, name="sales_prebook"),
+    path(
+        "sales/prebooks/<int:prebook_id>/<slug:action>/",
+        documents.prebook_action,
+        name="sales_prebook_action",
+    ),
+    path("sales/orders/new/", order_entry.order_new, name="order_entry"),
+    path("sales/orders/new/customers/", order_entry.customer_search, name="order_customers"),
+    path("sales/orders/new/<int:web_order_id>/", order_entry.order_build, name="order_build"),
+    path(
+        "sales/orders/new/<int:web_order_id>/<slug:action>/",
+        order_entry.order_action,
+        name="order_action",
+    ),
+    path("setup/company/", company.company_settings, name="company_settings"),
+    path("setup/company/logo/", company.company_logo, name="company_logo"),
     # Purchasing
     path("purchasing/orders/", purchasing.purchase_orders, name="purchase_orders"),
     path("purchasing/orders/<int:po_id>/", purchasing.purchase_order, name="purchase_order"),

@@ -219,3 +219,21 @@ def test_the_demo_has_payment_methods_charges_and_customer_groups(demo, api):
     florida = api("customer.list", token, {"customerGroup": "Florida"}, verb="GET").json_body
     assert "Bayfront Blooms" in [c["name"] for c in florida["customers"]]
     assert all(c["customerGroup"] == "Florida" for c in florida["customers"])
+
+
+@pytest.mark.django_db
+def test_the_demo_has_phone_and_api_orders_in_the_invoice_and_prebook_lists():
+    from stemline.sales.models import DocumentStatus, Invoice, Prebook
+
+    seed_demo()
+    invoices = list(Invoice.objects.all())
+    staff = [i for i in invoices if not i.via_api]
+    api = [i for i in invoices if i.via_api]
+    assert len(staff) == 2 and len(api) == 2
+    assert all(i.status == DocumentStatus.CONFIRMED and i.transaction_fee == 0 for i in staff)
+    assert all(i.status == DocumentStatus.PENDING_APPROVAL and i.transaction_fee > 0 for i in api)
+    assert Prebook.objects.count() == 2
+    seed_demo()  # once only
+    assert Invoice.objects.count() == 4 and Prebook.objects.count() == 2
+    company = Company.objects.get()
+    assert company.address and company.city == "Doral"

@@ -1,6 +1,7 @@
 """Template helpers: role checks for the navigation and query strings for pagination."""
 
 from django import template
+from django.utils import timezone
 
 from stemline.web import access
 
@@ -25,3 +26,23 @@ def initials(user) -> str:
     name = user.get_full_name() or user.username
     parts = [p for p in name.replace("@", " ").replace(".", " ").split() if p]
     return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+@register.filter
+def zoned(value, fmt: str = "Y-m-d H:i") -> str:
+    """A moment in the company's time zone (activated per request), saying which zone it is:
+    "2026-12-01 10:42 EST"."""
+    if not value:
+        return ""
+    from django.utils.dateformat import format as date_format  # noqa: PLC0415
+
+    local = timezone.localtime(value)
+    return f"{date_format(local, fmt)} {local.tzname()}"
+
+
+@register.filter
+def percent(fraction) -> str:
+    """A stored fraction as people read it: 0.0150 -> "1.50"."""
+    from decimal import Decimal  # noqa: PLC0415
+
+    return f"{Decimal(fraction or 0) * 100:.2f}"

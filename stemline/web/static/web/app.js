@@ -119,6 +119,16 @@
     if (event.target.id === "id_token_type") syncTokenType();
   });
   document.addEventListener("DOMContentLoaded", syncTokenType);
+
+  // Order entry: Enter in a stock row's boxes or price field adds that row (not the form's
+  // first button, which is Search).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter") return;
+    var field = event.target.closest && event.target.closest("[data-add-row]");
+    if (!field) return;
+    var button = document.querySelector(field.getAttribute("data-add-row"));
+    if (button) { event.preventDefault(); button.click(); }
+  });
 })();
 
 // Recording a payment: the applied sum and what is left on account follow the amounts as
