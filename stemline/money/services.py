@@ -15,11 +15,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from stemline.core import files
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
 from stemline.parties.models import Customer, PaymentMethod
-from stemline.purchasing import services as purchasing
 from stemline.sales.models import DocumentStatus, Invoice, InvoiceCharge, InvoiceItem
 from stemline.sales.services import next_number
 
@@ -402,10 +402,10 @@ def _checked_photo(photo, field: str):
     data = photo.read()
     photo.seek(0)
     try:
-        kind = purchasing.sniff(data)
+        kind = files.sniff(data, field)
     except Invalid:
         kind = None
-    if kind not in (purchasing.PNG, purchasing.JPEG):
+    if kind not in (files.PNG, files.JPEG):
         raise Invalid("must be a PNG or JPEG photo", field=field)
     return photo
 
