@@ -20,6 +20,7 @@ AREAS: dict[str, frozenset[str]] = {
     "orders": frozenset({ADMIN, SALES}),
     "purchasing": frozenset({ADMIN, PURCHASING}),
     "profile": frozenset({ADMIN, SETUP, SALES, PURCHASING}),
+    "people": frozenset({ADMIN}),
 }
 
 
@@ -75,3 +76,28 @@ PAGE_SIZE = 25
 def paginate(request, qs, per_page: int = PAGE_SIZE):
     """The page of `qs` the request asks for (`?page=`); out-of-range pages give the last."""
     return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+def listing(request, qs, *, sorts: dict, default: str, search=None, per_page: int = PAGE_SIZE):
+    """Search, sort and paginate a list the same way on every page.
+
+    `sorts` maps a column's key (`?sort=name`, `?sort=-name` for descending) to the ORM
+    expressions it orders by; unknown keys fall back to `default`. `search(qs, q)` narrows
+    the set for `?q=`. The id breaks ties so a page boundary never shows a row twice. Returns
+    the page and what the template needs to draw the headers and keep the filters."""
+    q = request.GET.get("q", "").strip()[:200]
+    if q and search is not None:
+        qs = search(qs, q)
+    sort = request.GET.get("sort", "") or default
+    key = sort.lstrip("-")
+    if key not in sorts:
+        sort, key = default, default.lstrip("-")
+    descending = sort.startswith("-")
+    order = []
+    for expression in sorts[key]:
+        if isinstance(expression, str):
+            order.append(expression if not descending else f"-{expression}")
+        else:
+            order.append(expression.desc() if descending else expression.asc())
+    qs = qs.order_by(*order, "-id" if descending else "id")
+    return {"page_obj": paginate(request, qs, per_page), "q": q, "sort": sort}

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import auth, main, purchasing, sales, setup, tokens
+from .views import auth, main, people, purchasing, sales, setup, tokens
 
 urlpatterns = [
     path("", main.home, name="home"),
@@ -110,13 +110,25 @@ urlpatterns = [
     path("setup/carriers/", setup.carrier_list, name="carriers"),
     path("setup/carriers/export.xlsx", setup.carrier_export, name="carriers_export"),
     path("setup/carriers/new/", setup.carrier_new, name="carrier_new"),
+    path("setup/carriers/<int:carrier_id>/", setup.carrier_edit, name="carrier_edit"),
     path("setup/vendors/", setup.vendor_list, name="vendors"),
     path("setup/vendors/new/", setup.vendor_new, name="vendor_new"),
     path("setup/vendors/<int:vendor_id>/", setup.vendor_detail, name="vendor_detail"),
+    path("setup/vendors/<int:vendor_id>/edit/", setup.vendor_edit, name="vendor_edit"),
     path("setup/vendors/<int:vendor_id>/active/", setup.vendor_active, name="vendor_active"),
     path("setup/products/", setup.product_list, name="products"),
+    path("setup/products/new/", setup.product_edit, name="product_new"),
+    path("setup/products/<int:product_id>/", setup.product_edit, name="product_edit"),
     path("setup/box-types/", setup.box_type_list, name="box_types"),
+    path("setup/box-types/new/", setup.box_type_edit, name="box_type_new"),
+    path("setup/box-types/<int:box_type_id>/", setup.box_type_edit, name="box_type_edit"),
     path("setup/locations/", setup.location_list, name="locations"),
+    path("setup/locations/new/", setup.location_edit, name="location_new"),
+    path("setup/locations/<int:location_id>/", setup.location_edit, name="location_edit"),
+    path("setup/users/", people.user_list, name="users"),
+    path("setup/users/new/", people.user_new, name="user_new"),
+    path("setup/users/<int:user_id>/", people.user_edit, name="user_edit"),
+    path("setup/users/<int:user_id>/send-link/", people.user_send_link, name="user_send_link"),
     # Sales
     path("sales/inventory/", sales.inventory_page, name="sales_inventory"),
     path("sales/orders/", sales.orders, name="sales_orders"),
