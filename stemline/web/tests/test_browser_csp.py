@@ -81,7 +81,14 @@ def test_the_main_pages_load_with_no_policy_violation(page, person, stocked, mak
         "/setup/vendors/",
         f"/setup/vendors/{stocked.vendor.pk}/",
         "/setup/products/",
+        "/setup/products/new/",
+        f"/setup/products/{stocked.product.pk}/",
         "/setup/box-types/",
+        f"/setup/box-types/{stocked.box.pk}/",
+        "/setup/box-types/new/",
+        f"/setup/vendors/{stocked.vendor.pk}/edit/",
+        "/setup/users/",
+        "/setup/users/new/",
         "/setup/settings/tokens/",
         "/setup/settings/tokens/new/",
         "/setup/integrations/",
@@ -140,7 +147,21 @@ def test_the_vendor_portal_loads_with_no_violation_and_its_token_page_is_not_sto
 ):
     farm = Vendor.objects.create(company=company, name="Rosas del Monte", port_origin="UIO")
     sign_in(page, person(Role.VENDOR, vendor=farm, email="ana@rosas.example"))
+    from django.utils import timezone
+
+    from stemline.core.models import Location
+    from stemline.purchasing.models import PurchaseOrder
+
+    po = PurchaseOrder.objects.create(
+        company=company,
+        number="1001",
+        location=Location.objects.get(company=company, is_default=True),
+        vendor=farm,
+        ship_date=timezone.localdate(),
+        arrival_date=timezone.localdate(),
+    )
     visit(page, "/portal/")
+    visit(page, f"/portal/orders/{po.pk}/")
     visit(page, "/portal/profile/")
     response = visit(page, "/portal/token/")
     assert "no-store" in response.headers["cache-control"]
