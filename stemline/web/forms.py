@@ -50,6 +50,9 @@ class SignInForm(AuthenticationForm):
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
+        # Every login is an e-mail address (staff and growers alike).
+        self.fields["username"].label = "E-mail"
+        self.fields["username"].widget.attrs.update({"autocomplete": "email", "type": "email"})
         self.throttled: TooManyAttempts | None = None
 
     def clean(self):

@@ -7,6 +7,7 @@ from .views import auth, main, people, purchasing, sales, setup, tokens
 
 urlpatterns = [
     path("", main.home, name="home"),
+    path("favicon.ico", main.favicon, name="favicon"),
     path("login/", auth.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path(

@@ -3,8 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -41,6 +42,11 @@ def home(request):
         charts["age"] = {"labels": context["age"]["labels"], "data": context["age"]["boxes"]}
     context["charts"] = charts
     return render(request, "web/home.html", context)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the API docs, a PDF)."""
+    return HttpResponsePermanentRedirect(static("web/favicon.svg"))
 
 
 # Revoked keys stay listed for a while, so a person sees what they ended.

@@ -41,25 +41,53 @@ def _token_of(request, token_id: int) -> ApiToken:
     return token
 
 
+# The registry's areas, in the order a person thinks of them, with their headings.
+AREA_LABELS = {
+    "master": "Master data: customers, vendors, carriers, products",
+    "inventory": "Inventory",
+    "sales": "Sales: orders, invoices, prebooks",
+    "purchasing": "Purchasing: purchase orders, AWBs",
+    "auth": "Sign-in",
+}
+
+
 def _method_groups(checked: dict[str, set[str]], user, held: frozenset[str] = frozenset()):
-    """The methods of each token type, straight from the registry; those beyond the person's
-    role are shown but cannot be ticked (unless the token holds them already)."""
-    return [
-        {
-            "type": token_type,
-            "label": label,
-            "methods": [
-                {
-                    "name": m.name,
-                    "description": m.description,
-                    "checked": m.name in checked.get(token_type, set()),
-                    "allowed": m.name in held or tokens.may_grant(user, m.name),
-                }
-                for m in registry.grantable(token_type)
-            ],
-        }
-        for token_type, label in TOKEN_TYPES
-    ]
+    """The methods of each token type, straight from the registry, grouped by area with their
+    one-line descriptions; those beyond the person's role are shown but cannot be ticked
+    (unless the token holds them already)."""
+    groups = []
+    for token_type, label in TOKEN_TYPES:
+        methods = [
+            {
+                "name": m.name,
+                "area": m.area,
+                "description": m.description,
+                "checked": m.name in checked.get(token_type, set()),
+                "allowed": m.name in held or tokens.may_grant(user, m.name),
+            }
+            for m in registry.grantable(token_type)
+        ]
+        order = list(AREA_LABELS)
+        areas = sorted(
+            {m["area"] for m in methods},
+            key=lambda a: (order.index(a) if a in order else len(order), a),
+        )
+        groups.append(
+            {
+                "type": token_type,
+                "label": label,
+                "methods": methods,
+                "areas": [
+                    {
+                        "key": area,
+                        "label": AREA_LABELS.get(area, area.title()),
+                        "methods": [m for m in methods if m["area"] == area],
+                    }
+                    for area in areas
+                ],
+            }
+        )
+    return groups
 
 
 def shows_secrets(user) -> bool:
