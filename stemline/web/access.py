@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models.expressions import OrderBy
 from django.shortcuts import redirect
 
 from stemline.core.models import Role
@@ -78,16 +79,10 @@ def paginate(request, qs, per_page: int = PAGE_SIZE):
     return Paginator(qs, per_page).get_page(request.GET.get("page"))
 
 
-def listing(request, qs, *, sorts: dict, default: str, search=None, per_page: int = PAGE_SIZE):
-    """Search, sort and paginate a list the same way on every page.
-
-    `sorts` maps a column's key (`?sort=name`, `?sort=-name` for descending) to the ORM
-    expressions it orders by; unknown keys fall back to `default`. `search(qs, q)` narrows
-    the set for `?q=`. The id breaks ties so a page boundary never shows a row twice. Returns
-    the page and what the template needs to draw the headers and keep the filters."""
-    q = request.GET.get("q", "").strip()[:200]
-    if q and search is not None:
-        qs = search(qs, q)
+def sorted_by(request, qs, sorts: dict, default: str):
+    """`qs` in the order `?sort=` asks for (`name`, or `-name` for descending), one of
+    `sorts` (a column's key -> the ORM expressions it orders by), else `default`. The id
+    breaks ties, so a page boundary never shows a row twice. Returns (qs, sort)."""
     sort = request.GET.get("sort", "") or default
     key = sort.lstrip("-")
     if key not in sorts:
@@ -97,7 +92,23 @@ def listing(request, qs, *, sorts: dict, default: str, search=None, per_page: in
     for expression in sorts[key]:
         if isinstance(expression, str):
             order.append(expression if not descending else f"-{expression}")
+        elif isinstance(expression, OrderBy):
+            # An ordering of its own (nulls first): descending flips it, nulls going last.
+            if descending:
+                expression = expression.copy()
+                expression.reverse_ordering()
+            order.append(expression)
         else:
             order.append(expression.desc() if descending else expression.asc())
-    qs = qs.order_by(*order, "-id" if descending else "id")
+    return qs.order_by(*order, "-id" if descending else "id"), sort
+
+
+def listing(request, qs, *, sorts: dict, default: str, search=None, per_page: int = PAGE_SIZE):
+    """Search, sort and paginate a list the same way on every page: `search(qs, q)` narrows
+    the set for `?q=`, `sorted_by` orders it. Returns the page and what the template needs to
+    draw the headers (`sort_th`) and keep the filters."""
+    q = request.GET.get("q", "").strip()[:200]
+    if q and search is not None:
+        qs = search(qs, q)
+    qs, sort = sorted_by(request, qs, sorts, default)
     return {"page_obj": paginate(request, qs, per_page), "q": q, "sort": sort}

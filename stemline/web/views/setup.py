@@ -31,7 +31,7 @@ from stemline.parties.models import (
     ShipTo,
     Vendor,
 )
-from stemline.web.access import area_required, listing, paginate
+from stemline.web.access import area_required, listing, paginate, sorted_by
 from stemline.web.exports import xlsx_response
 from stemline.web.forms import (
     AdditionalChargeForm,
@@ -60,9 +60,22 @@ def setup_home(request):
 # ---------------------------------------------------------------- customers
 
 
-def _customer_filters(request, company):
-    """The customers the filters ask for (the list and its export use the same)."""
+CUSTOMER_SORTS = {
+    "name": [Lower("name")],
+    "code": [Lower("code")],
+    "type": ["customer_type"],
+    "group": [Lower("customer_group")],
+    "price": ["default_price"],
+    "id": ["id"],
+}
+
+
+def _customer_filters(request, company, annotate=None):
+    """The customers the filters ask for, in the order asked (the list and its export use the
+    same)."""
     qs = queries.customers(company)
+    if annotate:
+        qs = qs.annotate(**annotate)
     f = {
         "q": request.GET.get("q", "").strip(),
         "status": request.GET.get("status", "active"),
@@ -81,14 +94,18 @@ def _customer_filters(request, company):
         qs = qs.filter(customer_type=parse_id(f["type"]))
     if f["group"]:
         qs = qs.filter(customer_group__iexact=f["group"])
+    qs, f["sort"] = sorted_by(request, qs, CUSTOMER_SORTS, "name")
     return qs, f
 
 
 @area_required("setup")
 def customer_list(request):
     company = request.user.company
-    qs, filters = _customer_filters(request, company)
-    qs = qs.annotate(ship_to_count=Count("ship_tos", filter=Q(ship_tos__removed_at__isnull=True)))
+    qs, filters = _customer_filters(
+        request,
+        company,
+        annotate={"ship_to_count": Count("ship_tos", filter=Q(ship_tos__removed_at__isnull=True))},
+    )
     return render(
         request,
         "web/setup/customers.html",
@@ -99,6 +116,7 @@ def customer_list(request):
             types=CustomerType.choices,
             groups=queries.customer_groups(company),
             query=request.GET.urlencode(),
+            sort=filters["sort"],
         ),
     )
 

@@ -3,6 +3,7 @@ and revoke. Only Admin and Setup reach these pages; a person grants only methods
 may call, and only an Admin sees a token's secret."""
 
 from django.contrib import messages
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,7 +17,7 @@ from stemline.parties.models import Customer, Vendor
 from stemline.tokens import crypto
 from stemline.tokens import services as tokens
 from stemline.tokens.models import ApiToken
-from stemline.web.access import area_required, paginate
+from stemline.web.access import area_required, paginate, sorted_by
 from stemline.web.forms import (
     FAILURES_AS_200_LABEL,
     STRICT_PARAMETERS_LABEL,
@@ -117,14 +118,29 @@ def _label(party) -> str:
     return f"{party.name} ({party.code})" if party.code else party.name
 
 
+TOKEN_SORTS = {
+    "created": ["created_at"],
+    "description": [Lower("description")],
+    "type": ["token_type"],
+    "last_used": [F("last_used_at").asc(nulls_first=True)],
+}
+
+
 @area_required("tokens")
 def token_list(request):
     qs = (
         ApiToken.objects.filter(company_id=request.user.company_id)
         .exclude(token_type="user")
         .select_related("customer", "vendor")
-        .order_by("-created_at", "-id")
     )
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        qs = qs.filter(
+            Q(description__icontains=q)
+            | Q(customer__name__icontains=q)
+            | Q(vendor__name__icontains=q)
+        )
+    qs, sort = sorted_by(request, qs, TOKEN_SORTS, "-created")
     show_revoked = request.GET.get("revoked") == "1"
     if not show_revoked:
         qs = qs.filter(revoked_at__isnull=True)
@@ -141,6 +157,8 @@ def token_list(request):
             "show_revoked": show_revoked,
             "token_type": token_type,
             "token_types": TOKEN_TYPES,
+            "q": q,
+            "sort": sort,
         },
     )
 
