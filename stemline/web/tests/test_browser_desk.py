@@ -169,3 +169,70 @@ def test_a_grower_ships_a_po_line_in_the_portal(page, api, make_token, stocked, 
     assert not page.is_visible(f"#ship-{item.pk}")
     item.refresh_from_db()
     assert item.awb.number == "369-12345675"
+
+
+def test_the_setup_edit_pages_and_a_purchasing_home(page, person, stocked, shot):  # noqa: F811
+    """The other new pages, opened from their lists (and photographed for the docs)."""
+    from stemline.parties.models import Carrier
+
+    company = stocked.company
+    company.multi_location = True
+    company.save()
+    Carrier.objects.create(company=company, name="Avianca Cargo", code="AVC", direction="inbound")
+    sign_in(page, person(Role.ADMIN))
+    page.goto("/setup/box-types/")
+    page.click("#box-type-list >> text=HB")
+    assert page.input_value("#id_fbe") == "0.500"
+    shot(page, "box-type-edit")
+    page.goto("/setup/carriers/")
+    page.click("#carrier-list >> text=AVC")
+    assert page.input_value("#id_name") == "Avianca Cargo"
+    shot(page, "carrier-edit")
+    page.goto(f"/setup/vendors/{stocked.vendor.pk}/")
+    page.click("#vendor-edit")
+    page.fill("#id_name", "Rosas del Monte SA")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("text=Vendor Rosas del Monte SA saved.")
+    page.goto(f"/setup/vendors/{stocked.vendor.pk}/edit/")
+    shot(page, "vendor-edit")
+    page.goto("/setup/locations/")
+    page.click("text=New location")
+    page.fill("#id_name", "Medley Cooler")
+    page.fill("#id_code", "MDL")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("#location-list >> text=Medley Cooler")
+    shot(page, "locations")
+    page.goto("/setup/settings/tokens/new/")
+    shot(page, "token-methods-by-area")
+
+    page.context.clear_cookies()
+    stocked.add(4)
+    from datetime import timedelta as days
+
+    from django.utils import timezone as tz
+
+    from stemline.purchasing.models import Awb, PurchaseOrder
+
+    for n, ship in enumerate((-1, 2, 4)):
+        PurchaseOrder.objects.create(
+            company=company,
+            number=f"P00010{n}",
+            location=stocked.location,
+            vendor=stocked.vendor,
+            ship_date=tz.localdate() + days(days=ship),
+            arrival_date=tz.localdate() + days(days=ship + 2),
+        )
+    Awb.objects.create(
+        company=company,
+        number="369-12345675",
+        origin="UIO",
+        location=stocked.location,
+        ship_date=tz.localdate(),
+        arrival_date=tz.localdate() + days(days=1),
+        pieces=12,
+        pieces_received=4,
+    )
+    sign_in(page, person(Role.PURCHASING))
+    assert page.is_visible("#pos-due") and page.is_visible("#chart-age")
+    assert not page.is_visible("#chart-today")
+    shot(page, "home-purchasing")

@@ -38,7 +38,7 @@
       make(canvas, {
         type: "bar",
         data: { labels: chart.labels, datasets: [{ label: "Boxes", data: chart.data, backgroundColor: ["#7fb07f", "#a9c47f", "#c9a227", "#a3242b"] }] },
-        options: { plugins: { legend: { display: false } } }
+        options: { plugins: { legend: { display: false } }, scales: { y: { ticks: { precision: 0 } } } }
       });
     }
     canvas.setAttribute("data-drawn", "1");
