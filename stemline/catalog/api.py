@@ -91,6 +91,8 @@ def product_list(call, p: ProductListIn):
 # Default prices per level (Stemline's addition, not Komet's): inventory added without prices
 # takes them.
 Price = Annotated[Annotated[Money(10, 3), Field(ge=0)] | None, BeforeValidator(blank_to_none)]
+PRICE_A = "Stemline: the default price per unit at level A; inventory added without one takes it."
+PRICE_B = "Stemline: the default price per unit at level B; inventory added without one takes it."
 
 
 class ProductAddIn(Params):
@@ -104,8 +106,8 @@ class ProductAddIn(Params):
     defaultUnitType: Literal["Stem", "Bunch"] = "Stem"
     description: Str(300) = ""
     tags: Str(200) = ""
-    priceA: Price = None
-    priceB: Price = None
+    priceA: Price = Field(None, description=PRICE_A)
+    priceB: Price = Field(None, description=PRICE_B)
 
 
 class ProductSavedOut(Envelope):
@@ -154,8 +156,8 @@ class ProductUpdateIn(Params):
     defaultUnitType: Literal["Stem", "Bunch"] | None = None
     description: Str(300) | None = None
     tags: Str(200) | None = None
-    priceA: Price = None
-    priceB: Price = None
+    priceA: Price = Field(None, description=PRICE_A)
+    priceB: Price = Field(None, description=PRICE_B)
     active: bool | None = None
 
 
