@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from stemline.channels import services as channels
 from stemline.core.models import Role
-from stemline.parties.models import Customer, Vendor
+from stemline.parties.models import Carrier, Customer, Vendor
 from stemline.tokens.models import ApiToken
 
 from .test_browser import CHROMIUM, browser, sign_in  # noqa: F401  (browser is a fixture)
@@ -67,6 +67,7 @@ def test_the_main_pages_load_with_no_policy_violation(page, person, stocked, mak
     company = stocked.company
     channel = channels.connect(company=company, marketplace="ftd").channel
     token = make_token(company).token
+    carrier = Carrier.objects.create(company=company, name="FedEx", code="FDX")
     sign_in(page, person(Role.ADMIN))
     for path in (
         "/",
@@ -78,6 +79,7 @@ def test_the_main_pages_load_with_no_policy_violation(page, person, stocked, mak
         "/setup/customers/new/",
         f"/setup/customers/{stocked.florist.pk}/",
         "/setup/carriers/",
+        f"/setup/carriers/{carrier.pk}/",
         "/setup/vendors/",
         f"/setup/vendors/{stocked.vendor.pk}/",
         "/setup/products/",
