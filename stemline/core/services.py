@@ -13,7 +13,7 @@ from django.db import transaction
 from stemline.core.errors import Conflict, DomainError, Invalid
 
 from . import ratelimit
-from .models import Company, Location, LoginThrottle, Role, User
+from .models import STAFF_ROLES, Company, Location, LoginThrottle, Role, User
 
 T = TypeVar("T")
 
@@ -272,30 +272,33 @@ def update_staff_user(
 ) -> User:
     """Change a colleague's role, name or whether they may sign in. Nobody takes away their own
     Admin role or access, and the company always keeps one active Admin."""
+    if role is not None and (role not in Role.values or role == Role.VENDOR):
+        raise Invalid("must be a staff role: admin, setup, sales or purchasing", field="role")
+    # The company's active Admins first, in pk order, then the person: two Admins demoting
+    # each other at once take the same locks in the same order, so one waits for the other
+    # and sees that it would leave none (instead of both succeeding, or a deadlock).
+    admins = [
+        u.pk
+        for u in User.objects.select_for_update()
+        .filter(company=company, role=Role.ADMIN, is_active=True)
+        .order_by("pk")
+    ]
     user = (
         User.objects.select_for_update()
-        .filter(company=company, pk=user_id, role__in=[r for r in Role if r != Role.VENDOR])
+        .filter(company=company, pk=user_id, role__in=STAFF_ROLES)
         .first()
     )
     if user is None:
         raise Invalid(f"user {user_id} is not staff of the company", field="userId")
-    if role is not None and role not in Role.values or role == Role.VENDOR:
-        raise Invalid("must be a staff role: admin, setup, sales or purchasing", field="role")
-    losing_admin = user.role == Role.ADMIN and (
-        (role is not None and role != Role.ADMIN) or active is False
+    losing_admin = (
+        user.role == Role.ADMIN
+        and user.is_active
+        and ((role is not None and role != Role.ADMIN) or active is False)
     )
     if losing_admin and user.pk == by.pk:
         raise Invalid("you cannot take away your own Admin role or access", field="role")
-    if losing_admin:
-        # Locked so two Admins demoting each other at once cannot leave none.
-        admins = list(
-            User.objects.select_for_update()
-            .filter(company=company, role=Role.ADMIN, is_active=True)
-            .exclude(pk=user.pk)
-            .order_by("pk")
-        )
-        if not admins:
-            raise Invalid("the company needs at least one active Admin", field="role")
+    if losing_admin and not [pk for pk in admins if pk != user.pk]:
+        raise Invalid("the company needs at least one active Admin", field="role")
     if role is not None:
         user.role = role
     if active is not None:
