@@ -359,3 +359,32 @@ def test_the_inventory_sorts_by_available_boxes(as_role, stocked):
 
     assert column("available") == [2, 5, 7]
     assert column("-available") == [7, 5, 2]
+
+
+def test_sorted_inventory_and_awb_lists_cost_the_same_queries_with_few_and_many_rows(
+    as_role, stocked
+):
+    from stemline.purchasing.models import Awb
+
+    client = as_role(Role.ADMIN)
+    pages = [
+        (reverse("sales_inventory"), {"sort": "-available"}),
+        (reverse("sales_inventory"), {"sort": "vendor", "q": "rose"}),
+        (reverse("purchasing_awbs"), {"sort": "arrival"}),
+    ]
+
+    def awb(n):
+        Awb.objects.create(
+            company=stocked.company,
+            number=f"369-{n:08d}",
+            location=stocked.location,
+            ship_date=timezone.localdate(),
+        )
+
+    stocked.add(2)
+    awb(0)
+    few = [queries_of(lambda u=u, p=p: client.get(u, p)) for u, p in pages]
+    for n in range(1, 30):
+        stocked.add(1 + n % 5)
+        awb(n)
+    assert [queries_of(lambda u=u, p=p: client.get(u, p)) for u, p in pages] == few
