@@ -1,18 +1,12 @@
 """Setup: customers with their ship-tos, carriers, vendors (and their portal users), products,
 box types and locations. Writes go through parties.services, so the rules match the API."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
 from django.db.models import Count, F, Q
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
 from stemline.catalog import services as catalog
@@ -46,6 +40,7 @@ from stemline.web.forms import (
     VendorInviteForm,
     add_service_error,
 )
+from stemline.web.views.people import send_set_password_mail
 
 
 def _ctx(page: str, **extra) -> dict:
@@ -525,29 +520,12 @@ def vendor_detail(request, vendor_id: int):
         except DomainError as error:
             add_service_error(form, error, {"vendorId": None})
         else:
-            link = reverse(
-                "password_reset_confirm",
-                kwargs={
-                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                    "token": default_token_generator.make_token(user),
-                },
-            )
-            body = render_to_string(
-                "web/email/vendor_invite.txt",
-                {
-                    "company": company,
-                    "vendor": vendor,
-                    "username": user.username,
-                    "set_password_url": request.build_absolute_uri(link),
-                    "login_url": request.build_absolute_uri(reverse("login")),
-                    "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-                },
-            )
-            send_mail(
-                f"{company.name} invites you to its Vendor Portal",
-                body,
-                None,
-                [user.email],
+            send_set_password_mail(
+                request,
+                user,
+                subject=f"{company.name} invites you to its Vendor Portal",
+                template="web/email/vendor_invite.txt",
+                vendor=vendor,
             )
             messages.success(
                 request, f"Invitation sent to {user.email} with a link to choose a password."
