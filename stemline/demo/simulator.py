@@ -158,24 +158,34 @@ class Market:
                 "orders": list(self.orders),
             }
 
-    def load(self) -> int:
+    def load(self, wait: float = 60.0) -> int:
         """Start full: fetch what the customer can buy now through the API (a restarted
         simulator otherwise shows nothing until the next snapshot). Lines the feed already
-        spoke about keep the feed's word. Returns the number of lines loaded."""
+        spoke about keep the feed's word. A platform not up yet (the demo starts both at once)
+        is asked again every second for `wait` seconds. Returns the number of lines loaded."""
         try:
             self.customer_token()
         except RuntimeError:
             return 0
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return self._load()
+            except OSError:
+                if time.monotonic() >= deadline:
+                    return 0
+                time.sleep(1.0)
+
+    def _load(self) -> int:
         where = {"customerId": self.bundle["customerId"], "rows": 500}
         if "locationId" in self.bundle:
             where["companyLocationId"] = self.bundle["locationId"]
         loaded: dict[int, dict] = {}
         page = 1
         while True:
-            try:
-                status, answer = self.call("ecommerce/inventory.list", {**where, "page": page})
-            except OSError:
-                return 0  # the platform is not up yet: the feed fills the page later
+            status, answer = self.call("ecommerce/inventory.list", {**where, "page": page})
+            if status >= 500:
+                raise ConnectionError(f"the platform answered {status}")  # starting: try again
             if answer.get("status") != 1:
                 return 0
             for item in answer.get("inventoryItems", []):
