@@ -1,11 +1,23 @@
 """API methods of the catalog: products, categories, box types."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from stemline.api.registry import COMPANY, USER, VENDOR, api_method
-from stemline.api.schemas import Envelope, Id, NoParams, Number, Out, Params, Required, Str, flag
+from stemline.api.schemas import (
+    Envelope,
+    Id,
+    Money,
+    NoParams,
+    Number,
+    Out,
+    Params,
+    Required,
+    Str,
+    blank_to_none,
+    flag,
+)
 from stemline.core.filters import iexact
 
 from . import queries, services
@@ -76,6 +88,13 @@ def product_list(call, p: ProductListIn):
     return {"products": [product_row(row) for row in rows]}
 
 
+# Default prices per level (Stemline's addition, not Komet's): inventory added without prices
+# takes them.
+Price = Annotated[Annotated[Money(10, 3), Field(ge=0)] | None, BeforeValidator(blank_to_none)]
+PRICE_A = "Stemline: the default price per unit at level A; inventory added without one takes it."
+PRICE_B = "Stemline: the default price per unit at level B; inventory added without one takes it."
+
+
 class ProductAddIn(Params):
     category: Required(200)
     variety: Str(100) = ""
@@ -87,6 +106,8 @@ class ProductAddIn(Params):
     defaultUnitType: Literal["Stem", "Bunch"] = "Stem"
     description: Str(300) = ""
     tags: Str(200) = ""
+    priceA: Price = Field(None, description=PRICE_A)
+    priceB: Price = Field(None, description=PRICE_B)
 
 
 class ProductSavedOut(Envelope):
@@ -104,6 +125,8 @@ def _product_changes(p) -> dict:
         "default_unit_type": p.defaultUnitType,
         "description": p.description,
         "tags": p.tags,
+        "price_a": p.priceA,
+        "price_b": p.priceB,
     }
 
 
@@ -133,6 +156,8 @@ class ProductUpdateIn(Params):
     defaultUnitType: Literal["Stem", "Bunch"] | None = None
     description: Str(300) | None = None
     tags: Str(200) | None = None
+    priceA: Price = Field(None, description=PRICE_A)
+    priceB: Price = Field(None, description=PRICE_B)
     active: bool | None = None
 
 

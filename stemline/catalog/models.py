@@ -53,6 +53,10 @@ class Product(CompanyOwned):
     regions_of_origin = models.JSONField(default=list, blank=True)
     product_roll_up_code = models.CharField(max_length=20, blank=True)
     tags = models.CharField(max_length=200, blank=True)
+    # The product's usual price per unit at each price level (parties.PriceLevel): a new
+    # inventory line that brings no price of its own takes these.
+    price_a = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    price_b = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
     active = models.BooleanField(default=True)
     updated_on = models.DateTimeField(auto_now=True)
 
@@ -72,6 +76,12 @@ class Product(CompanyOwned):
             ),
             models.CheckConstraint(
                 condition=Q(default_unit_type__in=UnitType.values), name="product_unit_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_a__isnull=True) | Q(price_a__gte=0), name="product_price_a"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_b__isnull=True) | Q(price_b__gte=0), name="product_price_b"
             ),
         ]
 

@@ -37,13 +37,25 @@ PRODUCT_FIELDS = (
     "tags",
     "description",
     "active",
+    "price_a",
+    "price_b",
 )
+
+
+# A price may be cleared (the product then has no default at that level): the caller sends
+# CLEAR rather than None, which means "leave as it is".
+CLEAR = object()
 
 
 def _apply(product: Product, changes: dict) -> None:
     for name in PRODUCT_FIELDS:
         if name in changes and changes[name] is not None:
-            setattr(product, name, changes[name])
+            value = None if changes[name] is CLEAR else changes[name]
+            if name in ("price_a", "price_b") and value is not None and value < 0:
+                raise Invalid(
+                    "must be 0 or more", field="priceA" if name == "price_a" else "priceB"
+                )
+            setattr(product, name, value)
     if product.default_unit_type not in UnitType.values:
         raise Invalid("must be Stem or Bunch", field="defaultUnitType")
     if not (product.variety or product.color or product.grade):
@@ -117,3 +129,44 @@ def create_standard_box_types(*, company: Company) -> list[BoxType]:
         )
         boxes.append(box)
     return boxes
+
+
+@transaction.atomic
+def save_box_type(
+    *,
+    company: Company,
+    box_type_id: int | None = None,
+    code: str | None = None,
+    name: str | None = None,
+    fbe: Decimal | None = None,
+    active: bool | None = None,
+) -> BoxType:
+    """Add a box type (box_type_id None) or change one."""
+    if box_type_id is None:
+        box = BoxType(company=company)
+    else:
+        box = BoxType.objects.select_for_update().filter(company=company, pk=box_type_id).first()
+        if box is None:
+            raise NotFound(f"box type {box_type_id} does not exist", field="boxTypeId")
+    if code is not None:
+        box.code = code.strip().upper()
+    if not box.code:
+        raise Invalid("is required", field="code")
+    if len(box.code) > 3:
+        raise Invalid("at most 3 characters", field="code")
+    if name is not None:
+        box.name = name.strip()[:50]
+    if fbe is not None:
+        box.fbe = fbe
+    if box.fbe is None or not Decimal("0") < box.fbe <= Decimal("10"):
+        raise Invalid("must be more than 0 and at most 10", field="fbe")
+    if active is not None:
+        box.active = active
+    if BoxType.objects.filter(company=company, code__iexact=box.code).exclude(pk=box.pk).exists():
+        raise Conflict(f"another box type already has the code {box.code!r}", field="code")
+    try:
+        with transaction.atomic():
+            box.save()
+    except IntegrityError as exc:
+        raise Conflict(f"another box type already has the code {box.code!r}", field="code") from exc
+    return box

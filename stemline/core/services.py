@@ -15,7 +15,7 @@ from django.db import transaction
 from stemline.core.errors import Conflict, DomainError, Invalid
 
 from . import ratelimit
-from .models import Company, Location, LoginThrottle, Role, User
+from .models import STAFF_ROLES, Company, Location, LoginThrottle, Role, User
 
 T = TypeVar("T")
 
@@ -325,3 +325,98 @@ def update_company(
         transaction.on_commit(lambda: Company.logo.field.storage.delete(old))
     row.save()
     return row
+
+
+# ---------------------------------------------------------------- people and locations
+
+
+@transaction.atomic
+def update_staff_user(
+    *,
+    company: Company,
+    user_id: int,
+    by: User,
+    role: str | None = None,
+    active: bool | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+) -> User:
+    """Change a colleague's role, name or whether they may sign in. Nobody takes away their own
+    Admin role or access, and the company always keeps one active Admin."""
+    if role is not None and (role not in Role.values or role == Role.VENDOR):
+        raise Invalid("must be a staff role: admin, setup, sales or purchasing", field="role")
+    # The company's active Admins first, in pk order, then the person: two Admins demoting
+    # each other at once take the same locks in the same order, so one waits for the other
+    # and sees that it would leave none (instead of both succeeding, or a deadlock).
+    admins = [
+        u.pk
+        for u in User.objects.select_for_update()
+        .filter(company=company, role=Role.ADMIN, is_active=True)
+        .order_by("pk")
+    ]
+    user = (
+        User.objects.select_for_update()
+        .filter(company=company, pk=user_id, role__in=STAFF_ROLES)
+        .first()
+    )
+    if user is None:
+        raise Invalid(f"user {user_id} is not staff of the company", field="userId")
+    losing_admin = (
+        user.role == Role.ADMIN
+        and user.is_active
+        and ((role is not None and role != Role.ADMIN) or active is False)
+    )
+    if losing_admin and user.pk == by.pk:
+        raise Invalid("you cannot take away your own Admin role or access", field="role")
+    if losing_admin and not [pk for pk in admins if pk != user.pk]:
+        raise Invalid("the company needs at least one active Admin", field="role")
+    if role is not None:
+        user.role = role
+    if active is not None:
+        user.is_active = active
+    if first_name is not None:
+        user.first_name = first_name.strip()[:150]
+    if last_name is not None:
+        user.last_name = last_name.strip()[:150]
+    user.save()
+    return user
+
+
+LOCATION_TEXT = {"name": 100, "short_name": 20, "code": 10, "address": 200, "city": 50, "state": 50}
+
+
+@transaction.atomic
+def save_location(*, company: Company, location_id: int | None = None, **changes) -> Location:
+    """Add a location (location_id None) or change one; `is_default` moves the default here."""
+    if location_id is None:
+        location = Location(company=company)
+    else:
+        location = (
+            Location.objects.select_for_update().filter(company=company, pk=location_id).first()
+        )
+        if location is None:
+            raise Invalid(f"location {location_id} does not exist", field="locationId")
+    for name, max_length in LOCATION_TEXT.items():
+        if changes.get(name) is not None:
+            value = changes[name].strip()
+            if len(value) > max_length:
+                raise Invalid(f"at most {max_length} characters", field=name)
+            setattr(location, name, value)
+    for name in ("name", "code"):
+        if not getattr(location, name):
+            raise Invalid("is required", field=name)
+    for name in ("name", "code"):
+        taken = Location.objects.filter(
+            company=company, **{f"{name}__iexact": getattr(location, name)}
+        ).exclude(pk=location.pk)
+        if taken.exists():
+            raise Conflict(f"another location already has this {name}", field=name)
+    if changes.get("active") is not None:
+        location.active = changes["active"]
+    if changes.get("is_default") and not location.is_default:
+        Location.objects.filter(company=company, is_default=True).update(is_default=False)
+        location.is_default = True
+    if location.is_default and not location.active:
+        raise Invalid("the default location must stay active", field="active")
+    location.save()
+    return location

@@ -1,6 +1,8 @@
 """The demo wholesaler: a Miami importer's locations, people, catalog, growers, carriers and
 customers, as plain data that `seed_demo` writes."""
 
+from decimal import Decimal
+
 COMPANY_NAME = "Sunrise Floral Imports"
 DEMO_DOMAIN = "sunrisefloral.example"
 # One password for every demo login; the demo is for trying things, never for real data.
@@ -24,6 +26,13 @@ USERS = [
 
 def login(name: str) -> str:
     return f"{name}@{DEMO_DOMAIN}"
+
+
+# A grower's Vendor Portal login: (login, vendor code, first name, last name). It signs in with
+# the same password and sees the purchase orders the demo sends that farm.
+PORTAL_USERS = [("grower@sabana.example", "SABANA", "Camila", "Rojas")]
+# The demo's purchase orders to Flores de la Sabana: (days until shipping, product code, boxes).
+PURCHASE_ORDERS = [(2, [("RFRE50", 6), ("RFRE60", 4)]), (5, [("RMON50", 8)])]
 
 
 # Catalog: category -> how its products are described and sold, and the products as
@@ -87,6 +96,15 @@ CODE_PREFIX = {"Roses": "R", "Carnations": "C", "Hydrangeas": "H", "Greens": "G"
 GRADE_CODE = {"Fancy": "F", "Select": "SEL", "Premium": "PRM", "Jumbo": "JUM"}
 
 
+# Each category's default price per unit at levels A and B.
+DEFAULT_PRICES = {
+    "Roses": ("0.550", "0.510"),
+    "Carnations": ("0.320", "0.300"),
+    "Hydrangeas": ("2.400", "2.250"),
+    "Greens": ("0.280", "0.260"),
+}
+
+
 def products():
     """Every demo product as a dict of Product fields plus its category name."""
     for category, spec in CATALOG.items():
@@ -107,6 +125,9 @@ def products():
                     "grade": grade,
                     "default_unit_type": spec["unit"],
                     "regions_of_origin": regions,
+                    # Default prices per level (Setup > Products): PO lines take them.
+                    "price_a": Decimal(DEFAULT_PRICES[category][0]),
+                    "price_b": Decimal(DEFAULT_PRICES[category][1]),
                 }
 
 

@@ -2,17 +2,21 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F, Sum
 
-from stemline.catalog.models import Category, Product
+from stemline.catalog.models import BoxType, Category, Product
 from stemline.catalog.services import create_standard_box_types
+from stemline.channels.models import Channel
 from stemline.core.errors import Conflict
-from stemline.core.models import Company, Location, User
+from stemline.core.models import STAFF_ROLES, Company, Location, Role, User
 from stemline.core.services import create_company, create_user
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
+from stemline.inventory.queries import future, on_hand
 from stemline.parties.models import (
     AdditionalCharge,
     Carrier,
@@ -22,6 +26,8 @@ from stemline.parties.models import (
     ShipTo,
     Vendor,
 )
+from stemline.purchasing.models import PurchaseOrder
+from stemline.purchasing.services import LineSpec, create_order
 from stemline.sales import services as sales_services
 from stemline.sales.models import Invoice
 from stemline.tokens import crypto
@@ -38,6 +44,7 @@ class DemoCompany:
     secret: str
     logins: list[tuple[str, str]]
     created: Counter = field(default_factory=Counter)
+    shown: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _company(created: Counter) -> Company:
@@ -115,6 +122,62 @@ def _users(company: Company, created: Counter) -> dict[str, User]:
             raise Conflict(f"{email} belongs to another company", field="email")
         users[name] = user
     return users
+
+
+def _portal_users(company: Company, created: Counter) -> list[tuple[str, str]]:
+    logins = []
+    for email, vendor_code, first_name, last_name in data.PORTAL_USERS:
+        vendor = Vendor.objects.get(company=company, code=vendor_code)
+        user = User.objects.filter(username__iexact=email).first()
+        if user is None:
+            create_user(
+                company=company,
+                email=email,
+                role=Role.VENDOR,
+                vendor=vendor,
+                password=data.DEMO_PASSWORD,
+                first_name=first_name,
+                last_name=last_name,
+            )
+            created["Vendor Portal users"] += 1
+        elif user.company_id != company.pk:
+            raise Conflict(f"{email} belongs to another company", field="email")
+        logins.append((email, f"Vendor Portal, {vendor.name}"))
+    return logins
+
+
+def _purchase_orders(company: Company, created: Counter) -> None:
+    """A few purchase orders for the portal's grower to confirm and ship, once."""
+    vendor = Vendor.objects.get(company=company, code=data.PORTAL_USERS[0][1])
+    if PurchaseOrder.objects.filter(company=company, vendor=vendor).exists():
+        return
+    box = BoxType.objects.get(company=company, code="HB")
+    products = {p.legacy_code: p for p in Product.objects.filter(company=company)}
+    carrier = Carrier.objects.filter(company=company, direction="inbound").order_by("id").first()
+    today = stock.today()
+    for days, lines in data.PURCHASE_ORDERS:
+        specs = [
+            LineSpec(
+                field=f"purchaseOrderItems[{n}]",
+                product=products[code],
+                box_type=box,
+                boxes=boxes,
+                unit_type="Stem",
+                bunches=10,
+                stems_bunch=25,
+                unit_cost=Decimal("0.320"),
+            )
+            for n, (code, boxes) in enumerate(lines)
+        ]
+        create_order(
+            company=company,
+            vendor=vendor,
+            specs=specs,
+            ship_date=today + timedelta(days=days),
+            carrier=carrier,
+            location=Location.objects.get(company=company, is_default=True),
+        )
+        created["purchase orders"] += 1
 
 
 def _catalog(company: Company, created: Counter) -> None:
@@ -333,5 +396,29 @@ def seed() -> DemoCompany:
     market.inventory(company, created)
     market.connect_channels(company, created)
     _orders(company, users, created)
-    logins = [(data.login(name), role) for name, role, _, _ in data.USERS]
-    return DemoCompany(company, token_id, secret, logins, +created)
+    portal = _portal_users(company, created)
+    _purchase_orders(company, created)
+    logins = [(data.login(name), Role(role).label) for name, role, _, _ in data.USERS]
+    return DemoCompany(company, token_id, secret, logins + portal, +created, shown(company))
+
+
+def shown(company: Company) -> list[tuple[str, int]]:
+    """What the application shows of the demo, counted as its pages count it (active
+    customers under Setup, boxes still for sale under Sales, ...)."""
+    today = stock.today()
+    lines = InventoryLine.objects.filter(company=company, total__gt=F("committed") + F("held"))
+    boxes = F("total") - F("committed") - F("held")
+    here = lines.filter(on_hand(today)).aggregate(n=Sum(boxes))["n"] or 0
+    coming = lines.filter(future(today)).aggregate(n=Sum(boxes))["n"] or 0
+    return [
+        ("customers", Customer.objects.filter(company=company, active=True).count()),
+        ("vendors", Vendor.objects.filter(company=company, active=True).count()),
+        ("carriers", Carrier.objects.filter(company=company, active=True).count()),
+        ("products", Product.objects.filter(company=company, active=True).count()),
+        ("boxes on hand for sale", here),
+        ("boxes coming", coming),
+        ("purchase orders", PurchaseOrder.objects.filter(company=company).count()),
+        ("marketplace channels", Channel.objects.filter(company=company).count()),
+        ("staff logins", User.objects.filter(company=company, role__in=STAFF_ROLES).count()),
+        ("Vendor Portal logins", User.objects.filter(company=company, role=Role.VENDOR).count()),
+    ]

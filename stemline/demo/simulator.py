@@ -29,13 +29,47 @@ th{background:#eef2ec}.ok{background:#e3f4e6;padding:10px}.err{background:#fbe4e
 input[type=number]{width:60px}button{background:#2f6b3d;color:#fff;border:0;padding:5px 10px}
 .muted{color:#667}
 """
-# The pages' one <style> is allowed by its hash, so the simulator needs no 'unsafe-inline' and
-# runs no script at all.
+# The pages' one <style> is allowed by its hash and their one script is a file of its own, so
+# the simulator needs no 'unsafe-inline'.
 CSP = (
     "default-src 'none'; style-src 'sha256-"
     + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
-    + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    + "'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+REFRESH_SECONDS = 5
+# The storefront refreshes itself every few seconds to show the pushed feed. A person typing a
+# quantity must not lose it: the script keeps what was typed (per line, for this tab) and puts
+# it back after the refresh, and waits while a field has the focus. It reloads the market's own
+# page, never a form's answer (that would ask to post the order again). Without script, a
+# <noscript> refresh keeps the page live.
+SCRIPT = """
+(function () {
+  "use strict";
+  var key = "sim-boxes:" + location.pathname.split("/")[1];
+  var kept = {};
+  try { kept = JSON.parse(sessionStorage.getItem(key) || "{}"); } catch (e) { kept = {}; }
+  document.querySelectorAll("input[name=boxes]").forEach(function (input) {
+    var id = input.getAttribute("data-line");
+    if (kept[id]) { input.value = kept[id]; }
+    input.addEventListener("input", function () {
+      kept[id] = input.value;
+      sessionStorage.setItem(key, JSON.stringify(kept));
+    });
+  });
+  document.querySelectorAll("form[data-buy]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      delete kept[form.getAttribute("data-buy")];
+      sessionStorage.setItem(key, JSON.stringify(kept));
+    });
+  });
+  var home = document.body.getAttribute("data-home");
+  setInterval(function () {
+    var active = document.activeElement;
+    if (active && active.name === "boxes") { return; }
+    location.replace(home);
+  }, REFRESH_MS);
+})();
+""".replace("REFRESH_MS", str(REFRESH_SECONDS * 1000))
 
 
 class Market:
@@ -124,6 +158,50 @@ class Market:
                 "orders": list(self.orders),
             }
 
+    def load(self, wait: float = 60.0) -> int:
+        """Start full: fetch what the customer can buy now through the API (a restarted
+        simulator otherwise shows nothing until the next snapshot). Lines the feed already
+        spoke about keep the feed's word. A platform not up yet (the demo starts both at once)
+        is asked again every second for `wait` seconds. Returns the number of lines loaded."""
+        try:
+            self.customer_token()
+        except RuntimeError:
+            return 0
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return self._load()
+            except OSError:
+                if time.monotonic() >= deadline:
+                    return 0
+                time.sleep(1.0)
+
+    def _load(self) -> int:
+        where = {"customerId": self.bundle["customerId"], "rows": 500}
+        if "locationId" in self.bundle:
+            where["companyLocationId"] = self.bundle["locationId"]
+        loaded: dict[int, dict] = {}
+        page = 1
+        while True:
+            status, answer = self.call("ecommerce/inventory.list", {**where, "page": page})
+            if status >= 500:
+                raise ConnectionError(f"the platform answered {status}")  # starting: try again
+            if answer.get("status") != 1:
+                return 0
+            for item in answer.get("inventoryItems", []):
+                if item.get("quantity", 0) > 0:
+                    loaded[int(item["inventoryIds"])] = item
+            if page * answer.get("rows", 500) >= answer.get("total", 0):
+                break
+            page += 1
+        with self.lock:
+            if self.snapshots:
+                return 0  # a snapshot arrived meanwhile: it is the newer picture
+            for line_id, item in loaded.items():
+                if line_id not in self.line_seq:
+                    self.items[line_id] = item
+        return len(loaded)
+
     def reset_delays(self) -> None:
         with self.lock:
             self.delays_ms = []
@@ -207,8 +285,9 @@ class Market:
             rows.append(
                 "<tr><td>{desc}</td><td>{box}</td><td>{units}</td><td>{origin}</td>"
                 "<td>{date}</td><td>{qty}</td><td>{price}</td><td><form method=post "
-                "action='/{slug}/buy'><input type=hidden name=inventoryId value='{id}'>"
-                "<input type=number name=boxes value=1 min=1 max={qty}> "
+                "action='/{slug}/buy' data-buy='{id}'><input type=hidden name=inventoryId "
+                "value='{id}'><input type=number name=boxes value=1 min=1 max={qty} "
+                "data-line='{id}' aria-label='Boxes'> "
                 "<button>Buy</button></form></td></tr>".format(
                     desc=html.escape(item["productDescription"]),
                     box=html.escape(item["boxTypeCode"]),
@@ -224,7 +303,10 @@ class Market:
         name = html.escape(self.bundle.get("marketplaceName", self.slug))
         return (
             f"<!doctype html><html><head><meta charset=utf-8><title>{name} (simulator)</title>"
-            f"<style>{STYLE}</style><meta http-equiv=refresh content=5></head><body><header>"
+            f"<style>{STYLE}</style><noscript><meta http-equiv=refresh "
+            f"content={REFRESH_SECONDS};url=/{self.slug}/></noscript>"
+            f"<script src='/sim.js' defer></script></head><body data-home='/{self.slug}/'>"
+            "<header>"
             f"<strong>{name}</strong> <span class=muted>marketplace simulator</span> · "
             f"<a href='/'>all marketplaces</a></header><main>{notice}"
             f"<p class=muted>{len(state['items'])} lines · {state['received']} messages received"
@@ -264,6 +346,8 @@ class Simulator:
                 return market, "/".join(parts[1:])
 
             def do_GET(self):
+                if self.path == "/sim.js":
+                    return self._send(200, SCRIPT, "text/javascript; charset=utf-8")
                 market, rest = self._market()
                 if market is None:
                     links = "".join(
@@ -334,9 +418,13 @@ class Simulator:
     def webhook_url(self, slug: str) -> str:
         return f"{self.url}/{slug}/webhook"
 
-    def start(self) -> "Simulator":
+    def start(self, *, load: bool = True) -> "Simulator":
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+        if load:
+            # In the background: a platform that is slow or not up yet must not hold the port.
+            for market in self.markets.values():
+                threading.Thread(target=market.load, daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -300,8 +300,9 @@ def inventory_add(call, p: InventoryAddIn):
         bunches=p.bunches,
         stems_bunch=p.stemsBunch,
         unit_cost=p.unitCost,
-        price_a=p.priceA,
-        price_b=p.priceB,
+        # Boxes sent without prices take the product's default prices (Setup > Products).
+        price_a=p.priceA if p.priceA is not None else product.price_a,
+        price_b=p.priceB if p.priceB is not None else product.price_b,
         external_id=p.externalId,
         confirm_inventory=bool(p.confirmInventory),
         # Confirmations of these boxes go back to the system that shared them.

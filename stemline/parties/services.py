@@ -202,6 +202,8 @@ def remove_customer_charge(*, company: Company, customer_id: int, charge_id: int
 
 # ---------------------------------------------------------------- carriers
 
+UNCHANGED_CAPACITY = object()
+
 
 @transaction.atomic
 def add_carrier(
@@ -221,6 +223,41 @@ def add_carrier(
     if _code_taken(Carrier, company=company, code=code):
         raise Conflict(f"another carrier already has the code {code!r}", field="code")
     carrier = Carrier(company=company, name=name, code=code, capacity=capacity, direction=direction)
+    _save_unique(carrier, "carrier")
+    return carrier
+
+
+@transaction.atomic
+def update_carrier(
+    *,
+    company: Company,
+    carrier_id: int,
+    name: str | None = None,
+    code: str | None = None,
+    capacity: int | None = UNCHANGED_CAPACITY,
+    direction: str | None = None,
+    active: bool | None = None,
+) -> Carrier:
+    """Change a carrier (only the fields given; capacity None means no capacity)."""
+    carrier = Carrier.objects.select_for_update().filter(company=company, pk=carrier_id).first()
+    if carrier is None:
+        raise NotFound(f"carrier {carrier_id} does not exist", field="carrierId")
+    if name is not None:
+        carrier.name = _text(name, "name", 200, required=True)
+    if code is not None:
+        carrier.code = _text(code, "code", 10, required=True)
+        if _code_taken(Carrier, company=company, code=carrier.code, exclude_pk=carrier.pk):
+            raise Conflict(f"another carrier already has the code {carrier.code!r}", field="code")
+    if direction is not None:
+        if direction not in Carrier.Direction.values:
+            raise Invalid("must be inbound or outbound", field="direction")
+        carrier.direction = direction
+    if capacity is not UNCHANGED_CAPACITY:
+        if capacity is not None and capacity < 0:
+            raise Invalid("must not be negative", field="capacity")
+        carrier.capacity = capacity
+    if active is not None:
+        carrier.active = active
     _save_unique(carrier, "carrier")
     return carrier
 
@@ -529,20 +566,17 @@ VENDOR_TEXT = {
 }
 
 
-@transaction.atomic
-def add_vendor(
-    *, company: Company, name: str, port_origin: str, vendor_type: int, **changes
-) -> Vendor:
-    vendor = Vendor(
-        company=company,
-        name=_text(name, "name", 200, required=True),
+def _apply_vendor(vendor: Vendor, company: Company, changes: dict) -> None:
+    if changes.get("name") is not None:
+        vendor.name = _text(changes["name"], "name", 200, required=True)
+    if changes.get("port_origin") is not None:
         # Ports are IATA-style codes (MIA, BOG); one spelling keeps filters and reports clean.
-        port_origin=_text(port_origin, "portOrigin", 5, required=True).upper(),
-    )
-    if vendor_type not in VendorType.values:
-        choices = ", ".join(f"{c.value} {c.label}" for c in VendorType)
-        raise Invalid(f"must be one of {choices}", field="vendorType")
-    vendor.vendor_type = vendor_type
+        vendor.port_origin = _text(changes["port_origin"], "portOrigin", 5, required=True).upper()
+    if changes.get("vendor_type") is not None:
+        if changes["vendor_type"] not in VendorType.values:
+            choices = ", ".join(f"{c.value} {c.label}" for c in VendorType)
+            raise Invalid(f"must be one of {choices}", field="vendorType")
+        vendor.vendor_type = changes["vendor_type"]
     for model_field, (api_field, max_length) in VENDOR_TEXT.items():
         if changes.get(model_field) is not None:
             setattr(vendor, model_field, _text(changes[model_field], api_field, max_length))
@@ -550,10 +584,39 @@ def add_vendor(
         vendor.email_for_pos = _emails(changes["email_for_pos"], "emailForPOs")
     if changes.get("notes") is not None:
         vendor.notes = changes["notes"].strip()
-    if vendor.code and _code_taken(Vendor, company=company, code=vendor.code):
+    if vendor.code and _code_taken(Vendor, company=company, code=vendor.code, exclude_pk=vendor.pk):
         raise Conflict(f"another vendor already has the code {vendor.code!r}", field="code")
     _save_unique(vendor, "vendor")
+
+
+@transaction.atomic
+def add_vendor(
+    *, company: Company, name: str, port_origin: str, vendor_type: int, **changes
+) -> Vendor:
+    vendor = Vendor(company=company, name=_text(name, "name", 200, required=True))
+    _apply_vendor(
+        vendor, company, {**changes, "port_origin": port_origin or "", "vendor_type": vendor_type}
+    )
     return vendor
+
+
+@transaction.atomic
+def update_vendor(*, company: Company, vendor_id: int, **changes) -> Vendor:
+    """Change a grower's details (only the fields given)."""
+    vendor = Vendor.objects.select_for_update().filter(company=company, pk=vendor_id).first()
+    if vendor is None:
+        raise NotFound(f"vendor {vendor_id} does not exist", field="vendorId")
+    _apply_vendor(vendor, company, changes)
+    return vendor
+
+
+def same_name(model, *, company: Company, name: str, exclude_pk: int | None = None) -> list:
+    """Others of the company with this name (case and spaces aside): a duplicate is allowed
+    (two florists may share a name) but a person creating one is warned."""
+    qs = model.objects.filter(company=company, name__iexact=(name or "").strip())
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.order_by("id")[:5])
 
 
 @transaction.atomic

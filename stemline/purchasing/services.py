@@ -473,8 +473,9 @@ def _create_item(company, po, spec: LineSpec, pi: PrebookItem | None, mixed: boo
         bunches=bunches,
         stems_bunch=stems,
         unit_cost=cost,
-        price_a=spec.price_a,
-        price_b=spec.price_b,
+        # A PO line without prices takes the product's default prices (Setup > Products).
+        price_a=spec.price_a if spec.price_a is not None else product.price_a,
+        price_b=spec.price_b if spec.price_b is not None else product.price_b,
         mark_code=mark_code,
         total=filled,
         committed=filled,

@@ -62,6 +62,87 @@ def home(request):
 CONFIRMABLE = ("Pending Approval", "Approved")
 
 
+def _order(user, po_id: int):
+    from stemline.purchasing import services as purchasing
+
+    try:
+        return purchasing.order_of(user.company, vendor_id=user.vendor_id, po_id=po_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+def _lines(po):
+    from stemline.purchasing.models import PurchaseOrderItem
+
+    return (
+        PurchaseOrderItem.objects.filter(purchase_order=po)
+        .select_related("line__product", "line__box_type", "awb")
+        .order_by("line_id")
+    )
+
+
+@vendor_required
+def order(request, po_id: int):
+    """A purchase order's lines: what the grower is asked to confirm and ship."""
+    po = _order(request.user, po_id)
+    lines = list(_lines(po))
+    for item in lines:
+        item.units = item.line.units_per_box * item.boxes
+    return render(
+        request,
+        "vendor_portal/order.html",
+        {"po": po, "lines": lines, "confirmable": CONFIRMABLE, "section": "orders"},
+    )
+
+
+@vendor_required
+def ship(request, po_id: int, item_id: int):
+    """Put a PO line's boxes on an AWB with box codes: the same service the API's
+    purchase.order.item.awb.add calls, so the rules (splitting, closed AWBs) are the same."""
+    from stemline.purchasing import services as purchasing
+    from stemline.web.forms import add_service_error
+
+    from .forms import ShipForm
+
+    user = request.user
+    po = _order(user, po_id)
+    item = _lines(po).filter(pk=item_id).first()
+    if item is None:
+        raise Http404("no such line on this purchase order")
+    form = ShipForm(
+        request.POST if request.method == "POST" else None,
+        initial={"ship_date": po.ship_date, "awb": po.awb_number, "boxes": item.boxes},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            shipment = purchasing.ship_item(
+                company=user.company,
+                item=item,
+                awb_number=data["awb"],
+                ship_date=data["ship_date"],
+                box_codes=data["box_codes"] or None,
+                boxes=None if data["box_codes"] else data["boxes"],
+                lot_number=data["lot_number"],
+                house_awb=data["house_awb"],
+            )
+        except DomainError as error:
+            add_service_error(form, error, ShipForm.ERROR_FIELDS)
+        else:
+            rest = " The rest stays on a new line." if shipment.new_item else ""
+            messages.success(
+                request,
+                f"{len(shipment.box_codes)} boxes shipped on AWB {shipment.awb.number}: "
+                f"{', '.join(shipment.box_codes)}.{rest}",
+            )
+            return redirect("vendor_portal:order", po_id=po.pk)
+    return render(
+        request,
+        "vendor_portal/ship.html",
+        {"po": po, "item": item, "form": form, "section": "orders"},
+    )
+
+
 @require_POST
 @vendor_required
 def confirm(request, po_id: int):

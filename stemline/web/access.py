@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models.expressions import OrderBy
 from django.shortcuts import redirect
 
 from stemline.core.models import Role
@@ -24,6 +25,7 @@ AREAS: dict[str, frozenset[str]] = {
     "profile": frozenset({ADMIN, SETUP, SALES, PURCHASING, ACCOUNTING}),
     # The company's own settings (name, address, logo, time zone, fee rate): Admin only.
     "company": frozenset({ADMIN}),
+    "people": frozenset({ADMIN}),
 }
 
 
@@ -79,3 +81,38 @@ PAGE_SIZE = 25
 def paginate(request, qs, per_page: int = PAGE_SIZE):
     """The page of `qs` the request asks for (`?page=`); out-of-range pages give the last."""
     return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+def sorted_by(request, qs, sorts: dict, default: str):
+    """`qs` in the order `?sort=` asks for (`name`, or `-name` for descending), one of
+    `sorts` (a column's key -> the ORM expressions it orders by), else `default`. The id
+    breaks ties, so a page boundary never shows a row twice. Returns (qs, sort)."""
+    sort = request.GET.get("sort", "") or default
+    key = sort.lstrip("-")
+    if key not in sorts:
+        sort, key = default, default.lstrip("-")
+    descending = sort.startswith("-")
+    order = []
+    for expression in sorts[key]:
+        if isinstance(expression, str):
+            order.append(expression if not descending else f"-{expression}")
+        elif isinstance(expression, OrderBy):
+            # An ordering of its own (nulls first): descending flips it, nulls going last.
+            if descending:
+                expression = expression.copy()
+                expression.reverse_ordering()
+            order.append(expression)
+        else:
+            order.append(expression.desc() if descending else expression.asc())
+    return qs.order_by(*order, "-id" if descending else "id"), sort
+
+
+def listing(request, qs, *, sorts: dict, default: str, search=None, per_page: int = PAGE_SIZE):
+    """Search, sort and paginate a list the same way on every page: `search(qs, q)` narrows
+    the set for `?q=`, `sorted_by` orders it. Returns the page and what the template needs to
+    draw the headers (`sort_th`) and keep the filters."""
+    q = request.GET.get("q", "").strip()[:200]
+    if q and search is not None:
+        qs = search(qs, q)
+    qs, sort = sorted_by(request, qs, sorts, default)
+    return {"page_obj": paginate(request, qs, per_page), "q": q, "sort": sort}

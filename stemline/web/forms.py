@@ -1,9 +1,12 @@
 """Forms of the web application. Services do the writing; a service's error lands beside the
 field it names (the API's camelCase names map to the form's fields here)."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from stemline.catalog.models import UnitType
 from stemline.core.errors import DomainError
 from stemline.core.limits import INT_MAX
 from stemline.core.models import STAFF_ROLES, Role, User
@@ -47,6 +50,9 @@ class SignInForm(AuthenticationForm):
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
+        # Every login is an e-mail address (staff and growers alike).
+        self.fields["username"].label = "E-mail"
+        self.fields["username"].widget.attrs.update({"autocomplete": "email", "type": "email"})
         self.throttled: TooManyAttempts | None = None
 
     def clean(self):
@@ -296,6 +302,10 @@ class CarrierForm(forms.Form):
     )
 
 
+class CarrierEditForm(CarrierForm):
+    active = forms.BooleanField(required=False)
+
+
 class VendorForm(forms.Form):
     name = forms.CharField(max_length=200)
     code = forms.CharField(max_length=10, required=False)
@@ -308,6 +318,7 @@ class VendorForm(forms.Form):
     phone1 = forms.CharField(label="Phone", max_length=20, required=False)
     city = forms.CharField(max_length=50, required=False)
     country = forms.CharField(max_length=50, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     ERROR_FIELDS = {
         "portOrigin": "port_origin",
@@ -321,3 +332,87 @@ class VendorInviteForm(forms.Form):
     email = forms.EmailField(label="E-mail (the login)")
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
+
+
+PRICE_HELP = "Per unit; inventory added without a price takes it. Empty for none."
+
+
+class ProductForm(forms.Form):
+    category = forms.CharField(max_length=200, help_text="A new name adds the category.")
+    variety = forms.CharField(max_length=100, required=False)
+    color = forms.CharField(max_length=100, required=False)
+    grade = forms.CharField(max_length=100, required=False)
+    legacy_code = forms.CharField(label="Code", max_length=20, required=False)
+    description = forms.CharField(
+        max_length=300, required=False, help_text="Empty: category, variety, color and grade."
+    )
+    default_unit_type = forms.ChoiceField(label="Unit", choices=UnitType.choices)
+    price_a = forms.DecimalField(
+        label="Price A",
+        max_digits=10,
+        decimal_places=3,
+        min_value=0,
+        required=False,
+        help_text=PRICE_HELP,
+    )
+    price_b = forms.DecimalField(
+        label="Price B",
+        max_digits=10,
+        decimal_places=3,
+        min_value=0,
+        required=False,
+        help_text=PRICE_HELP,
+    )
+    tags = forms.CharField(max_length=200, required=False)
+    active = forms.BooleanField(required=False, initial=True)
+
+    ERROR_FIELDS = {
+        "code": "legacy_code",
+        "defaultUnitType": "default_unit_type",
+        "priceA": "price_a",
+        "priceB": "price_b",
+    }
+
+
+class BoxTypeForm(forms.Form):
+    code = forms.CharField(max_length=3)
+    name = forms.CharField(max_length=50, required=False)
+    fbe = forms.DecimalField(
+        label="FBE",
+        max_digits=10,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        max_value=10,
+        help_text="Full-box equivalents: 1 for a full box, 0.5 for a half.",
+    )
+    active = forms.BooleanField(required=False, initial=True)
+
+
+class LocationForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    short_name = forms.CharField(max_length=20, required=False)
+    code = forms.CharField(max_length=10)
+    address = forms.CharField(max_length=200, required=False)
+    city = forms.CharField(max_length=50, required=False)
+    state = forms.CharField(max_length=50, required=False)
+    is_default = forms.BooleanField(label="Default location", required=False)
+    active = forms.BooleanField(required=False, initial=True)
+
+
+STAFF_ROLE_CHOICES = [(r.value, r.label) for r in STAFF_ROLES]
+
+
+class StaffUserForm(forms.Form):
+    email = forms.EmailField(label="E-mail (the login)")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES, initial=Role.SALES)
+
+
+class StaffEditForm(forms.Form):
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
+    active = forms.BooleanField(
+        label="May sign in", required=False, help_text="Untick to deactivate (API keys stop too)."
+    )

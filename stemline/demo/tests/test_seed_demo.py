@@ -116,8 +116,34 @@ def test_the_logins_work_with_the_printed_password(demo, client):
         "setup@sunrisefloral.example": "setup",
         "sales@sunrisefloral.example": "sales",
         "purchasing@sunrisefloral.example": "purchasing",
+        "grower@sabana.example": "vendor",
     }
     assert client.login(username="Sales@SunriseFloral.example", password=data.DEMO_PASSWORD)
+    # The grower signs into the Vendor Portal and finds the demo's purchase orders to ship.
+    client.logout()
+    assert client.login(username="grower@sabana.example", password=data.DEMO_PASSWORD)
+    portal = client.get("/portal/").content.decode()
+    assert portal.count('id="confirm-po-') == len(data.PURCHASE_ORDERS)
+
+
+def test_the_summary_counts_what_the_application_shows(db, settings, tmp_path):
+    from stemline.inventory.models import InventoryLine
+    from stemline.purchasing.models import PurchaseOrder
+
+    settings.VAR_DIR = tmp_path
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    printed = out.getvalue()
+    company = Company.objects.get()
+    on_hand = sum(
+        line.available
+        for line in InventoryLine.objects.filter(company=company, arrival_date__isnull=True)
+    )
+    assert f"{on_hand} boxes on hand for sale" in printed
+    assert f"{Customer.objects.filter(active=True).count()} customers" in printed
+    assert f"{PurchaseOrder.objects.count()} purchase orders" in printed
+    assert "1 Vendor Portal logins" in printed
+    assert "grower@sabana.example" in printed and "Vendor Portal, Flores de la Sabana" in printed
 
 
 def test_the_demo_token_lists_the_catalog_through_the_api(demo, api):
@@ -179,6 +205,8 @@ def test_the_readme_shows_the_logins_and_password_the_demo_creates():
     assert f"`{data.DEMO_PASSWORD}`" in readme
     for name, _, _, _ in data.USERS:
         assert f"`{data.login(name)}`" in readme
+    for email, *_ in data.PORTAL_USERS:
+        assert f"`{email}`" in readme
 
 
 def test_the_demo_sells_on_two_connected_marketplaces(demo, settings):

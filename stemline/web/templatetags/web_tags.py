@@ -46,3 +46,21 @@ def percent(fraction) -> str:
     from decimal import Decimal  # noqa: PLC0415
 
     return f"{Decimal(fraction or 0) * 100:.2f}"
+
+
+@register.simple_tag(takes_context=True)
+def sort_url(context, key) -> str:
+    """The current URL sorted by `key` (ascending, or descending when it already is), back
+    on the first page."""
+    query = context["request"].GET.copy()
+    current = context.get("sort", "")
+    query["sort"] = f"-{key}" if current == key else key
+    query.pop("page", None)
+    return "?" + query.urlencode()
+
+
+@register.inclusion_tag("web/_sort_th.html", takes_context=True)
+def sort_th(context, key, label, css=""):
+    current = context.get("sort", "")
+    state = "asc" if current == key else "desc" if current == f"-{key}" else ""
+    return {"url": sort_url(context, key), "label": label, "css": css, "state": state}

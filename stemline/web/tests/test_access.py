@@ -24,6 +24,10 @@ PAGES = {
     "vendors": {Role.ADMIN, Role.SETUP},
     "products": {Role.ADMIN, Role.SETUP},
     "box_types": {Role.ADMIN, Role.SETUP},
+    "product_new": {Role.ADMIN, Role.SETUP},
+    "box_type_new": {Role.ADMIN, Role.SETUP},
+    "users": {Role.ADMIN},
+    "user_new": {Role.ADMIN},
     "sales_inventory": {Role.ADMIN, Role.SETUP, Role.SALES, Role.PURCHASING},
     "sales_orders": {Role.ADMIN, Role.SALES},
     "profile": {Role.ADMIN, Role.SETUP, Role.SALES, Role.PURCHASING},
@@ -189,3 +193,34 @@ def test_guessing_another_companys_ids_finds_nothing(
     )
     assert r.status_code == 200 and b"does not exist" in r.content
     assert not ApiToken.objects.filter(customer=theirs).exists()
+
+
+def test_a_403_is_logged_in_one_line_without_a_traceback(as_role):
+    import io
+    import logging
+
+    from stemline.core.logfilters import RefusalsWithoutTraceback
+
+    # The project's console handler (settings.LOGGING), writing into a buffer for the test.
+    [console] = [
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, RefusalsWithoutTraceback) for f in h.filters)
+    ]
+    buffer = io.StringIO()
+    before = console.setStream(buffer)
+    try:
+        assert as_role(Role.SALES).get(reverse("customers")).status_code == 403
+    finally:
+        console.setStream(before)
+    logged = buffer.getvalue()
+    assert "Forbidden (Permission denied): /setup/customers/" in logged
+    assert "Traceback" not in logged
+
+
+def test_the_sign_in_field_says_e_mail_and_the_site_has_an_icon(client):
+    page = client.get(reverse("login")).content.decode()
+    assert '<label for="id_username">E-mail</label>' in page
+    assert 'rel="icon"' in page
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon["Location"].endswith(".svg")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from stemline.channels import services as channels
 from stemline.core.models import Role
-from stemline.parties.models import Customer, Vendor
+from stemline.parties.models import Carrier, Customer, Vendor
 from stemline.tokens.models import ApiToken
 
 from .test_browser import CHROMIUM, browser, sign_in  # noqa: F401  (browser is a fixture)
@@ -67,6 +67,7 @@ def test_the_main_pages_load_with_no_policy_violation(page, person, stocked, mak
     company = stocked.company
     channel = channels.connect(company=company, marketplace="ftd").channel
     token = make_token(company).token
+    carrier = Carrier.objects.create(company=company, name="FedEx", code="FDX")
     sign_in(page, person(Role.ADMIN))
     for path in (
         "/",
@@ -78,10 +79,18 @@ def test_the_main_pages_load_with_no_policy_violation(page, person, stocked, mak
         "/setup/customers/new/",
         f"/setup/customers/{stocked.florist.pk}/",
         "/setup/carriers/",
+        f"/setup/carriers/{carrier.pk}/",
         "/setup/vendors/",
         f"/setup/vendors/{stocked.vendor.pk}/",
         "/setup/products/",
+        "/setup/products/new/",
+        f"/setup/products/{stocked.product.pk}/",
         "/setup/box-types/",
+        f"/setup/box-types/{stocked.box.pk}/",
+        "/setup/box-types/new/",
+        f"/setup/vendors/{stocked.vendor.pk}/edit/",
+        "/setup/users/",
+        "/setup/users/new/",
         "/setup/settings/tokens/",
         "/setup/settings/tokens/new/",
         "/setup/integrations/",
@@ -140,7 +149,21 @@ def test_the_vendor_portal_loads_with_no_violation_and_its_token_page_is_not_sto
 ):
     farm = Vendor.objects.create(company=company, name="Rosas del Monte", port_origin="UIO")
     sign_in(page, person(Role.VENDOR, vendor=farm, email="ana@rosas.example"))
+    from django.utils import timezone
+
+    from stemline.core.models import Location
+    from stemline.purchasing.models import PurchaseOrder
+
+    po = PurchaseOrder.objects.create(
+        company=company,
+        number="1001",
+        location=Location.objects.get(company=company, is_default=True),
+        vendor=farm,
+        ship_date=timezone.localdate(),
+        arrival_date=timezone.localdate(),
+    )
     visit(page, "/portal/")
+    visit(page, f"/portal/orders/{po.pk}/")
     visit(page, "/portal/profile/")
     response = visit(page, "/portal/token/")
     assert "no-store" in response.headers["cache-control"]

@@ -1,6 +1,8 @@
 """Setup > Settings > Tokens through the pages: the token made by the form works for exactly
 the ticked methods; the one-token-per-customer rule is explained; reset and revoke."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -130,3 +132,17 @@ def test_token_list_costs_the_same_queries_for_many_tokens(as_role, company, mak
         customer = Customer.objects.create(company=company, name=f"D{i}")
         make_token(company, "customer", customer_id=customer.pk)
     assert queries_of(lambda: client.get(reverse("tokens"))) == few
+
+
+def test_the_method_picker_groups_methods_by_area_with_their_descriptions(as_role):
+    from stemline.api.registry import registry
+
+    page = as_role(Role.ADMIN).get(reverse("token_new")).content.decode()
+    company = page.split('data-token-type="company"')[1].split("</fieldset>")[0]
+    areas = re.findall(r'data-area="(\w+)"', company)
+    assert areas == ["master", "inventory", "sales", "purchasing", "auth"]
+    inventory = company.split('data-area="inventory"')[1].split('data-area="sales"')[0]
+    method = registry.get("inventory.add")
+    assert 'value="inventory.add"' in inventory
+    assert f'<span class="method-desc">{method.description}</span>' in inventory
+    assert 'value="customer.add"' not in inventory  # a master-data method, in its own area

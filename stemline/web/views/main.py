@@ -3,31 +3,50 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stemline.core.models import Role
-from stemline.sales.models import DocumentStatus, Invoice, Prebook
 from stemline.tokens import services as tokens
 from stemline.tokens.models import ApiToken, TokenType
+from stemline.web import dashboard
 from stemline.web.access import area_required, can
 
 
 @login_required
 def home(request):
+    """The day at a glance, each role its own: sales for Sales, what is due for Purchasing,
+    the inventory's age for everyone who sells or buys it."""
     user = request.user
     if user.role == Role.VENDOR and user.vendor_id:
         return redirect("vendor_portal:home")
-    pending = 0
+    company_id = user.company_id
+    context = {"today": timezone.localdate()}
+    charts = {}
     if can(user, "orders"):
-        pending = sum(
-            model.objects.filter(
-                company_id=user.company_id, status=DocumentStatus.PENDING_APPROVAL
-            ).count()
-            for model in (Invoice, Prebook)
-        )
-    return render(request, "web/home.html", {"pending": pending})
+        context["sales"] = dashboard.sales(company_id)
+        context["pending"] = dashboard.pending(company_id)
+        context["top_customers"] = dashboard.top_customers(company_id)
+        charts["today"] = {
+            "labels": context["sales"]["channels"],
+            "data": context["sales"]["today"],
+        }
+        charts["week"] = {"labels": context["sales"]["days"], "series": context["sales"]["week"]}
+    if can(user, "purchasing"):
+        context["due"] = dashboard.purchasing_due(company_id)
+    if can(user, "inventory"):
+        context["age"] = dashboard.inventory_age(company_id)
+        charts["age"] = {"labels": context["age"]["labels"], "data": context["age"]["boxes"]}
+    context["charts"] = charts
+    return render(request, "web/home.html", context)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the API docs, a PDF)."""
+    return HttpResponsePermanentRedirect(static("web/favicon.svg"))
 
 
 # Revoked keys stay listed for a while, so a person sees what they ended.

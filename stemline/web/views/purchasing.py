@@ -4,7 +4,7 @@ at the warehouse box by box or all at once."""
 from datetime import date
 
 from django.contrib import messages
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -15,7 +15,23 @@ from stemline.parties.models import Vendor
 from stemline.purchasing import queries
 from stemline.purchasing import services as purchasing
 from stemline.purchasing.models import Awb, AwbBox, PurchaseOrder, PurchaseOrderItem
-from stemline.web.access import area_required, paginate
+from stemline.web.access import area_required, paginate, sorted_by
+
+PO_SORTS = {
+    "number": ["number"],
+    "vendor": ["vendor__name"],
+    "ship": ["ship_date"],
+    "arrival": ["arrival_date"],
+    "status": ["status"],
+    "boxes": [F("box_count").asc(nulls_first=True)],
+}
+AWB_SORTS = {
+    "number": ["number"],
+    "ship": ["ship_date"],
+    "arrival": [F("arrival_date").asc(nulls_first=True)],
+    "pieces": ["pieces"],
+    "received": ["pieces_received"],
+}
 
 MAX_CODES = 2000
 
@@ -41,13 +57,13 @@ def purchase_orders(request):
         qs = qs.filter(vendor_id=parse_id(vendor))
     if day is not None:
         qs = qs.filter(ship_date=day)
-    qs = (
-        qs.select_related("vendor")
-        .annotate(
-            line_count=Count("items", filter=live), box_count=Sum("items__boxes", filter=live)
-        )
-        .order_by("-ship_date", "-id")
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        qs = qs.filter(Q(number__iexact=q) | Q(vendor__name__icontains=q) | Q(awb_number=q))
+    qs = qs.select_related("vendor").annotate(
+        line_count=Count("items", filter=live), box_count=Sum("items__boxes", filter=live)
     )
+    qs, sort = sorted_by(request, qs, PO_SORTS, "-ship")
     return render(
         request,
         "web/purchasing/orders.html",
@@ -57,6 +73,8 @@ def purchase_orders(request):
             "statuses": PurchaseOrder.Status.values,
             "vendors": Vendor.objects.filter(company=company).order_by("name").only("pk", "name"),
             "filters": {"status": status, "vendor": vendor, "date": day.isoformat() if day else ""},
+            "q": q,
+            "sort": sort,
         },
     )
 
@@ -81,13 +99,15 @@ def awbs(request):
     qs = Awb.objects.filter(company=company).select_related("location")
     if q:
         qs = qs.filter(Q(number__iexact=q) | Q(number__endswith=q))
+    qs, sort = sorted_by(request, qs, AWB_SORTS, "-ship")
     return render(
         request,
         "web/purchasing/awbs.html",
         {
             "section": "purchasing",
-            "page_obj": paginate(request, qs.order_by("-ship_date", "-id")),
+            "page_obj": paginate(request, qs),
             "q": q,
+            "sort": sort,
         },
     )
 

@@ -14,7 +14,24 @@ from stemline.inventory import queries as inventory
 from stemline.inventory import services as stock
 from stemline.sales import services as sales_services
 from stemline.sales.models import DocumentStatus, Invoice, Prebook
-from stemline.web.access import area_required, paginate
+from stemline.web.access import area_required, paginate, sorted_by
+
+INVENTORY_SORTS = {
+    "arrives": [F("arrival_date").asc(nulls_first=True), "product__description"],
+    "product": ["product__description"],
+    "box": ["box_type__code"],
+    "vendor": ["vendor__name"],
+    "available": ["available_boxes"],
+    "price_a": [F("price_a").asc(nulls_first=True)],
+    "price_b": [F("price_b").asc(nulls_first=True)],
+}
+ORDER_SORTS = {
+    "received": ["created_at"],
+    "number": ["number"],
+    "customer": ["customer__name"],
+    "ship": [F("ship_date").asc(nulls_first=True)],
+    "amount": ["amount"],
+}
 
 
 @area_required("inventory")
@@ -54,7 +71,7 @@ def inventory_page(request):
         *inventory.ROW_FIELDS, "location__name", "location__code"
     )
     qs = qs.annotate(available_boxes=F("total") - F("held") - F("committed"))
-    qs = qs.order_by("arrival_date", "product__description", "id")
+    qs, sort = sorted_by(request, qs, INVENTORY_SORTS, "arrives")
     return render(
         request,
         "web/sales/inventory.html",
@@ -64,6 +81,7 @@ def inventory_page(request):
             "totals": totals,
             "origin": origin,
             "q": q,
+            "sort": sort,
             "today": today,
             "multi_location": company.multi_location,
         },
@@ -99,13 +117,21 @@ def orders(request):
     }
     confirmed = request.GET.get("confirmed")
     failed = [x for x in request.GET.get("failed", "").split(",") if parse_id(x)]
+    qs = _pending(model, company_id)
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        number = parse_id(q)
+        qs = qs.filter(Q(customer__name__icontains=q) | Q(number=number if number else -1))
+    qs, sort = sorted_by(request, qs, ORDER_SORTS, "received")
     return render(
         request,
         "web/sales/orders.html",
         {
             "section": "orders",
             "kind": kind,
-            "page_obj": paginate(request, _pending(model, company_id)),
+            "page_obj": paginate(request, qs),
+            "q": q,
+            "sort": sort,
             "counts": counts,
             "can_confirm": True,
             "confirmed": confirmed,

@@ -1,39 +1,46 @@
 """Setup: customers with their ship-tos, carriers, vendors (and their portal users), products,
 box types and locations. Writes go through parties.services, so the rules match the API."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
+from stemline.catalog import services as catalog
 from stemline.catalog.models import BoxType, Product
 from stemline.core.errors import DomainError
 from stemline.core.limits import parse_id
 from stemline.core.models import Location, Role, User
-from stemline.core.services import create_user
+from stemline.core.services import create_user, save_location
 from stemline.parties import queries
 from stemline.parties import services as parties
-from stemline.parties.models import AdditionalCharge, Customer, CustomerType, ShipTo, Vendor
-from stemline.web.access import area_required, paginate
+from stemline.parties.models import (
+    AdditionalCharge,
+    Carrier,
+    Customer,
+    CustomerType,
+    ShipTo,
+    Vendor,
+)
+from stemline.web.access import area_required, listing, paginate, sorted_by
 from stemline.web.exports import xlsx_response
 from stemline.web.forms import (
     AdditionalChargeForm,
+    BoxTypeForm,
+    CarrierEditForm,
     CarrierForm,
     CustomerForm,
+    LocationForm,
+    ProductForm,
     ShipToForm,
     VendorForm,
     VendorInviteForm,
     add_service_error,
 )
+from stemline.web.views.people import send_set_password_mail
 
 
 def _ctx(page: str, **extra) -> dict:
@@ -48,9 +55,22 @@ def setup_home(request):
 # ---------------------------------------------------------------- customers
 
 
-def _customer_filters(request, company):
-    """The customers the filters ask for (the list and its export use the same)."""
+CUSTOMER_SORTS = {
+    "name": [Lower("name")],
+    "code": [Lower("code")],
+    "type": ["customer_type"],
+    "group": [Lower("customer_group")],
+    "price": ["default_price"],
+    "id": ["id"],
+}
+
+
+def _customer_filters(request, company, annotate=None):
+    """The customers the filters ask for, in the order asked (the list and its export use the
+    same)."""
     qs = queries.customers(company)
+    if annotate:
+        qs = qs.annotate(**annotate)
     f = {
         "q": request.GET.get("q", "").strip(),
         "status": request.GET.get("status", "active"),
@@ -69,14 +89,18 @@ def _customer_filters(request, company):
         qs = qs.filter(customer_type=parse_id(f["type"]))
     if f["group"]:
         qs = qs.filter(customer_group__iexact=f["group"])
+    qs, f["sort"] = sorted_by(request, qs, CUSTOMER_SORTS, "name")
     return qs, f
 
 
 @area_required("setup")
 def customer_list(request):
     company = request.user.company
-    qs, filters = _customer_filters(request, company)
-    qs = qs.annotate(ship_to_count=Count("ship_tos", filter=Q(ship_tos__removed_at__isnull=True)))
+    qs, filters = _customer_filters(
+        request,
+        company,
+        annotate={"ship_to_count": Count("ship_tos", filter=Q(ship_tos__removed_at__isnull=True))},
+    )
     return render(
         request,
         "web/setup/customers.html",
@@ -87,6 +111,7 @@ def customer_list(request):
             types=CustomerType.choices,
             groups=queries.customer_groups(company),
             query=request.GET.urlencode(),
+            sort=filters["sort"],
         ),
     )
 
@@ -176,11 +201,13 @@ def customer_edit(request, customer_id: int | None = None):
                 changes = form.changes()
                 customer = parties.add_customer(company=company, **changes)
                 messages.success(request, f"Customer {customer.name} created (ID {customer.pk}).")
+                _warn_same_name(request, Customer, company, customer, "customer")
             else:
                 customer = parties.update_customer(
                     company=company, customer_id=customer.pk, **form.changes()
                 )
                 messages.success(request, f"Customer {customer.name} saved.")
+                _warn_same_name(request, Customer, company, customer, "customer")
         except DomainError as error:
             add_service_error(form, error, CustomerForm.ERROR_FIELDS)
         else:
@@ -310,22 +337,45 @@ def additional_charge_edit(request, charge_id: int | None = None):
 # ---------------------------------------------------------------- carriers
 
 
+CARRIER_SORTS = {
+    "code": [Lower("code")],
+    "name": [Lower("name")],
+    "direction": ["direction"],
+    "capacity": [F("capacity").asc(nulls_first=True)],
+    "active": ["active"],
+    "id": ["id"],
+}
+
+
+def _carrier_search(qs, q):
+    return qs.filter(Q(name__icontains=q) | Q(code__iexact=q))
+
+
+def _carriers(request):
+    """The carriers the list shows, with its search and order (the export takes the same)."""
+    return listing(
+        request,
+        queries.carriers(request.user.company),
+        sorts=CARRIER_SORTS,
+        default="name",
+        search=_carrier_search,
+    )
+
+
 @area_required("setup")
 def carrier_list(request):
-    qs = queries.carriers(request.user.company)
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q))
+    view = _carriers(request)
     return render(
         request,
         "web/setup/carriers.html",
-        _ctx("carriers", page_obj=paginate(request, qs), q=q),
+        _ctx("carriers", **view, query=request.GET.urlencode()),
     )
 
 
 @area_required("setup")
 def carrier_export(request):
-    qs = queries.carriers(request.user.company)
+    # The whole filtered set in the list's order, not just the page shown.
+    qs = _carriers(request)["page_obj"].paginator.object_list
     headers = ["Id", "Code", "Name", "Direction", "Capacity", "Active", "City", "Country"]
     rows = (
         [
@@ -341,6 +391,35 @@ def carrier_export(request):
         for c in qs.iterator(chunk_size=2000)
     )
     return xlsx_response("carriers", headers, rows)
+
+
+@area_required("setup")
+def carrier_edit(request, carrier_id: int):
+    carrier = Carrier.objects.filter(company_id=request.user.company_id, pk=carrier_id).first()
+    if carrier is None:
+        raise Http404("no such carrier")
+    initial = {name: getattr(carrier, name) for name in CarrierEditForm.base_fields}
+    form = CarrierEditForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            carrier = parties.update_carrier(
+                company=request.user.company, carrier_id=carrier.pk, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_service_error(form, error, {})
+        else:
+            messages.success(request, f"Carrier {carrier.name} saved.")
+            return redirect("carriers")
+    return render(
+        request,
+        "web/setup/form.html",
+        _ctx(
+            "carriers",
+            form=form,
+            heading=f"Carrier {carrier.code} {carrier.name}",
+            back=reverse("carriers"),
+        ),
+    )
 
 
 @area_required("setup")
@@ -364,17 +443,40 @@ def carrier_new(request):
 # ---------------------------------------------------------------- vendors
 
 
+VENDOR_SORTS = {
+    "name": [Lower("name")],
+    "code": [Lower("code")],
+    "port": ["port_origin"],
+    "users": ["portal_users"],
+    "active": ["active"],
+    "id": ["id"],
+}
+
+
 @area_required("setup")
 def vendor_list(request):
     qs = queries.vendors(request.user.company).annotate(
         portal_users=Count("users", filter=Q(users__is_active=True))
     )
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q))
-    return render(
-        request, "web/setup/vendors.html", _ctx("vendors", page_obj=paginate(request, qs), q=q)
+    view = listing(
+        request,
+        qs,
+        sorts=VENDOR_SORTS,
+        default="name",
+        search=lambda qs, q: qs.filter(Q(name__icontains=q) | Q(code__iexact=q)),
     )
+    return render(request, "web/setup/vendors.html", _ctx("vendors", **view))
+
+
+def _warn_same_name(request, model, company, obj, what: str) -> None:
+    """A second customer or vendor of the same name is allowed but usually a mistake."""
+    others = parties.same_name(model, company=company, name=obj.name, exclude_pk=obj.pk)
+    if others:
+        ids = ", ".join(str(o.pk) for o in others)
+        messages.warning(
+            request,
+            f"Another {what} is also named {obj.name} (ID {ids}): check it is not the same one.",
+        )
 
 
 @area_required("setup")
@@ -387,6 +489,7 @@ def vendor_new(request):
             add_service_error(form, error, VendorForm.ERROR_FIELDS)
         else:
             messages.success(request, f"Vendor {vendor.name} created (ID {vendor.pk}).")
+            _warn_same_name(request, Vendor, request.user.company, vendor, "vendor")
             return redirect("vendor_detail", vendor_id=vendor.pk)
     return render(
         request,
@@ -417,29 +520,12 @@ def vendor_detail(request, vendor_id: int):
         except DomainError as error:
             add_service_error(form, error, {"vendorId": None})
         else:
-            link = reverse(
-                "password_reset_confirm",
-                kwargs={
-                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                    "token": default_token_generator.make_token(user),
-                },
-            )
-            body = render_to_string(
-                "web/email/vendor_invite.txt",
-                {
-                    "company": company,
-                    "vendor": vendor,
-                    "username": user.username,
-                    "set_password_url": request.build_absolute_uri(link),
-                    "login_url": request.build_absolute_uri(reverse("login")),
-                    "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-                },
-            )
-            send_mail(
-                f"{company.name} invites you to its Vendor Portal",
-                body,
-                None,
-                [user.email],
+            send_set_password_mail(
+                request,
+                user,
+                subject=f"{company.name} invites you to its Vendor Portal",
+                template="web/email/vendor_invite.txt",
+                vendor=vendor,
             )
             messages.success(
                 request, f"Invitation sent to {user.email} with a link to choose a password."
@@ -450,6 +536,37 @@ def vendor_detail(request, vendor_id: int):
         request,
         "web/setup/vendor_detail.html",
         _ctx("vendors", vendor=vendor, form=form, users=users),
+    )
+
+
+@area_required("setup")
+def vendor_edit(request, vendor_id: int):
+    company = request.user.company
+    vendor = Vendor.objects.filter(company=company, pk=vendor_id).first()
+    if vendor is None:
+        raise Http404("no such vendor")
+    initial = {name: getattr(vendor, name) for name in VendorForm.base_fields}
+    form = VendorForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            vendor = parties.update_vendor(
+                company=company, vendor_id=vendor.pk, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_service_error(form, error, VendorForm.ERROR_FIELDS)
+        else:
+            messages.success(request, f"Vendor {vendor.name} saved.")
+            _warn_same_name(request, Vendor, company, vendor, "vendor")
+            return redirect("vendor_detail", vendor_id=vendor.pk)
+    return render(
+        request,
+        "web/setup/form.html",
+        _ctx(
+            "vendors",
+            form=form,
+            heading=f"Edit {vendor.name}",
+            back=reverse("vendor_detail", args=[vendor.pk]),
+        ),
     )
 
 
@@ -478,34 +595,166 @@ def vendor_active(request, vendor_id: int):
 # ---------------------------------------------------------------- catalog and locations
 
 
+PRODUCT_SORTS = {
+    "description": [Lower("description")],
+    "category": [Lower("category__name")],
+    "variety": [Lower("variety")],
+    "color": [Lower("color")],
+    "grade": [Lower("grade")],
+    "code": [Lower("legacy_code")],
+    "price_a": [F("price_a").asc(nulls_first=True)],
+    "price_b": [F("price_b").asc(nulls_first=True)],
+    "id": ["id"],
+}
+
+
 @area_required("setup")
 def product_list(request):
-    qs = (
-        Product.objects.filter(company_id=request.user.company_id)
-        .select_related("category")
-        .order_by(Lower("description"), "id")
+    qs = Product.objects.filter(company_id=request.user.company_id).select_related("category")
+    view = listing(
+        request,
+        qs,
+        sorts=PRODUCT_SORTS,
+        default="description",
+        search=lambda qs, q: qs.filter(Q(description__icontains=q) | Q(legacy_code__iexact=q)),
     )
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(Q(description__icontains=q) | Q(legacy_code__iexact=q))
+    return render(request, "web/setup/products.html", _ctx("products", **view))
+
+
+@area_required("setup")
+def product_edit(request, product_id: int | None = None):
+    company = request.user.company
+    product = None
+    initial = {}
+    if product_id is not None:
+        product = (
+            Product.objects.select_related("category")
+            .filter(company=company, pk=product_id)
+            .first()
+        )
+        if product is None:
+            raise Http404("no such product")
+        initial = {
+            name: getattr(product, name) for name in ProductForm.base_fields if name != "category"
+        }
+        initial["category"] = product.category.name
+    form = ProductForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = dict(form.cleaned_data)
+        category = changes.pop("category")
+        for level in ("price_a", "price_b"):
+            # An emptied price field clears the default (None alone would mean unchanged).
+            if changes[level] is None:
+                changes[level] = catalog.CLEAR
+        try:
+            if product is None:
+                product = catalog.add_product(company=company, category=category, **changes)
+                messages.success(request, f"Product {product.description} created.")
+            else:
+                product = catalog.update_product(
+                    company=company, product_id=product.pk, category=category, **changes
+                )
+                messages.success(request, f"Product {product.description} saved.")
+        except DomainError as error:
+            add_service_error(form, error, ProductForm.ERROR_FIELDS)
+        else:
+            return redirect("products")
+    heading = f"Product {product.description}" if product else "New product"
     return render(
-        request, "web/setup/products.html", _ctx("products", page_obj=paginate(request, qs), q=q)
+        request,
+        "web/setup/form.html",
+        _ctx("products", form=form, heading=heading, back=reverse("products")),
     )
+
+
+BOX_TYPE_SORTS = {"code": [Lower("code")], "name": [Lower("name")], "fbe": ["fbe"], "id": ["id"]}
 
 
 @area_required("setup")
 def box_type_list(request):
-    qs = BoxType.objects.filter(company_id=request.user.company_id).order_by("code", "id")
-    return render(
-        request, "web/setup/box_types.html", _ctx("box_types", page_obj=paginate(request, qs))
+    view = listing(
+        request,
+        BoxType.objects.filter(company_id=request.user.company_id),
+        sorts=BOX_TYPE_SORTS,
+        default="code",
+        search=lambda qs, q: qs.filter(Q(code__iexact=q) | Q(name__icontains=q)),
     )
+    return render(request, "web/setup/box_types.html", _ctx("box_types", **view))
+
+
+@area_required("setup")
+def box_type_edit(request, box_type_id: int | None = None):
+    company = request.user.company
+    box = None
+    initial = {}
+    if box_type_id is not None:
+        box = BoxType.objects.filter(company=company, pk=box_type_id).first()
+        if box is None:
+            raise Http404("no such box type")
+        initial = {name: getattr(box, name) for name in BoxTypeForm.base_fields}
+    form = BoxTypeForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            box = catalog.save_box_type(
+                company=company, box_type_id=box_type_id, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_service_error(form, error, {})
+        else:
+            messages.success(request, f"Box type {box.code} saved.")
+            return redirect("box_types")
+    heading = f"Box type {box.code}" if box else "New box type"
+    return render(
+        request,
+        "web/setup/form.html",
+        _ctx("box_types", form=form, heading=heading, back=reverse("box_types")),
+    )
+
+
+LOCATION_SORTS = {"name": [Lower("name")], "code": [Lower("code")], "id": ["id"]}
+
+
+def _multi_location(request):
+    if not request.user.company.multi_location:
+        raise Http404("single-location company")
 
 
 @area_required("setup")
 def location_list(request):
-    if not request.user.company.multi_location:
-        raise Http404("single-location company")
-    qs = Location.objects.filter(company_id=request.user.company_id).order_by("name", "id")
+    _multi_location(request)
+    view = listing(
+        request,
+        Location.objects.filter(company_id=request.user.company_id),
+        sorts=LOCATION_SORTS,
+        default="name",
+        search=lambda qs, q: qs.filter(Q(name__icontains=q) | Q(code__iexact=q)),
+    )
+    return render(request, "web/setup/locations.html", _ctx("locations", **view))
+
+
+@area_required("setup")
+def location_edit(request, location_id: int | None = None):
+    _multi_location(request)
+    company = request.user.company
+    location = None
+    initial = {}
+    if location_id is not None:
+        location = Location.objects.filter(company=company, pk=location_id).first()
+        if location is None:
+            raise Http404("no such location")
+        initial = {name: getattr(location, name) for name in LocationForm.base_fields}
+    form = LocationForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            location = save_location(company=company, location_id=location_id, **form.cleaned_data)
+        except DomainError as error:
+            add_service_error(form, error, {})
+        else:
+            messages.success(request, f"Location {location.name} saved.")
+            return redirect("locations")
+    heading = f"Location {location.name}" if location else "New location"
     return render(
-        request, "web/setup/locations.html", _ctx("locations", page_obj=paginate(request, qs))
+        request,
+        "web/setup/form.html",
+        _ctx("locations", form=form, heading=heading, back=reverse("locations")),
     )

@@ -3,6 +3,7 @@ and revoke. Only Admin and Setup reach these pages; a person grants only methods
 may call, and only an Admin sees a token's secret."""
 
 from django.contrib import messages
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,7 +17,7 @@ from stemline.parties.models import Customer, Vendor
 from stemline.tokens import crypto
 from stemline.tokens import services as tokens
 from stemline.tokens.models import ApiToken
-from stemline.web.access import area_required, paginate
+from stemline.web.access import area_required, paginate, sorted_by
 from stemline.web.forms import (
     FAILURES_AS_200_LABEL,
     STRICT_PARAMETERS_LABEL,
@@ -41,25 +42,53 @@ def _token_of(request, token_id: int) -> ApiToken:
     return token
 
 
+# The registry's areas, in the order a person thinks of them, with their headings.
+AREA_LABELS = {
+    "master": "Master data: customers, vendors, carriers, products",
+    "inventory": "Inventory",
+    "sales": "Sales: orders, invoices, prebooks",
+    "purchasing": "Purchasing: purchase orders, AWBs",
+    "auth": "Sign-in",
+}
+
+
 def _method_groups(checked: dict[str, set[str]], user, held: frozenset[str] = frozenset()):
-    """The methods of each token type, straight from the registry; those beyond the person's
-    role are shown but cannot be ticked (unless the token holds them already)."""
-    return [
-        {
-            "type": token_type,
-            "label": label,
-            "methods": [
-                {
-                    "name": m.name,
-                    "description": m.description,
-                    "checked": m.name in checked.get(token_type, set()),
-                    "allowed": m.name in held or tokens.may_grant(user, m.name),
-                }
-                for m in registry.grantable(token_type)
-            ],
-        }
-        for token_type, label in TOKEN_TYPES
-    ]
+    """The methods of each token type, straight from the registry, grouped by area with their
+    one-line descriptions; those beyond the person's role are shown but cannot be ticked
+    (unless the token holds them already)."""
+    groups = []
+    for token_type, label in TOKEN_TYPES:
+        methods = [
+            {
+                "name": m.name,
+                "area": m.area,
+                "description": m.description,
+                "checked": m.name in checked.get(token_type, set()),
+                "allowed": m.name in held or tokens.may_grant(user, m.name),
+            }
+            for m in registry.grantable(token_type)
+        ]
+        order = list(AREA_LABELS)
+        areas = sorted(
+            {m["area"] for m in methods},
+            key=lambda a: (order.index(a) if a in order else len(order), a),
+        )
+        groups.append(
+            {
+                "type": token_type,
+                "label": label,
+                "methods": methods,
+                "areas": [
+                    {
+                        "key": area,
+                        "label": AREA_LABELS.get(area, area.title()),
+                        "methods": [m for m in methods if m["area"] == area],
+                    }
+                    for area in areas
+                ],
+            }
+        )
+    return groups
 
 
 def shows_secrets(user) -> bool:
@@ -89,14 +118,29 @@ def _label(party) -> str:
     return f"{party.name} ({party.code})" if party.code else party.name
 
 
+TOKEN_SORTS = {
+    "created": ["created_at"],
+    "description": [Lower("description")],
+    "type": ["token_type"],
+    "last_used": [F("last_used_at").asc(nulls_first=True)],
+}
+
+
 @area_required("tokens")
 def token_list(request):
     qs = (
         ApiToken.objects.filter(company_id=request.user.company_id)
         .exclude(token_type="user")
         .select_related("customer", "vendor")
-        .order_by("-created_at", "-id")
     )
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        qs = qs.filter(
+            Q(description__icontains=q)
+            | Q(customer__name__icontains=q)
+            | Q(vendor__name__icontains=q)
+        )
+    qs, sort = sorted_by(request, qs, TOKEN_SORTS, "-created")
     show_revoked = request.GET.get("revoked") == "1"
     if not show_revoked:
         qs = qs.filter(revoked_at__isnull=True)
@@ -113,6 +157,8 @@ def token_list(request):
             "show_revoked": show_revoked,
             "token_type": token_type,
             "token_types": TOKEN_TYPES,
+            "q": q,
+            "sort": sort,
         },
     )
 

@@ -3,7 +3,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from stemline.core.errors import DomainError
-from stemline.core.models import Role
 from stemline.demo import data
 from stemline.demo.seed import seed
 
@@ -35,6 +34,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Logins (password: {data.DEMO_PASSWORD}):")
         width = max(len(email) for email, _ in demo.logins)
         for email, role in demo.logins:
-            self.stdout.write(f"  {email.ljust(width)}  {Role(role).label}")
+            self.stdout.write(f"  {email.ljust(width)}  {role}")
+        self.stdout.write(
+            "The application shows: "
+            + ", ".join(f"{count} {what}" for what, count in demo.shown)
+            + "."
+        )
         self.stdout.write(f"Demo Company token (id {demo.token_id}, every Company method):")
         self.stdout.write(f"Token: {demo.secret}")
