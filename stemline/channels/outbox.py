@@ -5,10 +5,11 @@ import uuid
 from datetime import date, timedelta
 from types import SimpleNamespace
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from stemline.catalog.models import UnitType
+from stemline.inventory import feeds
 from stemline.inventory import queries as stock_queries
 from stemline.inventory.feeds import once_on_commit
 from stemline.inventory.models import InventoryLine, Origin
@@ -55,7 +56,6 @@ def number(endpoint_id: int) -> int:
     """Give the endpoint's committed, unnumbered events their numbers, in the order they were
     made (the endpoint's deliverer does, holding its lease). Two changes of one line are made
     one after the other under the line's lock, so they are numbered, and sent, in order."""
-    table = connection.ops.quote_name(Event._meta.db_table)
     done = 0
     while True:
         with transaction.atomic():
@@ -67,19 +67,11 @@ def number(endpoint_id: int) -> int:
             )
             if last is None:
                 return done
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET seq = %s + n.rn FROM ("
-                    f"SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM {table} "
-                    "WHERE endpoint_id = %s AND seq IS NULL ORDER BY id LIMIT 5000"
-                    f") AS n WHERE {table}.id = n.id",
-                    [last, endpoint_id],
-                )
-                numbered = cursor.rowcount
+            numbered = feeds.number_rows(Event, last, {"endpoint_id": endpoint_id})
             if numbered:
                 Endpoint.objects.filter(pk=endpoint_id).update(last_seq=last + numbered)
         done += numbered
-        if numbered < 5000:
+        if numbered < feeds.BATCH:
             return done
 
 

@@ -43,32 +43,38 @@ def _counter(company_id: int, feed: str, *, wait: bool) -> ChangeCounter | None:
     return qs.select_for_update().first()
 
 
+def number_rows(model: type[Model], start: int, where: dict) -> int:
+    """Number the rows of `model` matching `where` that have no `seq` yet, start + 1 onwards in
+    id order (at most BATCH of them); the caller holds the counter `start` came from. How many
+    were numbered."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    conditions = " AND ".join(f"{connection.ops.quote_name(c)} = %s" for c in where)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET seq = %s + n.rn FROM ("
+            f"SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM {table} "
+            f"WHERE {conditions} AND seq IS NULL ORDER BY id LIMIT %s"
+            f") AS n WHERE {table}.id = n.id",
+            [start, *where.values(), BATCH],
+        )
+        return cursor.rowcount
+
+
 def sequence(
     company_id: int, feed: str, model: type[Model], *, where: dict | None = None, wait=True
 ) -> int:
     """Give the feed's committed rows without a number their numbers. With `wait=False` a
     numbering already under way is left to finish (it, or the next reader, numbers ours).
     Returns how many rows were numbered."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    extra, params = "", []
-    for column, value in (where or {}).items():
-        extra += f" AND {connection.ops.quote_name(column)} = %s"
-        params.append(value)
     done = 0
     while True:
         with transaction.atomic():
             counter = _counter(company_id, feed, wait=wait)
             if counter is None:
                 return done
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET seq = %s + n.rn FROM ("
-                    f"SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM {table} "
-                    f"WHERE company_id = %s AND seq IS NULL{extra} ORDER BY id LIMIT %s"
-                    f") AS n WHERE {table}.id = n.id",
-                    [counter.value, company_id, *params, BATCH],
-                )
-                numbered = cursor.rowcount
+            numbered = number_rows(
+                model, counter.value, {"company_id": company_id, **(where or {})}
+            )
             if numbered:
                 ChangeCounter.objects.filter(pk=counter.pk).update(value=counter.value + numbered)
         done += numbered
