@@ -582,6 +582,15 @@ def checkout(
     auto-confirm. `user` is who confirmed it. `ship_to_id`, `carrier_id`, `ship_date`: the
     header a sales rep settled on after adding the lines, given to every line (and so to the
     documents)."""
+    limits = (
+        Customer.objects.filter(company=company, pk=customer_id)
+        .values_list("credit_limit", "credit_hold")
+        .first()
+    )
+    if limits is not None and (limits[0] is not None or limits[1]):
+        # A customer with a credit limit (or on hold) checks out one order at a time, its row
+        # locked first as add_items locks it: two orders at once cannot both pass the limit.
+        list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk"))
     order = _order(company, customer_id, web_order_id)
     if order.status != WebOrder.Status.PENDING:
         raise Conflict(

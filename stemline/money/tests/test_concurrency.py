@@ -16,6 +16,8 @@ from stemline.money import queries, services
 from stemline.money.models import CreditLine, Payment, Receivable
 from stemline.money.services import ApplyRequest, CreditLineRequest
 from stemline.sales import invoicing
+from stemline.sales import models as invoicing_models
+from stemline.sales import services as sales_services
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -160,3 +162,43 @@ def test_void_and_payment_racing_on_one_invoice(books):
         assert queries.balance(books.company.pk, books.customer.pk).balance == (
             queries.ledger_balance(books.company.pk, books.customer.pk)
         )
+
+
+def test_two_orders_at_once_cannot_both_pass_the_credit_limit(books):
+    """The company confirms API orders itself; the customer may owe 200.00. Two web orders of
+    125.00 check out at the same moment: one is confirmed, the other waits for a sales rep
+    with the reason, never both confirmed."""
+    from stemline.core.models import Company
+    from stemline.parties.models import Customer
+    from stemline.sales.models import DocumentStatus
+
+    Company.objects.filter(pk=books.company.pk).update(auto_confirm=True)
+    Customer.objects.filter(pk=books.customer.pk).update(credit_limit=D("200.00"))
+    orders = []
+    # Each order on a line of its own, so nothing but the customer's row orders the two.
+    for line in (books.line, books.s.add(100)):
+        result = sales_services.add_items(
+            company=books.company,
+            customer_id=books.customer.pk,
+            requests=[sales_services.ItemRequest(inventory_id=line.pk, quantity=1)],
+            origin=1,
+            web_order_id=sales_services.create_web_order(
+                company=books.company, customer_id=books.customer.pk, location_id=None
+            ).pk,
+        )
+        orders.append(result.web_order.pk)
+
+    def check_out(order_id):
+        return lambda: (
+            sales_services.checkout(
+                company=books.company, customer_id=books.customer.pk, web_order_id=order_id
+            ).invoice.pk
+        )
+
+    outcomes = race([check_out(o) for o in orders])
+    assert [o[0] for o in outcomes] == ["ok", "ok"]
+    invoices = [invoicing_models.Invoice.objects.get(pk=o[1]) for o in outcomes]
+    confirmed = [i for i in invoices if i.status == DocumentStatus.CONFIRMED]
+    waiting = [i for i in invoices if i.status != DocumentStatus.CONFIRMED]
+    assert len(confirmed) == 1 and len(waiting) == 1
+    assert waiting[0].hold_reason.startswith("Over credit limit")
