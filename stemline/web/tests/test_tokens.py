@@ -140,7 +140,7 @@ def test_the_method_picker_groups_methods_by_area_with_their_descriptions(as_rol
     page = as_role(Role.ADMIN).get(reverse("token_new")).content.decode()
     company = page.split('data-token-type="company"')[1].split("</fieldset>")[0]
     areas = re.findall(r'data-area="(\w+)"', company)
-    assert areas == ["master", "inventory", "sales", "purchasing", "auth"]
+    assert areas == ["master", "inventory", "sales", "purchasing", "auth", "money"]
     inventory = company.split('data-area="inventory"')[1].split('data-area="sales"')[0]
     method = registry.get("inventory.add")
     assert 'value="inventory.add"' in inventory
