@@ -21,6 +21,7 @@ USERS = [
     ("setup", "setup", "Daniel", "Restrepo"),
     ("sales", "sales", "Carla", "Mendez"),
     ("purchasing", "purchasing", "Luis", "Andrade"),
+    ("accounting", "accounting", "Elena", "Vargas"),
 ]
 
 

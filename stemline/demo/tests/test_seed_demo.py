@@ -116,6 +116,7 @@ def test_the_logins_work_with_the_printed_password(demo, client):
         "setup@sunrisefloral.example": "setup",
         "sales@sunrisefloral.example": "sales",
         "purchasing@sunrisefloral.example": "purchasing",
+        "accounting@sunrisefloral.example": "accounting",
         "grower@sabana.example": "vendor",
     }
     assert client.login(username="Sales@SunriseFloral.example", password=data.DEMO_PASSWORD)
