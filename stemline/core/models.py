@@ -45,6 +45,8 @@ class Company(models.Model):
     # Every "today" (on hand or future, the API's default dates) and every time shown follows
     # it: activated for each web request and API call (core.timezones).
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # The payment terms of a customer who has none of its own ("Net 30", "COD", "Prepaid").
+    default_terms = models.CharField(max_length=30, default="Net 30")
     # Hoarding: the most one customer may hold at once (its pending web orders), in percent of
     # a line's unsold boxes and of the whole open market's; empty or 100 = no limit. A channel
     # may set its own for the marketplace's customer.

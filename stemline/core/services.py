@@ -288,6 +288,7 @@ COMPANY_SETTINGS = (
     "currency",
     "transaction_fee_rate",
     "auto_confirm",
+    "default_terms",
 )
 
 

@@ -97,6 +97,11 @@ def _invoice_date(invoice: Invoice) -> date:
     return timezone.localdate()
 
 
+def terms_of(customer: Customer) -> str:
+    """The customer's own terms, else the company's default (Setup > Company)."""
+    return (customer.terms or "").strip() or customer.company.default_terms
+
+
 def sync_invoice(invoice: Invoice, kind: str) -> None:
     """Hook of sales.record_change: keep the invoice's receivable with it. A confirmed
     invoice owes its total from its date plus the customer's terms; one that is no longer
@@ -107,13 +112,13 @@ def sync_invoice(invoice: Invoice, kind: str) -> None:
         total = invoice.total
         if rec is None:
             day = _invoice_date(invoice)
-            customer = Customer.objects.only("terms").get(pk=invoice.customer_id)
+            customer = Customer.objects.select_related("company").get(pk=invoice.customer_id)
             Receivable.objects.create(
                 company_id=invoice.company_id,
                 invoice=invoice,
                 customer_id=invoice.customer_id,
                 invoice_date=day,
-                due_date=day + timedelta(days=terms_days(customer.terms)),
+                due_date=day + timedelta(days=terms_days(terms_of(customer))),
                 total=total,
                 open_amount=total,
             )
@@ -154,7 +159,7 @@ def ensure(company: Company, *, customer_id: int | None = None, invoice_ids=None
         qs = qs.filter(customer_id=customer_id)
     if invoice_ids is not None:
         qs = qs.filter(pk__in=invoice_ids)
-    missing = list(qs.select_related("customer"))
+    missing = list(qs.select_related("customer__company"))
     rows = []
     for invoice in missing:
         day = _invoice_date(invoice)
@@ -164,7 +169,7 @@ def ensure(company: Company, *, customer_id: int | None = None, invoice_ids=None
                 invoice=invoice,
                 customer_id=invoice.customer_id,
                 invoice_date=day,
-                due_date=day + timedelta(days=terms_days(invoice.customer.terms)),
+                due_date=day + timedelta(days=terms_days(terms_of(invoice.customer))),
                 total=invoice.total,
                 open_amount=invoice.total,
             )

@@ -61,14 +61,18 @@ def invoice_date(invoice: Invoice) -> date:
 
 
 def terms_and_due_date(invoice: Invoice) -> tuple[str, date]:
-    """The payment terms printed and the due date they give. A due date the money app sets on
-    the invoice wins; else the customer's terms ("Net 30": 30 days after the invoice date);
-    without terms the invoice is due on receipt."""
+    """The payment terms printed and the due date they give. The due date of the invoice's
+    receivable (the money app's, once it is confirmed) wins; else the customer's terms, or the
+    company's default terms ("Net 30": 30 days after the invoice date; COD, prepaid: due on
+    receipt), read as the receivables ledger reads them."""
     issued = invoice_date(invoice)
-    due = getattr(invoice, "due_date", None)
-    terms = (invoice.customer.terms or "").strip()
+    terms = (invoice.customer.terms or "").strip() or invoice.company.default_terms.strip()
+    receivable = getattr(invoice, "receivable", None)  # a reverse relation: no import of money
+    due = getattr(receivable, "due_date", None)
     if due is not None:
         return terms or "Due on receipt", due
+    if re.match(r"(c\.?o\.?d|prepaid|pre-paid|due on receipt|cash)", terms.lower()):
+        return terms, issued
     match = re.search(r"(\d{1,3})", terms)
     if terms and match:
         return terms, issued + timedelta(days=int(match.group(1)))

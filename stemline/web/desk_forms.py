@@ -52,6 +52,12 @@ class CompanyForm(forms.Form):
     auto_confirm = forms.BooleanField(
         required=False, label="Confirm API orders upon checkout (no sales rep confirmation)"
     )
+    default_terms = forms.CharField(
+        max_length=30,
+        required=False,
+        label="Default payment terms",
+        help_text='For customers without terms of their own: "Net 30", "Net 15", "COD", "Prepaid".',
+    )
     logo = forms.FileField(
         required=False,
         help_text="PNG or JPEG, at most 2 MB; printed on the invoice PDF.",

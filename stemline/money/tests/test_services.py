@@ -44,6 +44,16 @@ def test_confirmed_invoice_gets_due_date_from_terms_and_open_amount(books):
     assert services.terms_days("") == 30 and services.terms_days("net 45 days") == 45
 
 
+def test_a_customer_without_terms_pays_on_the_companys_default_terms(books):
+    from stemline.core.models import Company
+
+    Company.objects.filter(pk=books.company.pk).update(default_terms="Net 7")
+    books.customer.terms = ""
+    books.customer.save()
+    invoice = books.invoice(1)
+    assert Receivable.objects.get(invoice=invoice).due_date == invoice.ship_date + timedelta(days=7)
+
+
 def test_pending_invoice_owes_nothing_and_voiding_an_unpaid_one_clears_it(books):
     pending = books.invoice(1, confirm=False)
     assert not Receivable.objects.filter(invoice=pending).exists()

@@ -76,7 +76,7 @@ def test_a_short_invoice_prints_the_letterhead_parties_terms_and_totals(lettered
         "Miami, FL 33122",
         "INVOICE",
         f"{invoice.number:06d}",
-        "Due on receipt",
+        "Net 30",  # the company's default terms: the customer has none
         "BILL TO",
         "Bloom Florist",
         "SHIP TO",
@@ -93,6 +93,16 @@ def test_a_short_invoice_prints_the_letterhead_parties_terms_and_totals(lettered
     assert list(PdfReader(io.BytesIO(data)).pages[0].images)
     if os.environ.get("STEMLINE_PDF_OUT"):
         open(os.environ["STEMLINE_PDF_OUT"], "wb").write(data)
+
+
+def test_the_companys_default_terms_serve_a_customer_without_its_own(lettered):
+    from stemline.core.models import Company
+
+    Company.objects.filter(pk=lettered.company.pk).update(default_terms="COD")
+    invoice = _invoice(lettered, 1)
+    invoice.company.refresh_from_db()
+    terms, due = pdf.terms_and_due_date(invoice)
+    assert (terms, due) == ("COD", pdf.invoice_date(invoice))
 
 
 def test_net_terms_give_a_due_date_after_the_invoice_date(lettered):

@@ -323,6 +323,7 @@ def _settings(**extra):
         "currency": "usd",
         "fee_percent": "2.5",
         "auto_confirm": "on",
+        "default_terms": "Net 15",
     }
     data.update(extra)
     return data
@@ -342,6 +343,7 @@ def test_company_settings_store_the_address_fee_as_a_fraction_and_a_checked_logo
     assert r.status_code == 302, r.content.decode()[:2000]
     company = Company.objects.get(pk=company.pk)
     assert company.transaction_fee_rate == Decimal("0.0250")
+    assert company.default_terms == "Net 15"
     assert (company.city, company.currency, company.time_zone, company.auto_confirm) == (
         "Miami",
         "USD",

@@ -25,6 +25,7 @@ def company_settings(request):
             data = dict(form.cleaned_data)
             upload, remove = data.pop("logo"), data.pop("remove_logo")
             rate = (data.pop("fee_percent") / Decimal(100)).quantize(Decimal("0.0001"))
+            data["default_terms"] = data.get("default_terms") or "Net 30"
             try:
                 core_services.update_company(
                     company=company,
