@@ -4,7 +4,6 @@ the accounting export. Every write goes through stemline.money.services."""
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from io import BytesIO
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -12,9 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from stemline.core.errors import DomainError
 from stemline.money import export, mailing, queries, services, statements
@@ -29,7 +25,7 @@ from stemline.money.models import (
 from stemline.parties.models import Customer, PaymentMethod
 from stemline.sales.models import DocumentStatus, Invoice
 from stemline.web.access import area_required, paginate
-from stemline.web.exports import XLSX
+from stemline.web.exports import xlsx_response
 
 AREA = "receivables"
 
@@ -52,33 +48,6 @@ def _customer(request, pk) -> Customer:
     return get_object_or_404(Customer, company=request.user.company, pk=pk)
 
 
-def xlsx(name: str, headers: list[str], rows) -> HttpResponse:
-    """A write-only workbook whose text cells are always text: a value starting with = + - @
-    (a customer named "=cmd|...") is never read as a formula."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(name.title())
-    bold = Font(bold=True)
-    head = []
-    for title in headers:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        head.append(cell)
-    sheet.append(head)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = BytesIO()
-    book.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate()}.xlsx"'
-    return response
-
-
 # ---------------------------------------------------------------- aging
 
 
@@ -96,7 +65,7 @@ def aging(request):
         ]
         t = report.totals
         rows.append(["", "Total", "", *t.buckets(), -t.unapplied, t.balance])
-        return xlsx("aging", heads, rows)
+        return xlsx_response("aging", heads, rows)
     return render(
         request,
         "web/receivables/aging.html",
@@ -519,7 +488,7 @@ def accounting_export(request):
             ]
             for r in export.rows(company, start, end)
         ]
-        return xlsx("journal", export.HEADERS, rows)
+        return xlsx_response("journal", export.HEADERS, rows)
     return render(
         request,
         "web/receivables/export.html",
