@@ -465,14 +465,17 @@ def _check_body_company(token: ApiToken, params: dict) -> None:
         raise forbidden("companyId: this token belongs to another company", field_name="companyId")
 
 
-def _failure(error: ApiError, token: ApiToken | None) -> HttpResponse:
-    response = error_response(error)
+def _as_token_wants(response: HttpResponse, token: ApiToken | None) -> HttpResponse:
     if token is not None and token.failures_as_200 and response.status_code != 200:
         # For clients whose HTTP library throws on any non-2xx answer (a token setting); the
         # honest code stays readable in a header.
         response["X-Stemline-Status"] = str(response.status_code)
         response.status_code = 200
     return response
+
+
+def _failure(error: ApiError, token: ApiToken | None) -> HttpResponse:
+    return _as_token_wants(error_response(error), token)
 
 
 @csrf_exempt
@@ -568,7 +571,5 @@ def _dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
         return _failure(ApiError("internal error; it has been logged", 500), token)
     for name, value in headers.items():
         response[name] = value
-    if token is not None and token.failures_as_200 and response.status_code != 200:
-        response["X-Stemline-Status"] = str(response.status_code)
-        response.status_code = 200
-    return response
+    # A replayed Idempotency-Key answer may be a failure too.
+    return _as_token_wants(response, token)
