@@ -208,6 +208,31 @@ def pending_events(env: dict) -> int:
     return int(out.stdout.strip() or -1)
 
 
+def make_changes(ids_file, rate: float, duration: float, env: dict) -> dict:
+    """Run this bench's change maker (`--changer`) in a process of its own for `duration`
+    seconds at `rate` changes a second; what it reports ({"changes", "seconds", ...})."""
+    changed = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--changer",
+            str(ids_file),
+            "--rate",
+            str(rate),
+            "--duration",
+            str(duration),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=duration + 300,
+    )
+    if changed.returncode:
+        raise RuntimeError(changed.stderr[-3000:])
+    return json.loads(changed.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sqlite", action="store_true", help="the embedded default database")
@@ -287,26 +312,7 @@ def main() -> int:
             f"{args.workers} workers ...",
             flush=True,
         )
-        changed = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--changer",
-                str(ids_file),
-                "--rate",
-                str(args.rate),
-                "--duration",
-                str(args.duration),
-            ],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=args.duration + 300,
-        )
-        if changed.returncode:
-            raise RuntimeError(changed.stderr[-3000:])
-        made = json.loads(changed.stdout.strip().splitlines()[-1])
+        made = make_changes(ids_file, args.rate, args.duration, env)
         print(
             f"[{database.label}] made {made['changes']} changes in {made['seconds']:.1f} s "
             f"({made['changes'] / made['seconds']:.1f} a second)",

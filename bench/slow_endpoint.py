@@ -27,12 +27,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channels import django_setup, pending_events, start_workers, stop_all  # noqa: E402
+from channels import (  # noqa: E402
+    django_setup,
+    make_changes,
+    pending_events,
+    start_workers,
+    stop_all,
+)
 from channels import seed as seed_channels  # noqa: E402
 from gateway import LOCAL_POSTGRES, REPO, Database, percentile  # noqa: E402
 
 P99_TARGET_MS = 1000.0
-CHANNELS = __file__.replace("slow_endpoint.py", "channels.py")
 
 
 def seed(lines: int, sim_url: str, stuck_url: str, drip_url: str) -> None:
@@ -157,26 +162,7 @@ def main() -> int:
             f" (delivery threads: {env.get('STEMLINE_WEBHOOK_DELIVERY_THREADS', 'default')}) ...",
             flush=True,
         )
-        changed = subprocess.run(
-            [
-                sys.executable,
-                CHANNELS,
-                "--changer",
-                str(ids_file),
-                "--rate",
-                str(args.rate),
-                "--duration",
-                str(args.duration),
-            ],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=args.duration + 300,
-        )
-        if changed.returncode:
-            raise RuntimeError(changed.stderr[-3000:])
-        made = json.loads(changed.stdout.strip().splitlines()[-1])
+        made = make_changes(ids_file, args.rate, args.duration, env)
         expected = made["changes"] * len(markets)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
