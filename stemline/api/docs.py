@@ -296,7 +296,6 @@ def _method_facts(method: Method) -> list[tuple[str, str]]:
             )
         )
         facts.append(("Idempotency-Key", "supported on `POST`" if method.creates else "not used"))
-    facts.append(("Unknown parameters", "refused (422)" if method.strict else "ignored"))
     limit = method.max_body or 64 * 1024
     facts.append(("Body limit", _size(limit)))
     if method.deprecated:

@@ -54,7 +54,6 @@ class Method:
     roles: frozenset[str]
     account_required: bool = False
     creates: bool = False
-    strict: bool = True
     max_body: int | None = None
     deprecated: bool = False
     # Whether a record's several names (customerId, customerCode, customerName) must agree. Off
@@ -138,7 +137,6 @@ def api_method(
     roles: Iterable[str] | None = None,
     account_required: bool = False,
     creates: bool = False,
-    strict: bool = True,
     max_body: int | None = None,
     deprecated: bool = False,
     check_names: bool = True,
@@ -177,7 +175,6 @@ def api_method(
                 roles=frozenset(roles),
                 account_required=account_required,
                 creates=creates,
-                strict=strict,
                 max_body=max_body,
                 deprecated=deprecated,
                 check_names=check_names,

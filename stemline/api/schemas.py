@@ -79,15 +79,10 @@ def OptMoney(max_digits: int = 12, decimal_places: int = 2):  # noqa: N802
 
 
 class Params(Schema):
-    """Request parameters of a strict method: unknown fields are refused by name."""
+    """Request parameters. Unknown fields are refused by the schema; the gateway's leniency
+    (api/leniency.py) sets them aside first, naming them, unless the token is strict."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-class LooseParams(Schema):
-    """Request parameters of a lenient method: unknown fields are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
 
 
 class NoParams(Params):
