@@ -1093,5 +1093,6 @@ def inventory_confirmations_list(call, p: SyncIn):
     }
 
 
-# The retired e-commerce method lives beside this module; importing it registers it.
-from . import api_storefront  # noqa: E402, F401
+# The retired e-commerce method and the units inventory live beside this module; importing
+# them registers them.
+from . import api_storefront, api_units  # noqa: E402, F401

@@ -2,7 +2,8 @@
 
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Mod, Upper
+from django.db.models.lookups import Exact
 
 from stemline.catalog.models import UnitType
 from stemline.core.models import CompanyOwned
@@ -57,6 +58,20 @@ class InventoryLine(CompanyOwned):
     committed = models.PositiveIntegerField(default=0)
     held = models.PositiveIntegerField(default=0)
     external_id = models.CharField(max_length=100, blank=True)
+    # Units inventory (Komet's "Sell by Units"): a units line holds loose bunches or stems,
+    # and its total, committed and held count units of its unit_type (bunches or stems), not
+    # boxes; stems always in whole bunches. It comes from opening boxes of `opened_from`
+    # (irreversibly: those boxes leave the box line's total and count in its `opened`) or
+    # from inventory.units.add (a farm's block, bed, cutter and cut date).
+    in_units = models.BooleanField(default=False)
+    opened = models.PositiveIntegerField(default=0)
+    opened_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="units_lines"
+    )
+    block = models.CharField(max_length=20, blank=True)
+    bed = models.CharField(max_length=20, blank=True)
+    cutter = models.PositiveIntegerField(null=True, blank=True)
+    cut_date = models.DateField(null=True, blank=True)
     confirm_inventory = models.BooleanField(default=False)
     source_token = models.ForeignKey(
         "tokens.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -86,6 +101,16 @@ class InventoryLine(CompanyOwned):
             models.CheckConstraint(
                 condition=Q(unit_type__in=UnitType.values), name="inventory_unit_type_valid"
             ),
+            # A units line is never opened again; stems are kept in whole bunches.
+            models.CheckConstraint(
+                condition=Q(in_units=False) | Q(opened=0), name="inventory_units_not_opened"
+            ),
+            models.CheckConstraint(
+                condition=Q(in_units=False)
+                | Q(unit_type=UnitType.BUNCH)
+                | Exact(Mod("total", "stems_bunch"), 0),
+                name="inventory_units_whole_bunches",
+            ),
         ]
 
     @property
@@ -94,6 +119,9 @@ class InventoryLine(CompanyOwned):
 
     @property
     def units_per_box(self) -> int:
+        # A units line counts units: each one is a unit (its amount is units x price).
+        if self.in_units:
+            return 1
         return self.bunches if self.unit_type == UnitType.BUNCH else self.bunches * self.stems_bunch
 
     def origin_on(self, today) -> int:
@@ -111,11 +139,17 @@ class Box(CompanyOwned):
     line = models.ForeignKey(InventoryLine, on_delete=models.CASCADE, related_name="boxes")
     code = models.CharField(max_length=30)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # Opened into the units inventory (irreversible); an opened box is no longer a box.
+    opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint("company", Upper("code"), name="box_code_unique"),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True) | Q(opened_at__isnull=True),
+                name="box_removed_or_opened",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,11 +13,12 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from stemline.catalog.models import Product, UnitType
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company
 
 from . import feeds
-from .models import Box, ChangeCounter, Confirmation, InventoryChange, InventoryLine
+from .models import Box, ChangeCounter, Confirmation, InventoryChange, InventoryLine, Origin
 
 MAX_BOXES_PER_CALL = 100
 
@@ -182,15 +183,18 @@ def _guarded(line_id: int, condition, **changes) -> bool:
 
 
 def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str):
-    """Move available boxes into `held` or `committed`. `wanted` is (line id, boxes); lines
-    named twice are summed before the check. All or nothing: NotEnoughStock names every short
+    """Move available boxes into `held` or `committed`. `wanted` is (line id, boxes), units for a
+    units line (stems in whole bunches: check_whole_bunches); lines named twice are summed before the check. All or nothing: NotEnoughStock names every short
     line. The lines and the boxes taken of each."""
     totals: dict[int, int] = defaultdict(int)
+    wanted = list(wanted)
     for line_id, boxes in wanted:
         if boxes < 1:
             raise Invalid("must be at least 1 box", field="quantity")
         totals[line_id] += boxes
     lines = lock_lines(company, totals)
+    for line_id, units in wanted:
+        check_whole_bunches(lines[line_id], units)
     shortages = [
         {"inventoryId": pk, "requested": totals[pk], "available": max(0, lines[pk].available)}
         for pk in sorted(totals)
@@ -265,9 +269,12 @@ def _announce_sold(lines: dict[int, InventoryLine], totals: dict[int, int]) -> N
 def uncommit(*, company: Company, sold: Iterable[tuple[int, int]]) -> None:
     """Sold boxes come back to the open market (a voided document or a removed line)."""
     totals: dict[int, int] = defaultdict(int)
+    sold = list(sold)
     for line_id, boxes in sold:
         totals[line_id] += boxes
     lines = lock_lines(company, totals)
+    for line_id, units in sold:  # a line made smaller gives back whole bunches too
+        check_whole_bunches(lines[line_id], units)
     for pk in sorted(totals):
         if not _guarded(pk, Q(committed__gte=totals[pk]), committed=F("committed") - totals[pk]):
             raise Conflict(f"inventory line {pk} has fewer boxes sold than returned")
@@ -289,6 +296,7 @@ def update_line(
     if quantity is not None:
         if not 0 <= quantity <= MAX_BOXES_PER_CALL * 100:
             raise Invalid("must be between 0 and 10000 boxes", field="quantity")
+        check_whole_bunches(line, quantity)
         taken = line.committed + line.held
         if quantity < taken:
             raise Conflict(
@@ -316,6 +324,7 @@ def delete_boxes(*, company: Company, line_id: int, quantity: int | None = None)
     boxes = line.available if quantity is None else quantity
     if boxes < 1 and quantity is not None:
         raise Invalid("must be at least 1 box", field="quantity")
+    check_whole_bunches(line, boxes)
     if boxes > line.available:
         raise Conflict(
             f"inventory line {line_id} has {line.available} unsold boxes; {boxes} cannot be "
@@ -353,3 +362,315 @@ def customer_price(line: InventoryLine, customer) -> Decimal | None:
             return (line.price_a * (1 + markup)).quantize(Decimal("0.001"))
         return None
     return line.price_a
+
+
+# ---------------------------------------------------------------- units inventory
+# Boxes opened into bunches or stems, and loose units a farm adds (reference §3.9). A units
+# line is an InventoryLine with `in_units`: its quantities count units, so holding, selling
+# and giving back units are the same guarded writes as for boxes (`_take`, `release`, ...).
+
+UNIT_WORDS = {UnitType.BUNCH: ("bunch", "bunches"), UnitType.STEM: ("stem", "stems")}
+THOUSANDTH = Decimal("0.001")
+
+
+def unit_words(unit_type: str, quantity: int) -> str:
+    one, many = UNIT_WORDS[unit_type]
+    return f"{quantity} {one if quantity == 1 else many}"
+
+
+def check_whole_bunches(line: InventoryLine, units: int, field: str = "quantity") -> None:
+    """Stems of a units line move only in whole bunches (multiples of stems per bunch)."""
+    if line.in_units and line.unit_type == UnitType.STEM and units % line.stems_bunch:
+        raise Invalid(
+            f"inventory line {line.pk} sells stems in multiples of {line.stems_bunch} "
+            f"(stems per bunch); {units} is not one",
+            field=field,
+        )
+
+
+def _per_unit(value: Decimal | None, line: InventoryLine, unit_type: str) -> Decimal | None:
+    """A box line's price or cost per its unit, as a price per `unit_type` unit."""
+    if value is None or unit_type == line.unit_type:
+        return value
+    if unit_type == UnitType.BUNCH:  # per stem -> per bunch
+        return (value * line.stems_bunch).quantize(THOUSANDTH)
+    return (value / line.stems_bunch).quantize(THOUSANDTH)  # per bunch -> per stem
+
+
+def roll_up_product(product):
+    """The product a box's contents become in the units inventory (productRollUpCode), or
+    the product itself when it has none."""
+    code = product.product_roll_up_code
+    if not code:
+        return product
+    rolled = Product.objects.filter(
+        company_id=product.company_id, legacy_code__iexact=code, active=True
+    ).first()
+    if rolled is None:
+        raise NotFound(
+            f"product {product.pk} rolls up into product code {code!r}, which does not exist",
+            field="productRollUpCode",
+        )
+    return rolled
+
+
+@dataclass
+class Opened:
+    box_line: InventoryLine
+    units_line: InventoryLine
+    boxes: int
+    units: int
+
+
+@transaction.atomic
+def open_boxes(
+    *,
+    company: Company,
+    line_id: int,
+    boxes: int,
+    unit_type: str,
+    price_a: Decimal | None = None,
+    price_b: Decimal | None = None,
+) -> Opened:
+    """Open unsold boxes of a line, irreversibly, into its bunches or stems.
+
+    The boxes leave the line (its total; `opened` counts them, their labels are marked) and
+    their units go to the line's units line of that unit type, made at the first opening,
+    as the roll-up product if the product has one. Prices are per unit: those given, else
+    the box line's converted to the unit type. Both lines are locked (primary-key order)
+    and written with guarded updates, so opening while the same boxes are sold can neither
+    lose nor double a box."""
+    if unit_type not in UnitType.values:
+        raise Invalid("must be Stem or Bunch", field="unitType")
+    if boxes < 1:
+        raise Invalid("must be at least 1 box", field="boxes")
+    line = lock_lines(company, [line_id])[line_id]
+    if line.in_units:
+        raise Conflict(f"inventory line {line_id} is already units", field="inventoryId")
+    if line.origin_on(today()) != Origin.ON_HAND:
+        raise Conflict(
+            f"inventory line {line_id} has not arrived; only boxes on hand can be opened",
+            field="inventoryId",
+        )
+    if boxes > line.available:
+        raise Conflict(
+            f"inventory line {line_id} has {line.available} unsold boxes; {boxes} cannot be opened",
+            field="boxes",
+            available=line.available,
+        )
+    product = roll_up_product(line.product)
+    per_box = line.bunches * (line.stems_bunch if unit_type == UnitType.STEM else 1)
+    units = boxes * per_box
+    if not _guarded(
+        line.pk,
+        Q(total__gte=F("committed") + F("held") + boxes),
+        total=F("total") - boxes,
+        opened=F("opened") + boxes,
+    ):  # only if a lock was not honoured
+        raise NotEnoughStock([{"inventoryId": line.pk, "requested": boxes, "available": 0}])
+    whole = Box.objects.filter(line=line, removed_at__isnull=True, opened_at__isnull=True)
+    labels = list(whole.order_by("-id").values_list("pk", flat=True)[:boxes])
+    Box.objects.filter(pk__in=labels).update(opened_at=timezone.now())
+    # One units line per box line and unit type, locked after the box line (higher pk).
+    existing = (
+        InventoryLine.objects.select_for_update()
+        .filter(company=company, opened_from=line, unit_type=unit_type, in_units=True)
+        .order_by("pk")
+        .first()
+    )
+    if existing is None:
+        units_line = InventoryLine.objects.create(
+            company=company,
+            in_units=True,
+            opened_from=line,
+            location_id=line.location_id,
+            product=product,
+            box_type_id=line.box_type_id,
+            vendor_id=line.vendor_id,
+            reserved_for_id=line.reserved_for_id,
+            awb=line.awb,
+            reference=line.reference,
+            lot_number=line.lot_number,
+            mark_code=line.mark_code,
+            ship_date=line.ship_date,
+            arrival_date=line.arrival_date,
+            unit_type=unit_type,
+            bunches=1,
+            stems_bunch=line.stems_bunch,
+            unit_cost=_per_unit(line.unit_cost, line, unit_type),
+            price_a=price_a if price_a is not None else _per_unit(line.price_a, line, unit_type),
+            price_b=price_b if price_b is not None else _per_unit(line.price_b, line, unit_type),
+            total=units,
+        )
+        kind = InventoryChange.Kind.ADDED
+    else:
+        units_line = existing
+        changes = {"total": F("total") + units}
+        if price_a is not None:
+            changes["price_a"] = price_a
+        if price_b is not None:
+            changes["price_b"] = price_b
+        InventoryLine.objects.filter(pk=units_line.pk).update(**changes)
+        units_line.refresh_from_db()
+        kind = InventoryChange.Kind.UPDATED
+    # The system that shared these boxes hears they are gone as boxes.
+    confirm(line, "inventory.deleted", boxes)
+    record(line, InventoryChange.Kind.UPDATED)
+    record(units_line, kind)
+    line.refresh_from_db()
+    return Opened(line, units_line, boxes, units)
+
+
+def _farm_lines(company: Company, *, product, unit_type, stems_bunch, location, **farm):
+    """The units lines a farm's units of one product and pack go to (inventory.units.*)."""
+    qs = InventoryLine.objects.filter(
+        company=company,
+        in_units=True,
+        product=product,
+        unit_type=unit_type,
+        stems_bunch=stems_bunch,
+        location=location,
+    )
+    return qs.filter(**{k: v for k, v in farm.items() if v is not None})
+
+
+@transaction.atomic
+def add_units(
+    *,
+    company: Company,
+    product,
+    unit_type: str,
+    stems_bunch: int,
+    quantity: int,
+    location,
+    box_type,
+    block: str = "",
+    bed: str = "",
+    cutter: int | None = None,
+    cut_date: date | None = None,
+    reserved_for=None,
+    unit_cost: Decimal | None = None,
+    price_a: Decimal | None = None,
+    price_b: Decimal | None = None,
+) -> InventoryLine:
+    """Loose units into the units inventory (inventory.units.add): onto the units line of the
+    same product, pack, block, bed, cutter, cut date and customer, or a new one. Prices not
+    given are the product's (when they are per this unit type)."""
+    if unit_type not in UnitType.values:
+        raise Invalid("must be Stem or Bunch", field="unitType")
+    if stems_bunch < 1:
+        raise Invalid("must be at least 1", field="stemsBunch")
+    if quantity < 1:
+        raise Invalid("must be at least 1 unit", field="quantity")
+    if unit_type == UnitType.STEM and quantity % stems_bunch:
+        raise Invalid(
+            f"stems are added in multiples of {stems_bunch} (stems per bunch); {quantity} is "
+            "not one",
+            field="quantity",
+        )
+    farm = {"block": block, "bed": bed, "cutter": cutter, "cut_date": cut_date}
+    line = (
+        _farm_lines(
+            company,
+            product=product,
+            unit_type=unit_type,
+            stems_bunch=stems_bunch,
+            location=location,
+            **farm,
+        )
+        .filter(opened_from__isnull=True, reserved_for=reserved_for)
+        .filter(cutter__isnull=cutter is None, cut_date__isnull=cut_date is None)
+        .select_for_update()
+        .order_by("pk")
+        .first()
+    )
+    if line is not None:
+        changes = {"total": F("total") + quantity}
+        for name, value in (("unit_cost", unit_cost), ("price_a", price_a), ("price_b", price_b)):
+            if value is not None:
+                changes[name] = value
+        InventoryLine.objects.filter(pk=line.pk).update(**changes)
+        record(line, InventoryChange.Kind.UPDATED)
+        line.refresh_from_db()
+        return line
+    own = product.default_unit_type == unit_type
+    line = InventoryLine.objects.create(
+        company=company,
+        in_units=True,
+        location=location,
+        product=product,
+        box_type=box_type,
+        reserved_for=reserved_for,
+        unit_type=unit_type,
+        bunches=1,
+        stems_bunch=stems_bunch,
+        unit_cost=unit_cost if unit_cost is not None else Decimal("0"),
+        price_a=price_a if price_a is not None else (product.price_a if own else None),
+        price_b=price_b if price_b is not None else (product.price_b if own else None),
+        total=quantity,
+        **farm,
+    )
+    record(line, InventoryChange.Kind.ADDED)
+    return line
+
+
+@transaction.atomic
+def delete_units(
+    *,
+    company: Company,
+    product,
+    unit_type: str,
+    stems_bunch: int,
+    quantity: int,
+    location,
+    block: str | None = None,
+    bed: str | None = None,
+    cutter: int | None = None,
+    reserved_for=None,
+) -> list[InventoryLine]:
+    """Decrease the units inventory (inventory.units.delete) by units nobody bought or holds,
+    from the matching units lines oldest first; all or nothing."""
+    if quantity < 1:
+        raise Invalid("must be at least 1 unit", field="quantity")
+    if unit_type == UnitType.STEM and quantity % stems_bunch:
+        raise Invalid(
+            f"stems are removed in multiples of {stems_bunch} (stems per bunch); {quantity} is "
+            "not one",
+            field="quantity",
+        )
+    farm = {"block": block or None, "bed": bed or None, "cutter": cutter}
+    qs = _farm_lines(
+        company,
+        product=product,
+        unit_type=unit_type,
+        stems_bunch=stems_bunch,
+        location=location,
+        **farm,
+    )
+    if reserved_for is not None:
+        qs = qs.filter(reserved_for=reserved_for)
+    lines = lock_lines(company, qs.values_list("pk", flat=True))
+    available = sum(max(0, line.available) for line in lines.values())
+    if available < quantity:
+        raise Conflict(
+            f"the units inventory has {unit_words(unit_type, available)} of this product unsold; "
+            f"{unit_words(unit_type, quantity)} cannot be removed",
+            field="quantity",
+            available=available,
+        )
+    left, changed = quantity, []
+    for pk in sorted(lines):
+        line = lines[pk]
+        take = min(left, max(0, line.available))
+        if not take:
+            continue
+        if not _guarded(
+            pk, Q(total__gte=F("committed") + F("held") + take), total=F("total") - take
+        ):
+            raise Conflict(f"inventory line {pk} changed while units were removed")
+        record(line, InventoryChange.Kind.DELETED)
+        changed.append(line)
+        left -= take
+        if not left:
+            break
+    return changed

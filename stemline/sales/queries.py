@@ -138,6 +138,7 @@ def pick_lines(
         location_id=location_id,
         product=product,
         box_type=box_type,
+        in_units=False,  # a product spec names boxes
         total__gt=F("committed") + F("held"),
     ).filter(on_hand if origin == Origin.ON_HAND else ~on_hand)
     # reservedInventory: only the lines reserved for this customer, else only unreserved ones.

@@ -260,10 +260,13 @@ def check_shares(
                     maxBoxes=allowed,
                 )
     if limits.market is not None:
-        held = (pending.aggregate(boxes=Sum("quantity"))["boxes"] or 0) + sum(open_lines.values())
+        # The market in boxes: units lines (stems, bunches) are no part of it.
+        boxes = pending.filter(line__in_units=False).aggregate(boxes=Sum("quantity"))["boxes"]
+        adding_boxes = sum(n for pk, n in open_lines.items() if not lines[pk].in_units)
+        held = (boxes or 0) + adding_boxes
         market = (
             InventoryLine.objects.filter(
-                company=company, reserved_for__isnull=True, total__gt=F("committed")
+                company=company, reserved_for__isnull=True, in_units=False, total__gt=F("committed")
             ).aggregate(boxes=Sum(F("total") - F("committed")))["boxes"]
             or 0
         )
