@@ -207,6 +207,7 @@ SNAPSHOT_FIELDS = (
     "box_type_id",
     "box_type__code",
     "unit_type",
+    "in_units",
     "bunches",
     "stems_bunch",
     "total",
@@ -219,6 +220,13 @@ SNAPSHOT_FIELDS = (
     "location_id",
     "mark_code",
 )
+
+
+def units_per_box(r: dict) -> int:
+    """InventoryLine.units_per_box of a row read as values (a units line counts units)."""
+    if r["in_units"]:
+        return 1
+    return r["bunches"] if r["unit_type"] == UnitType.BUNCH else r["bunches"] * r["stems_bunch"]
 
 
 def snapshot_rows(channel: Channel, qs, today: date):
@@ -239,7 +247,6 @@ def snapshot_rows(channel: Channel, qs, today: date):
         arrival = r["arrival_date"]
         future = r["in_transit"] or (arrival is not None and arrival > today)
         start = arrival if arrival is not None and arrival > today else today
-        bunch = r["unit_type"] == UnitType.BUNCH
         yield {
             "inventoryIds": str(r["id"]),
             "inventoryOrigin": Origin.FUTURE if future else Origin.ON_HAND,
@@ -258,8 +265,9 @@ def snapshot_rows(channel: Channel, qs, today: date):
             "boxTypeCode": r["box_type__code"],
             "unitType": r["unit_type"],
             "bunches": r["bunches"],
-            "unitsPerBox": r["bunches"] if bunch else r["bunches"] * r["stems_bunch"],
+            "unitsPerBox": units_per_box(r),
             "stemsBunch": r["stems_bunch"],
+            "unitsInventory": r["in_units"],
             "quantity": quantity,
             "price": price,
             "vendorId": r["vendor_id"],

@@ -110,6 +110,7 @@ class InventoryItemOut(Out):
     unitType: str
     bunches: int
     unitsPerBox: int
+    unitsInventory: bool = False
     stemsBunch: int
     unitCost: Number | None
     priceA: Number | None
@@ -144,6 +145,9 @@ def _pack_fields(line: InventoryLine) -> dict:
         "bunches": line.bunches,
         "unitsPerBox": line.units_per_box,
         "stemsBunch": line.stems_bunch,
+        # A units line (opened boxes, loose bunches or stems): its quantities count units of
+        # unitType, sold in whole bunches; unitsPerBox is 1.
+        "unitsInventory": line.in_units,
     }
 
 
@@ -477,6 +481,7 @@ class MarketItemOut(Out):
     unitType: str
     bunches: int
     unitsPerBox: int
+    unitsInventory: bool = False
     stemsBunch: int
     price: Number | None
     priceB: Number | None
@@ -553,6 +558,7 @@ class ConsolidatedItemOut(Out):
     unitType: str
     bunches: int
     unitsPerBox: int
+    unitsInventory: bool = False
     stemsBunch: int
     price: Number | None
     priceB: Number | None
@@ -662,6 +668,7 @@ class ShopItemOut(Out):
     boxTypeCode: str
     unitType: str
     unitsPerBox: int
+    unitsInventory: bool = False
     stemsBunch: int
     bunches: int
     quantity: int
@@ -954,6 +961,7 @@ class SyncRowOut(Out):
     boxTypeCode: str
     unitType: str
     unitsPerBox: int | None
+    unitsInventory: bool = False
     price: Number | None
     priceA: Number | None
     priceB: Number | None
@@ -1003,6 +1011,7 @@ def _sync_row(change: InventoryChange, line: InventoryLine | None, buyer, today)
         boxTypeCode=line.box_type.code,
         unitType=line.unit_type,
         unitsPerBox=line.units_per_box,
+        unitsInventory=line.in_units,
         companyLocationId=line.location_id,
         customerId=line.reserved_for_id,
     )

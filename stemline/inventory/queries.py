@@ -192,6 +192,7 @@ def consolidated(lines_) -> list[list[InventoryLine]]:
     groups: dict[tuple, list[InventoryLine]] = {}
     for line in lines_:
         key = (
+            line.in_units,
             line.product_id,
             line.box_type_id,
             line.unit_type,

@@ -324,6 +324,10 @@ class WebOrderItemOut(Out):
     unitType: str
     unitsPerBox: int
     boxes: int
+    # What was ordered: boxes, or units of unitType for a line of the units inventory.
+    quantity: int
+    totalUnits: int
+    unitsInventory: bool
     price: Number
     amount: Number
     carrierId: int | None
@@ -369,7 +373,10 @@ def _item_row(item) -> dict:
         "boxTypeCode": line.box_type.code,
         "unitType": line.unit_type,
         "unitsPerBox": line.units_per_box,
-        "boxes": item.quantity,
+        "boxes": 0 if line.in_units else item.quantity,
+        "quantity": item.quantity,
+        "totalUnits": item.quantity * line.units_per_box,
+        "unitsInventory": line.in_units,
         "price": item.price,
         "amount": amount,
         "carrierId": item.carrier_id,

@@ -711,6 +711,7 @@ class DetailOut(Out):
     units: int
     totalUnits: int
     totalBoxes: int
+    unitsInventory: bool = False
     unitPrice: Number
     amount: Number
     growerId: int | None
@@ -764,6 +765,7 @@ class InvoiceDetailsOut(Envelope):
 def _detail(item) -> dict:
     line, product = item.line, item.product
     vendor = line.vendor if line else None
+    units = bool(line and line.in_units)
     return {
         "detailId": item.pk,
         "inventoryId": item.line_id,
@@ -778,7 +780,9 @@ def _detail(item) -> dict:
         "bunchesBox": line.bunches if line else None,
         "units": item.units_per_box,
         "totalUnits": item.boxes * item.units_per_box,
-        "totalBoxes": item.boxes,
+        # A line of units (opened boxes): its quantity counts units of unitType, no boxes.
+        "totalBoxes": 0 if units else item.boxes,
+        "unitsInventory": units,
         "unitPrice": item.price,
         "amount": item.amount,
         "growerId": vendor.pk if vendor else None,
@@ -796,6 +800,8 @@ def _detailed(invoice: Invoice) -> dict:
     details, boxes, number = [], [], 0
     for item in invoice.lines:
         details.append(_detail(item))
+        if item.line is not None and item.line.in_units:
+            continue  # units go in the boxes of other lines
         for _ in range(item.boxes):
             number += 1
             boxes.append(

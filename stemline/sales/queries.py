@@ -280,7 +280,9 @@ def invoice_headers(qs) -> list[Invoice]:
     """Headers with their parties, and `box_count` per invoice: two queries in all."""
     rows = list(qs.select_related(*HEADER_RELATIONS).order_by("ship_date", "number", "id"))
     counts = dict(
+        # Boxes: a line of the units inventory counts stems or bunches, not boxes.
         InvoiceItem.objects.filter(invoice__in=[r.pk for r in rows])
+        .exclude(line__in_units=True)
         .values("invoice_id")
         .annotate(n=Sum("boxes"))
         .values_list("invoice_id", "n")
@@ -295,7 +297,11 @@ def invoice_details(qs) -> list[Invoice]:
     inventory line's grower: three queries whatever the number of invoices.
 
     Refuses (before reading them) more than 10,000 boxes in one answer, as the reference."""
-    boxes = InvoiceItem.objects.filter(invoice__in=qs.values("pk")).aggregate(n=Sum("boxes"))["n"]
+    boxes = (
+        InvoiceItem.objects.filter(invoice__in=qs.values("pk"))
+        .exclude(line__in_units=True)
+        .aggregate(n=Sum("boxes"))["n"]
+    )
     if (boxes or 0) > MAX_DETAIL_BOXES:
         raise Invalid(
             f"{boxes} boxes match, more than {MAX_DETAIL_BOXES:,} in one answer; narrow the "
