@@ -416,3 +416,30 @@ class StaffEditForm(forms.Form):
     active = forms.BooleanField(
         label="May sign in", required=False, help_text="Untick to deactivate (API keys stop too)."
     )
+
+
+class OpenBoxForm(forms.Form):
+    """Sales > Inventory > Open box: how many boxes, into bunches or stems (irreversible)."""
+
+    boxes = forms.IntegerField(label="Boxes to open", min_value=1, max_value=INT_MAX)
+    unit_type = forms.ChoiceField(
+        label="Into", choices=[(UnitType.BUNCH, "Bunches"), (UnitType.STEM, "Stems")]
+    )
+    price_a = forms.DecimalField(
+        label="Price A per unit",
+        max_digits=10,
+        decimal_places=3,
+        min_value=0,
+        required=False,
+        help_text="Empty: the box's price, per bunch or per stem.",
+    )
+    price_b = forms.DecimalField(
+        label="Price B per unit",
+        max_digits=10,
+        decimal_places=3,
+        min_value=0,
+        required=False,
+        help_text="Empty: the box's price, per bunch or per stem.",
+    )
+
+    ERROR_FIELDS = {"unitType": "unit_type", "priceA": "price_a", "priceB": "price_b"}

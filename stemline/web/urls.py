@@ -144,6 +144,7 @@ urlpatterns = [
     path("setup/users/<int:user_id>/send-link/", people.user_send_link, name="user_send_link"),
     # Sales
     path("sales/inventory/", sales.inventory_page, name="sales_inventory"),
+    path("sales/inventory/<int:line_id>/open/", sales.open_box, name="sales_open_box"),
     path("sales/orders/", sales.orders, name="sales_orders"),
     path("sales/orders/confirm/", sales.confirm_orders, name="sales_orders_confirm"),
     path("sales/invoices/", documents.invoice_list, name="sales_invoices"),

@@ -3,7 +3,7 @@ the API or a marketplace, waiting for a sales rep to confirm them."""
 
 from django.contrib import messages
 from django.db.models import F, Q, Sum
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -15,6 +15,7 @@ from stemline.inventory import services as stock
 from stemline.sales import services as sales_services
 from stemline.sales.models import DocumentStatus, Invoice, Prebook
 from stemline.web.access import area_required, paginate, sorted_by
+from stemline.web.forms import OpenBoxForm, add_service_error
 
 INVENTORY_SORTS = {
     "arrives": [F("arrival_date").asc(nulls_first=True), "product__description"],
@@ -40,7 +41,10 @@ def inventory_page(request):
     today = stock.today()
     origin = request.GET.get("origin", "all")
     q = request.GET.get("q", "").strip()
-    qs = inventory.lines(company).filter(open_market_filter())
+    everything = inventory.lines(company).filter(open_market_filter())
+    # Boxes above, the units inventory (opened boxes, loose bunches and stems) below.
+    qs = everything.filter(in_units=False)
+    units = _units_lines(everything.filter(in_units=True), q)
     totals = qs.aggregate(
         on_hand_total=Sum("total", filter=inventory.on_hand(today)),
         on_hand_held=Sum("held", filter=inventory.on_hand(today)),
@@ -84,6 +88,66 @@ def inventory_page(request):
             "sort": sort,
             "today": today,
             "multi_location": company.multi_location,
+            "units": units,
+        },
+    )
+
+
+UNITS_SHOWN = 200
+
+
+def _units_lines(qs, q: str):
+    """The units lines with something left, product order (the first UNITS_SHOWN)."""
+    if q:
+        qs = qs.filter(Q(product__description__icontains=q) | Q(product__legacy_code__iexact=q))
+    qs = qs.filter(total__gt=F("committed")).annotate(
+        available_units=F("total") - F("held") - F("committed")
+    )
+    return list(qs.order_by("product__description", "unit_type", "id")[:UNITS_SHOWN])
+
+
+@area_required("inventory")
+def open_box(request, line_id: int):
+    """Open boxes of a line into its bunches or stems (stock.open_boxes), irreversibly."""
+    company = request.user.company
+    line = (
+        inventory.lines(company)
+        .filter(pk=line_id, in_units=False)
+        .select_related("location")
+        .first()
+    )
+    if line is None:
+        raise Http404("no such inventory line")
+    form = OpenBoxForm(request.POST if request.method == "POST" else None, initial={"boxes": 1})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            opened = stock.open_boxes(
+                company=company,
+                line_id=line.pk,
+                boxes=data["boxes"],
+                unit_type=data["unit_type"],
+                price_a=data["price_a"],
+                price_b=data["price_b"],
+            )
+        except DomainError as error:
+            add_service_error(form, error, OpenBoxForm.ERROR_FIELDS)
+        else:
+            messages.success(
+                request,
+                f"Opened {opened.boxes} box{'es' if opened.boxes != 1 else ''} of "
+                f"{line.product.description}: "
+                f"{stock.unit_words(opened.units_line.unit_type, opened.units)} in units.",
+            )
+            return redirect("sales_inventory")
+    return render(
+        request,
+        "web/sales/open_box.html",
+        {
+            "section": "sales",
+            "form": form,
+            "line": line,
+            "stems_per_box": line.bunches * line.stems_bunch,
         },
     )
 
