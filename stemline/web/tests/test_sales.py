@@ -40,7 +40,34 @@ def test_inventory_shows_on_hand_future_held_and_committed(as_role, stocked, api
     assert page.split('id="on-hand-available">', 1)[1].startswith("7<")
     assert page.split('id="future-available">', 1)[1].startswith("4<")
     future = as_role(Role.SALES).get(reverse("sales_inventory") + "?origin=future").content
-    assert future.count(b"<tr>") == 2  # the header and the one future line
+    boxes = future.split(b'id="inventory-list"', 1)[1].split(b"</table>", 1)[0]
+    assert boxes.count(b"<tr>") == 2  # the header and the one future line
+
+
+def test_open_box_page_opens_boxes_and_refuses_what_cannot_open(as_role, stocked):
+    line = stocked.add(4)
+    coming = stocked.add(2, future_days=3)
+    client = as_role(Role.SALES)
+    url = reverse("sales_open_box", args=[line.pk])
+    r = client.post(url, {"boxes": 3, "unit_type": "Stem"})
+    assert r.status_code == 302
+    line.refresh_from_db()
+    assert (line.total, line.opened) == (1, 3)
+    page = client.get(reverse("sales_inventory")).content.decode()
+    units = page.split('id="units-list"', 1)[1].split("</table>", 1)[0]
+    assert "stems" in units and "750" in units and "0.500" in units
+    # Boxes not yet here, more than are unsold, a units line: refused, nothing opened.
+    page = client.post(
+        reverse("sales_open_box", args=[coming.pk]), {"boxes": 1, "unit_type": "Stem"}
+    )
+    assert page.status_code == 200 and "has not arrived" in page.content.decode()
+    page = client.post(url, {"boxes": 2, "unit_type": "Bunch"})
+    assert "1 unsold boxes; 2 cannot be opened" in page.content.decode()
+    units_line = line.units_lines.get()
+    assert client.get(reverse("sales_open_box", args=[units_line.pk])).status_code == 404
+    assert as_role(Role.ACCOUNTING).get(url).status_code == 403
+    line.refresh_from_db()
+    assert (line.total, line.opened) == (1, 3)
 
 
 def test_sales_rep_confirms_an_order_that_came_through_the_api(as_role, stocked, api, market_token):
