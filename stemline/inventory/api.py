@@ -452,7 +452,9 @@ def inventory_list(call, p: InventoryListIn):
         quantity = line.available if p.excludeHeldItems else line.total - line.committed
         boxes = None
         if p.includeBoxes:
-            boxes = [b.code for b in line.boxes.all() if b.removed_at is None]
+            boxes = [
+                b.code for b in line.boxes.all() if b.removed_at is None and b.opened_at is None
+            ]
         rows.append(
             _inventory_item(
                 line, today, quantity=quantity, show_prices=not call.is_vendor, boxes=boxes

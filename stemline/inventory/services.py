@@ -335,7 +335,9 @@ def delete_boxes(*, company: Company, line_id: int, quantity: int | None = None)
     if boxes:
         InventoryLine.objects.filter(pk=line.pk).update(total=F("total") - boxes)
         # Which boxes leave is not tracked per sale: the newest unsold labels go.
-        gone = Box.objects.filter(line=line, removed_at__isnull=True).order_by("-id")[:boxes]
+        gone = Box.objects.filter(
+            line=line, removed_at__isnull=True, opened_at__isnull=True
+        ).order_by("-id")[:boxes]  # an opened box is no longer a box: whole ones go
         Box.objects.filter(pk__in=list(gone.values_list("pk", flat=True))).update(
             removed_at=timezone.now()
         )

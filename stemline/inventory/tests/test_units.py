@@ -311,3 +311,19 @@ def test_units_delete_decreases_unsold_units_only(api, stocked, token):
     one = ok(api("inventory.units.delete", token, units_params(quantity=1, block=None)))
     assert one["message"] == "The inventory in units has been decreased by 1 bunch successfully"
     refused(api("inventory.units.delete", token, units_params(productCode="x")), 404, "productCode")
+
+
+def test_deleting_boxes_after_opening_removes_whole_boxes_only(api, stocked, token):
+    line = stocked.add(3)
+    open_(stocked, line, 2)
+    assert stock.delete_boxes(company=stocked.company, line_id=line.pk) == 1
+    labels = Box.objects.filter(line=line)
+    assert labels.filter(removed_at__isnull=False).count() == 1
+    assert labels.filter(opened_at__isnull=False).count() == 2
+    assert counts(line) == (0, 0, 0, 2)
+    line = stocked.add(2)
+    open_(stocked, line, 1)
+    listed = ok(api("inventory.list", token, {"includeBoxes": 1}, verb="GET"))
+    row = next(r for r in listed["inventoryItems"] if r["inventoryId"] == line.pk)
+    # The opened box's label is no box of the line any more.
+    assert len(row["boxCodes"]) == 1 and row["quantity"] == 1
