@@ -91,6 +91,11 @@ def _logo(company) -> bytes | None:
         return None
 
 
+def _boxes(item) -> int:
+    """The boxes of a line: none for a line of the units inventory (it counts units)."""
+    return 0 if item.line_id and item.line.in_units else item.boxes
+
+
 class InvoicePdf(FPDF):
     def __init__(self, invoice: Invoice):
         super().__init__(format="Letter", unit="mm")
@@ -273,7 +278,7 @@ class InvoicePdf(FPDF):
             cells = (
                 _text(item.product_alias or item.product.description)[:44],
                 _text(item.box_type.code),
-                str(item.boxes),
+                str(_boxes(item)),
                 f"{units:,}",
                 _text(item.unit_type),
                 f"{item.price:.3f}",
@@ -299,7 +304,7 @@ class InvoicePdf(FPDF):
         # The customer's additional charges, then its taxes, each on its own line.
         extra = [r for r in charges if r.purpose != "tax"]
         taxes = [r for r in charges if r.purpose == "tax"]
-        boxes = sum(i.boxes for i in items)
+        boxes = sum(_boxes(i) for i in items)
         units = sum(i.boxes * i.units_per_box for i in items)
         # The invoice's own figures (as the API reports them), not a re-addition of the lines.
         rows = [(f"Subtotal ({boxes} boxes, {units:,} units)", invoice.amount, False)]

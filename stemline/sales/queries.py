@@ -321,7 +321,7 @@ def invoice_details(qs) -> list[Invoice]:
     box_types = BoxType.objects.only("code").in_bulk({i.box_type_id for i in items})
     lines = (
         InventoryLine.objects.select_related("vendor")
-        .only("awb", "stems_bunch", "bunches", "reference", "vendor__name")
+        .only("awb", "stems_bunch", "bunches", "reference", "in_units", "vendor__name")
         .in_bulk({i.line_id for i in items if i.line_id})
     )
     by_invoice: dict[int, list[InvoiceItem]] = {i.pk: [] for i in invoices}

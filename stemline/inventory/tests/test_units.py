@@ -1,16 +1,20 @@
 """The units inventory: opening boxes into bunches and stems, inventory.units.add / .delete,
 and units sold on web orders and invoices beside boxes, never oversold."""
 
+import io
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
 from stemline.catalog.models import Product
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.inventory import services as stock
 from stemline.inventory.models import Box, InventoryChange, InventoryLine
+from stemline.sales import pdf
+from stemline.sales import queries as sales_queries
 from stemline.sales import services as sales
-from stemline.sales.models import InvoiceItem
+from stemline.sales.models import Invoice, InvoiceItem
 from stemline.tokens.models import ApiToken
 
 pytestmark = pytest.mark.django_db
@@ -226,6 +230,11 @@ def test_invoice_lines_of_units_count_units_not_boxes(api, stocked, token):
     assert (by_line[line.pk]["totalBoxes"], by_line[line.pk]["totalUnits"]) == (1, 250)
     assert invoice["totalBoxes"] == 1 and len(invoice["boxes"]) == 1
     assert invoice["subtotal"] == 185.0  # 250 x 0.500 + 100 x 0.600
+    # The printed invoice counts the one box and all 350 units.
+    printed = Invoice.objects.filter(pk=body["invoiceId"])
+    [detailed] = sales_queries.invoice_details(printed)
+    text = PdfReader(io.BytesIO(pdf.render(detailed, detailed.lines))).pages[0].extract_text()
+    assert "Subtotal (1 boxes, 350 units)" in text
 
 
 def test_lists_show_units_lines_in_units(api, stocked, token):
