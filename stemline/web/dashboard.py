@@ -130,7 +130,8 @@ def inventory_age(company_id: int) -> dict:
     today = timezone.localdate()
     available = F("total") - F("committed") - F("held")
     lines = (
-        InventoryLine.objects.filter(company_id=company_id)
+        # Boxes: the units inventory (opened boxes) counts stems and bunches.
+        InventoryLine.objects.filter(company_id=company_id, in_units=False)
         .filter(on_hand(today))
         .filter(total__gt=F("committed") + F("held"))
         .annotate(
