@@ -147,3 +147,23 @@ def test_sales_rep_confirms_a_prebook_that_came_through_the_api(
         reverse("sales_orders_confirm"), {"kind": "prebook", "single": prebook.pk}, follow=True
     )
     assert b"only a Draft or Pending Approval prebook can be confirmed" in again.content
+
+
+def test_the_sales_desk_sells_stems_of_an_opened_box_in_whole_bunches(as_role, stocked):
+    from stemline.inventory import services as stock
+
+    from .test_desk import _add, _start
+
+    units = stock.open_boxes(
+        company=stocked.company, line_id=stocked.add(2).pk, boxes=1, unit_type="Stem"
+    ).units_line
+    client = as_role(Role.SALES)
+    order_id = _start(client, stocked.florist)
+    page = client.get(f"/sales/orders/new/{order_id}/").content.decode()
+    row = page.split(f'id="stock-{units.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "stems, 25/bunch" in row and 'step="25"' in row
+    r = _add(client, order_id, units, 30)
+    assert "multiples of 25" in client.get(r["Location"]).content.decode()
+    _add(client, order_id, units, 50)
+    units.refresh_from_db()
+    assert (units.total, units.held) == (250, 50)
