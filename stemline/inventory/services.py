@@ -183,9 +183,10 @@ def _guarded(line_id: int, condition, **changes) -> bool:
 
 
 def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str):
-    """Move available boxes into `held` or `committed`. `wanted` is (line id, boxes), units for a
-    units line (stems in whole bunches: check_whole_bunches); lines named twice are summed before the check. All or nothing: NotEnoughStock names every short
-    line. The lines and the boxes taken of each."""
+    """Move available boxes into `held` or `committed`. `wanted` is (line id, boxes), units
+    for a units line (stems in whole bunches: check_whole_bunches); lines named twice are
+    summed before the check. All or nothing: NotEnoughStock names every short line. The lines
+    and the boxes taken of each."""
     totals: dict[int, int] = defaultdict(int)
     wanted = list(wanted)
     for line_id, boxes in wanted:

@@ -19,7 +19,8 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="row locks and real concurrent writers need PostgreSQL (DATABASE_URL=postgres://...)",
+        reason="row locks and real concurrent writers need PostgreSQL "
+        "(DATABASE_URL=postgres://...)",
     ),
 ]
 
