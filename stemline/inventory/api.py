@@ -433,7 +433,8 @@ def inventory_list(call, p: InventoryListIn):
     if not _wants_open_market(p.inventoryType):
         return {"inventoryItems": []}
     unsold = queries.AVAILABLE if p.excludeHeldItems else Q(total__gt=F("committed"))
-    qs = queries.lines(call.company).filter(unsold)
+    # Growers' offers are not boxes of the company's (vendor.availability.items.list has them).
+    qs = queries.lines(call.company).filter(unsold, queries.BOXES)
     if call.is_vendor:
         qs = qs.filter(vendor_id=call.vendor_id)
     if p.locationId is not None:

@@ -274,6 +274,19 @@ def uncommit(*, company: Company, sold: Iterable[tuple[int, int]]) -> None:
         record(lines[pk], InventoryChange.Kind.RELEASED)
 
 
+def hand_over(*, company: Company, line_id: int, boxes: int) -> InventoryLine:
+    """Sold boxes leave their line for another: a grower's offer (vendor availability) whose
+    sold boxes are now on a purchase order line. Total and committed drop together, so what
+    is left to sell does not change."""
+    line = lock_lines(company, [line_id])[line_id]
+    if not _guarded(
+        line_id, Q(committed__gte=boxes), total=F("total") - boxes, committed=F("committed") - boxes
+    ):
+        raise Conflict(f"inventory line {line_id} has fewer boxes sold than handed over")
+    record(line, InventoryChange.Kind.UPDATED)
+    return line
+
+
 @transaction.atomic
 def update_line(
     *,
