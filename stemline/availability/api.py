@@ -355,9 +355,7 @@ def prebook_vendor_availability_item_add(call, p: PrebookVaAddIn):
         "bunches": p.bunches,
     }
     if p.boxTypeCode:
-        pack["box_type_id"] = purchasing.box_type_of(
-            company, code=p.boxTypeCode, field="pack"
-        ).pk
+        pack["box_type_id"] = purchasing.box_type_of(company, code=p.boxTypeCode, field="pack").pk
     items = services.add_to_prebook(
         company=company,
         prebook_id=p.prebookId,

@@ -243,8 +243,7 @@ def offer(
     lines = stock.lock_lines(company, [o.line_id for o in current])
     # Locked after their lines, refreshed: `bought` may have moved since they were read.
     offers = {
-        o.pk: o
-        for o in Offer.objects.select_for_update().filter(pk__in=[o.pk for o in current])
+        o.pk: o for o in Offer.objects.select_for_update().filter(pk__in=[o.pk for o in current])
     }
     by_key = {_offer_key(o, lines[o.pk]): o for o in offers.values()}
     results = []
@@ -290,9 +289,7 @@ def offer(
 
 
 def _offer_lines(company, ids) -> dict[int, Offer]:
-    return {
-        o.pk: o for o in Offer.objects.filter(company=company, pk__in=list(ids))
-    }
+    return {o.pk: o for o in Offer.objects.filter(company=company, pk__in=list(ids))}
 
 
 @transaction.atomic
@@ -318,9 +315,7 @@ def add_to_prebook(
     for pk in ids:
         found = offers.get(pk)
         if found is None:
-            raise NotFound(
-                f"vendor availability item {pk} does not exist", field="inventoryIds"
-            )
+            raise NotFound(f"vendor availability item {pk} does not exist", field="inventoryIds")
         if found.available_to < today:
             raise Conflict(
                 f"vendor availability item {pk} could be shipped until {found.available_to}",

@@ -77,9 +77,11 @@ def check_offers(company) -> None:
         bought = Purchase.objects.filter(offer=found).aggregate(n=Sum("boxes"))["n"] or 0
         assert bought == found.bought
         # Sold boxes never stay committed on the offer itself: they moved to a PO line.
-        assert not PrebookItem.objects.filter(line=line).exclude(
-            prebook__status=DocumentStatus.VOIDED
-        ).exists()
+        assert (
+            not PrebookItem.objects.filter(line=line)
+            .exclude(prebook__status=DocumentStatus.VOIDED)
+            .exists()
+        )
     for purchase in Purchase.objects.filter(company=company):
         item = PurchaseOrderItem.objects.select_related("line").get(pk=purchase.po_item_id)
         assert item.line.committed == item.line.total == item.boxes

@@ -92,9 +92,9 @@ def test_a_grower_offers_and_the_company_lists_it_with_its_markup(api, va):
 def test_the_shop_sells_it_as_origin_3_and_checkout_buys_it_from_the_grower(api, va):
     g = va
     offer_id = g.offer(10)[0].offer.pk
-    shop = ok(
-        api("ecommerce/inventory.list", g.token, {"customerId": g.market.pk}, verb="GET")
-    )["inventoryItems"]
+    shop = ok(api("ecommerce/inventory.list", g.token, {"customerId": g.market.pk}, verb="GET"))[
+        "inventoryItems"
+    ]
     row = next(r for r in shop if r["inventoryIds"] == str(offer_id))
     assert row["inventoryOrigin"] == 3 and row["quantity"] == 10 and row["price"] == 0.52
     done = buy(api, g, offer_id, 4)
@@ -117,8 +117,12 @@ def test_the_shop_sells_it_as_origin_3_and_checkout_buys_it_from_the_grower(api,
         api(
             "web-order-item.add",
             g.user_token,
-            {"customerId": g.market.pk, "inventoryIds": str(offer_id), "inventoryOrigin": 3,
-             "quantity": 4},
+            {
+                "customerId": g.market.pk,
+                "inventoryIds": str(offer_id),
+                "inventoryOrigin": 3,
+                "quantity": 4,
+            },
         ),
         409,
     )
@@ -170,8 +174,12 @@ def test_prebook_vendor_availability_item_add(api, va):
         api(
             "prebook.vendor.availability.item.add",
             g.token,
-            {"prebookId": prebook["prebookId"], "inventoryIds": offer_id, "quantity": 2,
-             "price": "0.70"},
+            {
+                "prebookId": prebook["prebookId"],
+                "inventoryIds": offer_id,
+                "quantity": 2,
+                "price": "0.70",
+            },
         ),
         409,
     )
@@ -180,8 +188,13 @@ def test_prebook_vendor_availability_item_add(api, va):
         api(
             "prebook.vendor.availability.item.add",
             g.token,
-            {"prebookId": prebook["prebookId"], "inventoryIds": offer_id, "quantity": 1,
-             "price": "0.70", "stemsBunch": 20},
+            {
+                "prebookId": prebook["prebookId"],
+                "inventoryIds": offer_id,
+                "quantity": 1,
+                "price": "0.70",
+                "stemsBunch": 20,
+            },
         ),
         422,
         "inventoryIds",
