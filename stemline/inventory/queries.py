@@ -40,11 +40,7 @@ BOXES = Q(offered_until__isnull=True)  # boxes, not a grower's offer (vendor ava
 
 
 def on_hand(today: date) -> Q:
-    return (
-        BOXES
-        & Q(in_transit=False)
-        & (Q(arrival_date__isnull=True) | Q(arrival_date__lte=today))
-    )
+    return BOXES & Q(in_transit=False) & (Q(arrival_date__isnull=True) | Q(arrival_date__lte=today))
 
 
 def future(today: date) -> Q:
