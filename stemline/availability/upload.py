@@ -139,7 +139,7 @@ def read(company: Company, content: bytes | str, *, replace: bool = False) -> Pr
         if len(rows) >= MAX_ROWS:
             return Preview(rows, f"at most {MAX_ROWS} rows a file")
 
-        def cell(column: str) -> str:
+        def cell(column: str, cells=cells) -> str:
             i = where.get(column)
             return cells[i].strip() if i is not None and i < len(cells) else ""
 
