@@ -22,7 +22,7 @@ from stemline.api.schemas import (
     flag,
 )
 from stemline.catalog.models import BoxType, Product, UnitType
-from stemline.core.errors import Invalid, NotFound
+from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
 
 from . import queries, services
@@ -333,6 +333,19 @@ class InventoryChangedOut(Envelope):
     available: int
 
 
+def _not_an_offer(company, line_id: int) -> None:
+    """A grower's offer (origin 3) changes through its grower (vendor.availability.items.add),
+    which keeps what was offered and what was bought of it together."""
+    if InventoryLine.objects.filter(
+        company=company, pk=line_id, offered_until__isnull=False
+    ).exists():
+        raise Conflict(
+            f"inventory line {line_id} is a grower's offer (vendor availability); change it "
+            "with vendor.availability.items.add",
+            field="inventoryId",
+        )
+
+
 @api_method(
     "inventory.update",
     request=InventoryUpdateIn,
@@ -344,6 +357,7 @@ def inventory_update(call, p: InventoryUpdateIn):
     """Change a line's boxes (never below those sold or held), cost or prices."""
     if all(v is None for v in (p.quantity, p.unitCost, p.priceA, p.priceB)):
         raise Invalid("send quantity, unitCost, priceA or priceB", field="quantity")
+    _not_an_offer(call.company, p.inventoryId)
     line = services.update_line(
         company=call.company,
         line_id=p.inventoryId,
@@ -378,6 +392,7 @@ class InventoryDeletedOut(InventoryChangedOut):
 )
 def inventory_delete(call, p: InventoryDeleteIn):
     """Delete unsold boxes of a line (all of them unless quantity says how many)."""
+    _not_an_offer(call.company, p.inventoryId)
     deleted = services.delete_boxes(
         company=call.company, line_id=p.inventoryId, quantity=p.quantity
     )

@@ -191,10 +191,18 @@ def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str):
             raise Invalid("must be at least 1 box", field="quantity")
         totals[line_id] += boxes
     lines = lock_lines(company, totals)
+    day = today()
+
+    def left(line: InventoryLine) -> int:
+        # A grower's offer whose last shipping day has passed has nothing left to sell.
+        if line.offered_until is not None and line.offered_until < day:
+            return 0
+        return max(0, line.available)
+
     shortages = [
-        {"inventoryId": pk, "requested": totals[pk], "available": max(0, lines[pk].available)}
+        {"inventoryId": pk, "requested": totals[pk], "available": left(lines[pk])}
         for pk in sorted(totals)
-        if lines[pk].available < totals[pk]
+        if left(lines[pk]) < totals[pk]
     ]
     if shortages:
         raise NotEnoughStock(shortages)

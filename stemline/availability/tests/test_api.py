@@ -289,3 +289,91 @@ def test_markup_reprices_open_offers(va):
     found.line.refresh_from_db()
     assert found.line.price_a == Decimal("0.600")
     assert g.offer(1, cost="0.500")[0].offer.line.price_a == Decimal("0.750")
+
+
+def test_shop_detail_and_the_channels_feed_carry_origin_3(api, va):
+    from stemline.channels import outbox
+    from stemline.channels.models import Channel
+
+    g = va
+    found = g.offer(5)[0].offer
+    arrival = str(g.start + timedelta(days=1))
+    [row] = ok(
+        api(
+            "ecommerce/inventory.get",
+            g.token,
+            {
+                "customerId": g.market.pk,
+                "inventoryLineIds": str(found.pk),
+                "inventoryOrigin": 3,
+                "date": arrival,
+            },
+            verb="GET",
+        )
+    )["inventoryItems"]
+    assert (row["inventoryOrigin"], row["quantity"], row["availableOnDate"]) == (3, 5, 1)
+    # An offer is no on-hand box: asking for it as origin 1 is refused.
+    refused(
+        api(
+            "ecommerce/inventory.get",
+            g.token,
+            {
+                "customerId": g.market.pk,
+                "inventoryLineIds": str(found.pk),
+                "inventoryOrigin": 1,
+                "date": arrival,
+            },
+            verb="GET",
+        ),
+        422,
+        "inventoryOrigin",
+    )
+    channel = Channel.objects.create(
+        company=g.company,
+        marketplace=Channel._meta.get_field("marketplace").choices[0][0],
+        name="DWF",
+        customer=g.market,
+    )
+    today = g.today
+    # A channel sells growers' offers when it sells ahead (future boxes), as its snapshot does.
+    assert outbox.item(channel, found.line, today) is None
+    channel.sells_future = True
+    assert outbox.item(channel, found.line, today)["inventoryOrigin"] == 3
+
+
+def test_an_offer_is_changed_by_its_grower_only_and_leaves_when_its_window_ends(api, va):
+    g = va
+    found = g.offer(5)[0].offer
+    refused(api("inventory.update", g.token, {"inventoryId": found.pk, "quantity": 1}), 409)
+    refused(api("inventory.delete", g.token, {"inventoryId": found.pk}), 409)
+    # Nor is it a box of the company's inventory.
+    listed = ok(api("inventory.list", g.token, {}, verb="GET"))["inventoryItems"]
+    assert found.pk not in [r["inventoryId"] for r in listed]
+    shop = {"customerId": g.market.pk}
+    rows = ok(api("ecommerce/inventory.list", g.token, shop, verb="GET"))["inventoryItems"]
+    assert [r["inventoryIds"] for r in rows] == [str(found.pk)]
+    yesterday = g.today - timedelta(days=1)
+    Offer.objects.filter(pk=found.pk).update(available_from=yesterday, available_to=yesterday)
+    found.line.__class__.objects.filter(pk=found.pk).update(offered_until=yesterday)
+    assert ok(api("ecommerce/inventory.list", g.token, shop, verb="GET"))["inventoryItems"] == []
+    assert (
+        ok(
+            api(
+                "vendor.availability.items.list",
+                g.token,
+                {"dateFrom": str(yesterday), "dateTo": str(g.end)},
+            )
+        )["inventoryItems"]
+        == []
+    )
+    r = api(
+        "web-order-item.add",
+        g.user_token,
+        {
+            "customerId": g.market.pk,
+            "inventoryIds": str(found.pk),
+            "inventoryOrigin": 3,
+            "quantity": 1,
+        },
+    )
+    assert r.status_code in (409, 422), r.json_body
