@@ -72,3 +72,18 @@ def test_grower_previews_then_confirms_an_upload(page, va, shot):  # noqa: F811
     assert Offer.objects.filter(vendor=g.vendor).count() == 2
     assert page.locator("#offers tbody tr").count() == 2
     shot(page, "portal-availability")
+
+
+def test_admin_sets_the_markup_in_setup(page, va, shot):  # noqa: F811
+    g = va
+    g.offer(8)
+    admin = create_user(
+        company=g.company, email="boss@sunrise.example", role=Role.ADMIN, password=PASSWORD
+    )
+    sign_in(page, admin)
+    page.goto("/setup/availability/")
+    page.fill("#id_markup_percent", "40")
+    page.click("#markup-submit")
+    page.wait_for_selector(".messages")
+    assert "0.560" in page.inner_text("#offers")
+    shot(page, "setup-vendor-availability")
