@@ -377,3 +377,33 @@ def test_an_offer_is_changed_by_its_grower_only_and_leaves_when_its_window_ends(
         },
     )
     assert r.status_code in (409, 422), r.json_body
+
+
+def test_another_company_neither_sees_nor_buys_an_offer(api, va, other_company, make_token):
+    g = va
+    found = g.offer(5)[0].offer
+    done = buy(api, g, found.pk, 2)
+    po = PurchaseOrderItem.objects.get(prebook_item__prebook_id=done["prebookId"]).purchase_order
+    intruder = make_token(other_company)
+    window = {"dateFrom": str(g.today), "dateTo": str(g.end)}
+    assert ok(api("vendor.availability.items.list", intruder, window))["inventoryItems"] == []
+    from stemline.parties.models import Customer
+
+    own = Customer.objects.create(company=other_company, name="Their Florist")
+    theirs = ok(api("prebook.create", intruder, {"customerId": own.pk, "shipDate": str(g.end)}))
+    r = api(
+        "prebook.vendor.availability.item.add",
+        intruder,
+        {"prebookId": theirs["prebookId"], "inventoryIds": found.pk, "quantity": 1, "price": 1},
+    )
+    assert r.status_code == 404, r.json_body
+    listed = ok(
+        api(
+            "purchase.order.va.details.list",
+            intruder,
+            {"purchaseOrderNumbers": po.number, "purchaseOrderItemIds": po.items.first().pk},
+            verb="GET",
+        )
+    )
+    assert listed["purchaseOrders"] == []
+    assert Offer.objects.get(pk=found.pk).line.available == 3
