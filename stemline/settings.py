@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "stemline.inventory",
     "stemline.sales",
     "stemline.purchasing",
+    "stemline.availability",
     "stemline.money",
     "stemline.channels",
     "stemline.api",

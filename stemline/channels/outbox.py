@@ -117,6 +117,9 @@ def sells(channel: Channel, line: InventoryLine, today: date) -> bool:
         return False
     if origin == Origin.FUTURE and not channel.sells_future:
         return False
+    # Growers' offers are sold ahead like future boxes (the snapshot filters them alike).
+    if origin == Origin.VENDOR_AVAILABILITY and not channel.sells_future:
+        return False
     from stemline.inventory.services import customer_price
 
     return customer_price(line, channel.customer) is not None

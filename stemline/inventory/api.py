@@ -22,7 +22,7 @@ from stemline.api.schemas import (
     flag,
 )
 from stemline.catalog.models import BoxType, Product, UnitType
-from stemline.core.errors import Invalid, NotFound
+from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
 
 from . import queries, services
@@ -337,6 +337,19 @@ class InventoryChangedOut(Envelope):
     available: int
 
 
+def _not_an_offer(company, line_id: int) -> None:
+    """A grower's offer (origin 3) changes through its grower (vendor.availability.items.add),
+    which keeps what was offered and what was bought of it together."""
+    if InventoryLine.objects.filter(
+        company=company, pk=line_id, offered_until__isnull=False
+    ).exists():
+        raise Conflict(
+            f"inventory line {line_id} is a grower's offer (vendor availability); change it "
+            "with vendor.availability.items.add",
+            field="inventoryId",
+        )
+
+
 @api_method(
     "inventory.update",
     request=InventoryUpdateIn,
@@ -348,6 +361,7 @@ def inventory_update(call, p: InventoryUpdateIn):
     """Change a line's boxes (never below those sold or held), cost or prices."""
     if all(v is None for v in (p.quantity, p.unitCost, p.priceA, p.priceB)):
         raise Invalid("send quantity, unitCost, priceA or priceB", field="quantity")
+    _not_an_offer(call.company, p.inventoryId)
     line = services.update_line(
         company=call.company,
         line_id=p.inventoryId,
@@ -382,6 +396,7 @@ class InventoryDeletedOut(InventoryChangedOut):
 )
 def inventory_delete(call, p: InventoryDeleteIn):
     """Delete unsold boxes of a line (all of them unless quantity says how many)."""
+    _not_an_offer(call.company, p.inventoryId)
     deleted = services.delete_boxes(
         company=call.company, line_id=p.inventoryId, quantity=p.quantity
     )
@@ -437,7 +452,8 @@ def inventory_list(call, p: InventoryListIn):
     if not _wants_open_market(p.inventoryType):
         return {"inventoryItems": []}
     unsold = queries.AVAILABLE if p.excludeHeldItems else Q(total__gt=F("committed"))
-    qs = queries.lines(call.company).filter(unsold)
+    # Growers' offers are not boxes of the company's (vendor.availability.items.list has them).
+    qs = queries.lines(call.company).filter(unsold, queries.BOXES)
     if call.is_vendor:
         qs = qs.filter(vendor_id=call.vendor_id)
     if p.locationId is not None:

@@ -55,8 +55,8 @@ def carriers_by_customer_ship_date_list(call, p: ShipDatesIn):
     Use ecommerce/inventory-available-dates.list and ecommerce/customer-carriers.list. Tokens that hold it may call it; new tokens cannot be granted it. `deliverDates` are
     `MM/DD/YYYY` ship dates: with `inventoryOrigin` 1 (On Hand, the default) from today, with
     2 (Future) from the first arrival of future boxes the customer may buy at the location
-    (none: no dates), for as many days as customers may order ahead (14). Origin 3 (Vendor
-    Availability) is not offered by Stemline: 422. Every date offers the company's active
+    (none: no dates), for as many days as customers may order ahead (14); with 3 (Vendor
+    Availability) likewise from the first day growers' offers it may buy can arrive. Every date offers the company's active
     outbound carriers (`carrierDate`); the default of each date (`defaultCarriersByDate`) is
     the carrier of the customer's first ship-to, else the first carrier by name."""
     company = call.company
@@ -74,7 +74,7 @@ def carriers_by_customer_ship_date_list(call, p: ShipDatesIn):
         start = today
     else:
         lines = InventoryLine.objects.filter(
-            queries.future(today),
+            queries.of_origin(origin, today),
             queries.AVAILABLE,
             Q(reserved_for__isnull=True) | Q(reserved_for=buyer),
             company=company,

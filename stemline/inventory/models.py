@@ -18,6 +18,8 @@ class Origin(models.IntegerChoices):
     # The contract's inventoryOrigin values this platform offers.
     ON_HAND = 1, "On hand (Open Market)"
     FUTURE = 2, "Future Sales"
+    # A grower's offer (stemline.availability): bought from the grower once a customer buys it.
+    VENDOR_AVAILABILITY = 3, "Vendor Availability"
 
 
 class InventoryLine(CompanyOwned):
@@ -48,6 +50,10 @@ class InventoryLine(CompanyOwned):
     # Boxes of a purchase order not received yet: future whatever the date says (a late AWB
     # must not sell as on hand); receiving clears it.
     in_transit = models.BooleanField(default=False)
+    # Set on a grower's offer (vendor availability, origin 3): the last day the grower can ship
+    # it. Such a line is neither on hand nor future; its boxes are bought from the grower on a
+    # purchase order once sold (stemline.availability). Null on every box line.
+    offered_until = models.DateField(null=True, blank=True)
     unit_type = models.CharField(max_length=5, choices=UnitType.choices)
     bunches = models.PositiveIntegerField()
     stems_bunch = models.PositiveIntegerField()
@@ -125,6 +131,8 @@ class InventoryLine(CompanyOwned):
         return self.bunches if self.unit_type == UnitType.BUNCH else self.bunches * self.stems_bunch
 
     def origin_on(self, today) -> int:
+        if self.offered_until is not None:
+            return Origin.VENDOR_AVAILABILITY
         if self.in_transit or (self.arrival_date and self.arrival_date > today):
             return Origin.FUTURE
         return Origin.ON_HAND

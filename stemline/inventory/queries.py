@@ -36,16 +36,26 @@ ROW_FIELDS = (
 AVAILABLE = Q(total__gt=F("committed") + F("held"))
 
 
+BOXES = Q(offered_until__isnull=True)  # boxes, not a grower's offer (vendor availability)
+
+
 def on_hand(today: date) -> Q:
-    return Q(in_transit=False) & (Q(arrival_date__isnull=True) | Q(arrival_date__lte=today))
+    return BOXES & Q(in_transit=False) & (Q(arrival_date__isnull=True) | Q(arrival_date__lte=today))
 
 
 def future(today: date) -> Q:
     # Coming, or in transit past its date (received late): either way not in the warehouse.
-    return Q(arrival_date__gt=today) | Q(in_transit=True)
+    return BOXES & (Q(arrival_date__gt=today) | Q(in_transit=True))
+
+
+def vendor_availability(today: date) -> Q:
+    """Growers' offers that can still be shipped (origin 3)."""
+    return Q(offered_until__gte=today)
 
 
 def of_origin(origin: int, today: date) -> Q:
+    if origin == Origin.VENDOR_AVAILABILITY:
+        return vendor_availability(today)
     return on_hand(today) if origin == Origin.ON_HAND else future(today)
 
 
@@ -119,7 +129,12 @@ def on_date(day: date, today: date) -> Q:
     hand = on_hand(today) if today <= day <= last_on_hand else Q(pk__in=[])
     earliest_arrival = day - timedelta(days=HORIZON_DAYS - 1)
     coming = future(today) & Q(arrival_date__lte=day, arrival_date__gte=earliest_arrival)
-    return hand | coming
+    offered = (
+        vendor_availability(today)
+        & Q(offered_until__gte=day - timedelta(days=1))
+        & Q(arrival_date__lte=day, arrival_date__gte=earliest_arrival)
+    )
+    return hand | coming | offered
 
 
 def shop(
@@ -149,6 +164,8 @@ def shop(
         qs = qs.filter(on_date(day, today))
     else:
         qs = qs.filter(on_hand(today) | Q(arrival_date__lte=today + timedelta(days=SEARCH_DAYS)))
+    # A grower's offer whose last shipping day has passed is gone from the shop.
+    qs = qs.exclude(offered_until__lt=today)
     return qs.order_by("product__description", "id")
 
 

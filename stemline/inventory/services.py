@@ -196,10 +196,18 @@ def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str):
     lines = lock_lines(company, totals)
     for line_id, units in wanted:
         check_whole_bunches(lines[line_id], units)
+    day = today()
+
+    def left(line: InventoryLine) -> int:
+        # A grower's offer whose last shipping day has passed has nothing left to sell.
+        if line.offered_until is not None and line.offered_until < day:
+            return 0
+        return max(0, line.available)
+
     shortages = [
-        {"inventoryId": pk, "requested": totals[pk], "available": max(0, lines[pk].available)}
+        {"inventoryId": pk, "requested": totals[pk], "available": left(lines[pk])}
         for pk in sorted(totals)
-        if lines[pk].available < totals[pk]
+        if left(lines[pk]) < totals[pk]
     ]
     if shortages:
         raise NotEnoughStock(shortages)
@@ -280,6 +288,19 @@ def uncommit(*, company: Company, sold: Iterable[tuple[int, int]]) -> None:
         if not _guarded(pk, Q(committed__gte=totals[pk]), committed=F("committed") - totals[pk]):
             raise Conflict(f"inventory line {pk} has fewer boxes sold than returned")
         record(lines[pk], InventoryChange.Kind.RELEASED)
+
+
+def hand_over(*, company: Company, line_id: int, boxes: int) -> InventoryLine:
+    """Sold boxes leave their line for another: a grower's offer (vendor availability) whose
+    sold boxes are now on a purchase order line. Total and committed drop together, so what
+    is left to sell does not change."""
+    line = lock_lines(company, [line_id])[line_id]
+    if not _guarded(
+        line_id, Q(committed__gte=boxes), total=F("total") - boxes, committed=F("committed") - boxes
+    ):
+        raise Conflict(f"inventory line {line_id} has fewer boxes sold than handed over")
+    record(line, InventoryChange.Kind.UPDATED)
+    return line
 
 
 @transaction.atomic

@@ -139,10 +139,13 @@ def _origin(value: int | None, *, by_spec: bool) -> int:
     if value is None:
         if by_spec:
             return Origin.ON_HAND
-        raise Invalid("required (1 on hand, 2 future)", field="inventoryOrigin")
+        raise Invalid(
+            "required (1 on hand, 2 future, 3 vendor availability)", field="inventoryOrigin"
+        )
     if value not in Origin.values:
         raise Invalid(
-            f"{value} is not offered; this company sells 1 (on hand) and 2 (future) inventory",
+            f"{value} is not offered; this company sells 1 (on hand), 2 (future) and 3 (vendor "
+            "availability) inventory",
             field="inventoryOrigin",
         )
     return value

@@ -12,7 +12,7 @@ from stemline.core.models import Company
 from stemline.inventory import feeds
 from stemline.inventory import queries as stock_queries
 from stemline.inventory import services as stock
-from stemline.inventory.models import InventoryLine, Origin
+from stemline.inventory.models import InventoryLine
 
 from .models import (
     DocumentChange,
@@ -132,7 +132,7 @@ def pick_lines(
     `stock.commit` (which locks them all in primary-key order and refuses what went meanwhile);
     `priced=False` also takes lines without a price for this customer (the caller names one)."""
     today = stock.today()
-    on_hand = stock_queries.on_hand(today)  # boxes in transit are never on hand
+    # Boxes in transit are never on hand; growers' offers are their own origin (3).
     qs = InventoryLine.objects.filter(
         company=company,
         location_id=location_id,
@@ -140,7 +140,7 @@ def pick_lines(
         box_type=box_type,
         in_units=False,  # a product spec names boxes
         total__gt=F("committed") + F("held"),
-    ).filter(on_hand if origin == Origin.ON_HAND else ~on_hand)
+    ).filter(stock_queries.of_origin(origin, today))
     # reservedInventory: only the lines reserved for this customer, else only unreserved ones.
     qs = qs.filter(reserved_for=customer) if reserved else qs.filter(reserved_for__isnull=True)
     if unit_type is not None:

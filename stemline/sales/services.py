@@ -73,12 +73,21 @@ FEEDS = {"Invoice": "invoices", "Prebook": "prebooks"}
 # order must wait for a sales rep (credit hold, over the credit limit).
 _invoice_hooks: list = []
 _order_checks: list = []
+# What a prebook change sets off in a higher layer in the same transaction (availability
+# registers one: a prebook line sold from a grower's offer is bought from that grower).
+_prebook_hooks: list = []
 
 
 def on_invoice_change(hook) -> None:
     """`hook(invoice, kind)` runs on every invoice change, before its feed row is numbered."""
     if hook not in _invoice_hooks:
         _invoice_hooks.append(hook)
+
+
+def on_prebook_change(hook) -> None:
+    """`hook(prebook, kind)` runs on every prebook change, before its feed row is numbered."""
+    if hook not in _prebook_hooks:
+        _prebook_hooks.append(hook)
 
 
 def on_order_check(check) -> None:
@@ -95,6 +104,9 @@ def record_change(document, kind: str) -> None:
     """A row of invoice.sync / prebook.sync (numbered after commit)."""
     if isinstance(document, Invoice):
         for hook in _invoice_hooks:
+            hook(document, kind)
+    else:
+        for hook in _prebook_hooks:
             hook(document, kind)
     feed = FEEDS[type(document).__name__]
     DocumentChange.objects.create(
@@ -612,7 +624,8 @@ def checkout(
     confirmed = company.auto_confirm if confirm is None else confirm
     status = DocumentStatus.CONFIRMED if confirmed else DocumentStatus.PENDING_APPROVAL
     on_hand = [i for i in items if i.origin == Origin.ON_HAND]
-    future = [i for i in items if i.origin == Origin.FUTURE]
+    # Future boxes and growers' offers (vendor availability) are sold ahead, on the prebook.
+    future = [i for i in items if i.origin != Origin.ON_HAND]
     rate = channels.fee_rate_for(company, order.customer_id)
     # A customer on credit hold or over its limit: the invoice arrives but waits for a rep.
     held = hold_reason(

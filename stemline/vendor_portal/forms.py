@@ -52,3 +52,63 @@ class ShipForm(forms.Form):
         if not codes and boxes is None and "boxes" not in self.errors:
             self.add_error("boxes", "Give the boxes shipped or their codes.")
         return data
+
+
+class OfferForm(forms.Form):
+    """One offer typed in: a company product in a pack, boxes, cost and shipping window."""
+
+    product = forms.ModelChoiceField(queryset=None)
+    box_type = forms.ModelChoiceField(queryset=None)
+    unit_type = forms.ChoiceField(choices=[("Stem", "Stem"), ("Bunch", "Bunch")])
+    bunches = forms.IntegerField(min_value=1, max_value=100_000, label="Bunches a box")
+    stems_bunch = forms.IntegerField(min_value=1, max_value=100_000, label="Stems a bunch")
+    boxes = forms.IntegerField(min_value=1, max_value=10_000)
+    unit_cost = forms.DecimalField(
+        min_value=0, max_digits=10, decimal_places=3, help_text="Per stem or bunch (unit type)."
+    )
+    available_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    available_to = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    ERROR_FIELDS = {"line 0.boxes": "boxes", "line 0.availableTo": "available_to"}
+
+    def __init__(self, *args, company, **kwargs):
+        from stemline.catalog.models import BoxType, Product
+
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.filter(
+            company=company, active=True
+        ).order_by("description")
+        self.fields["box_type"].queryset = BoxType.objects.filter(
+            company=company, active=True
+        ).order_by("code")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("available_from"), data.get("available_to")
+        if start and end and end < start:
+            self.add_error("available_to", "Must not be before Available from.")
+        return data
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Availability file (CSV)",
+        help_text="Columns: product (your buyer's product code or name), boxType, unitType, "
+        "bunches, stemsBunch, boxes, unitCost, availableFrom, availableTo.",
+    )
+    mode = forms.ChoiceField(
+        choices=[
+            ("add", "Add to what I offer"),
+            ("replace", "Replace what I offer (never below what is sold)"),
+        ],
+        initial="add",
+        widget=forms.RadioSelect,
+    )
+
+    MAX_SIZE = 900 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_SIZE:
+            raise forms.ValidationError("The file is over 900 KB; split it.")
+        return upload

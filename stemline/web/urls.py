@@ -5,6 +5,7 @@ from django.urls import path, reverse_lazy
 
 from .views import (
     auth,
+    availability,
     company,
     documents,
     main,
@@ -171,6 +172,11 @@ urlpatterns = [
         name="order_action",
     ),
     path("setup/company/", company.company_settings, name="company_settings"),
+    path(
+        "setup/availability/",
+        availability.availability_settings,
+        name="availability_settings",
+    ),
     path("setup/company/logo/", company.company_logo, name="company_logo"),
     # Purchasing
     path("purchasing/orders/", purchasing.purchase_orders, name="purchase_orders"),

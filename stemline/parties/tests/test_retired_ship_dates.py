@@ -86,7 +86,7 @@ def test_future_dates_start_with_the_first_arrival(api, stocked, holder, carrier
 @pytest.mark.parametrize(
     ("params", "status", "field"),
     [
-        ({"inventoryOrigin": 3}, 422, "inventoryOrigin"),
+        ({"inventoryOrigin": 4}, 422, "inventoryOrigin"),
         ({"inventoryOrigin": 9}, 422, "inventoryOrigin"),
         ({"inventoryOrigin": "soon"}, 422, "inventoryOrigin"),
         ({"companyLocationId": 99999999}, 404, "companyLocationId"),

@@ -156,11 +156,14 @@ def test_a_price_other_than_the_customers_is_409_naming_price(api, stocked, mark
 
 def test_origins_not_offered_and_wrong_origins_are_refused(api, stocked, market_token):
     today, later = stocked.add(5), stocked.add(5, future_days=3)
-    for origin in (3, 4, 0):
+    for origin in (4, 0):
         r = _add(api, market_token, today, 1, origin=origin)
         assert r.status_code == 422, origin
         assert r.json_body["errors"][0]["field"] == "inventoryOrigin"
-        assert "1 (on hand) and 2 (future)" in r.json_body["message"]
+        assert "1 (on hand), 2 (future) and 3 (vendor availability)" in r.json_body["message"]
+    r = _add(api, market_token, today, 1, origin=3)  # boxes on hand are no grower's offer
+    assert r.status_code == 422
+    assert r.json_body["errors"][0]["field"] == "inventoryOrigin"
     r = _add(api, market_token, later, 1, origin=1)  # future boxes are not on hand
     assert r.status_code == 422
     assert r.json_body["errors"][0]["field"] == "inventoryOrigin"
@@ -299,7 +302,9 @@ def test_product_spec_refusals(api, stocked, taa_token):
         ({"productCode": "RFR50", "boxTypeCode": "ZZ"}, 404, "boxTypeCode"),
         ({"productCode": "RFR50"}, 422, "boxTypeCode"),
         ({"productCode": "RFR50", "boxTypeCode": "HB", "inventoryIds": [line.pk]}, 422, None),
-        ({"productCode": "RFR50", "boxTypeCode": "HB", "inventoryOrigin": 3}, 422, None),
+        ({"productCode": "RFR50", "boxTypeCode": "HB", "inventoryOrigin": 4}, 422, None),
+        # No grower offers this spec (vendor availability): nothing to pick.
+        ({"productCode": "RFR50", "boxTypeCode": "HB", "inventoryOrigin": 3}, 409, None),
     ]
     for params, status, field in cases:
         r = api("web-order-item.add", taa_token, {"quantity": 1, **params})
