@@ -14,11 +14,13 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from stemline.core import prepared
 from stemline.core.models import User
 from stemline.core.ratelimit import Verdict
 from stemline.parties.models import Customer, Vendor
@@ -88,8 +90,9 @@ def _party_names() -> tuple[str, str]:
     return quote(Customer._meta.db_table), quote(Vendor._meta.db_table)
 
 
-def _lease_sql() -> str:
-    sqlite = connection.vendor == "sqlite"
+@cache
+def _lease_sql(vendor: str) -> str:
+    sqlite = vendor == "sqlite"
     greatest = "MAX" if sqlite else "GREATEST"
     table, users = _names()
     # On PostgreSQL the statement commits without waiting for its WAL flush: a busy token
@@ -104,7 +107,8 @@ def _lease_sql() -> str:
     )
 
 
-def _check_sql() -> str:
+@cache
+def _check_sql(vendor: str) -> str:
     table, users = _names()
     return f"SELECT 1 FROM {table} WHERE {_guard(table, users)}"
 
@@ -168,7 +172,7 @@ def spend(token: ApiToken) -> Verdict | None:
     slot = _take_leased(token)
     if slot is not None:
         with connection.cursor() as cursor:
-            cursor.execute(_check_sql(), guard)
+            prepared.execute(cursor, _check_sql(connection.vendor), guard)
             confirmed = cursor.fetchone() is not None
         if confirmed:
             return Verdict(True, burst, slot, 1)
@@ -181,8 +185,9 @@ def spend(token: ApiToken) -> Verdict | None:
     size = lease_size(rate, burst)
     for take in dict.fromkeys((size, 1)):
         with connection.cursor() as cursor:
-            cursor.execute(
-                _lease_sql(),
+            prepared.execute(
+                cursor,
+                _lease_sql(connection.vendor),
                 [now, take * interval, stamp, *guard, now, take * interval, now, window + 1e-9],
             )
             row = cursor.fetchone()

@@ -2,6 +2,8 @@
 
 from django.db import connection
 
+from stemline.core import prepared
+
 from .models import Category, Product
 
 PRODUCT_LIST_COLUMNS = (
@@ -62,5 +64,6 @@ def product_rows(
         + ("" if product_id is not None else " ORDER BY p.description, p.id")
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        # A handful of shapes (which filters are given), each planned once per connection.
+        prepared.execute(cursor, sql, params)
         return cursor.fetchall()
