@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from stemline.core import prepared
@@ -169,10 +169,11 @@ def spend(token: ApiToken) -> Verdict | None:
     user = token.user if token.user_id else None
     guard = _guard_params(token, user)
 
+    db = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` looks the connection up
     slot = _take_leased(token)
     if slot is not None:
-        with connection.cursor() as cursor:
-            prepared.execute(cursor, _check_sql(connection.vendor), guard)
+        with db.cursor() as cursor:
+            prepared.execute(cursor, _check_sql(db.vendor), guard)
             confirmed = cursor.fetchone() is not None
         if confirmed:
             return Verdict(True, burst, slot, 1)
@@ -181,13 +182,13 @@ def spend(token: ApiToken) -> Verdict | None:
         return None
 
     now = time.time()
-    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    stamp = db.ops.adapt_datetimefield_value(timezone.now())
     size = lease_size(rate, burst)
     for take in dict.fromkeys((size, 1)):
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             prepared.execute(
                 cursor,
-                _lease_sql(connection.vendor),
+                _lease_sql(db.vendor),
                 [now, take * interval, stamp, *guard, now, take * interval, now, window + 1e-9],
             )
             row = cursor.fetchone()

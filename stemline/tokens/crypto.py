@@ -26,7 +26,7 @@ def _subkey(master: str, purpose: str) -> bytes:
 
 def lookup_hash(secret: str) -> str:
     key = _subkey(settings.STEMLINE_TOKEN_KEY, "stemline-token-lookup")
-    return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, secret.encode(), "sha256").hex()
 
 
 @lru_cache(maxsize=4)
