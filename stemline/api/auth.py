@@ -172,8 +172,8 @@ def spend(token: ApiToken) -> Verdict | None:
     db = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` looks the connection up
     slot = _take_leased(token)
     if slot is not None:
-        with db.cursor() as cursor:
-            prepared.execute(cursor, _check_sql(db.vendor), guard)
+        with prepared.cursor() as cursor:
+            cursor.execute(_check_sql(db.vendor), guard)
             confirmed = cursor.fetchone() is not None
         if confirmed:
             return Verdict(True, burst, slot, 1)
@@ -185,9 +185,8 @@ def spend(token: ApiToken) -> Verdict | None:
     stamp = db.ops.adapt_datetimefield_value(timezone.now())
     size = lease_size(rate, burst)
     for take in dict.fromkeys((size, 1)):
-        with db.cursor() as cursor:
-            prepared.execute(
-                cursor,
+        with prepared.cursor() as cursor:
+            cursor.execute(
                 _lease_sql(db.vendor),
                 [now, take * interval, stamp, *guard, now, take * interval, now, window + 1e-9],
             )

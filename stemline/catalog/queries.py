@@ -56,9 +56,9 @@ def product_rows(
         params.append(legacy_code)
     db = connections[DEFAULT_DB_ALIAS]
     sql = _product_sql(db.vendor, by_id, active_only, bool(description), bool(legacy_code))
-    with db.cursor() as cursor:
+    with prepared.cursor() as cursor:
         # A handful of shapes (which filters are given), each planned once per connection.
-        prepared.execute(cursor, sql, params)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 

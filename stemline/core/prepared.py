@@ -1,73 +1,72 @@
 """Hot statements planned once per database connection instead of once per request.
 
 On PostgreSQL the planner costs more than running a small statement: the token check of every
-API call (three EXISTS guards) plans in about 0.7 ms and runs in 0.05 ms on a busy 2-core
-machine. `execute` sends a statement's text once per connection as `PREPARE`, then only
-`EXECUTE name(params)`, so a request pays for running it, not for planning it. Elsewhere
-(SQLite, whose driver keeps its own statement cache) it is a plain `cursor.execute`.
+API call (three EXISTS guards) planned in about 0.7 ms and ran in 0.05 ms on a busy 2-core
+machine. A statement run through `cursor()` is sent with its parameters apart (server-side
+binding) and prepared by psycopg on the connection the first time, then only executed, so a
+request pays for running it, not for planning it. Elsewhere (SQLite, whose driver keeps its
+own statement cache) `cursor()` is Django's plain cursor.
 
-The statement still goes through Django's cursor: errors are Django's, the debug toolbar and
-`CaptureQueriesContext` see it (as `EXECUTE ...`, and once per connection `PREPARE ...`).
+The cursor is still Django's: errors are Django's, and `CaptureQueriesContext` and the debug
+toolbar see each statement with its text. psycopg keeps the prepared statements per server
+session and forgets them itself when the session ends or rolls back.
 
-A prepared statement belongs to the server session, so the mark "prepared here" is kept on the
-driver's connection object: a new or reconnected connection prepares again. `PREPARE` is not
-undone by a rollback. Behind a pooler that hands one client several server sessions (PgBouncer
-in transaction mode) set STEMLINE_DB_PREPARE=0.
+Django turns psycopg's preparing off unless OPTIONS sets `prepare_threshold`; settings.py sets
+it so high that only these cursors (which ask for it on every statement) prepare, while
+Django's own cursors, which bind parameters on the client, never do. Behind a pooler that
+hands one client several server sessions (PgBouncer in transaction mode) set
+STEMLINE_DB_PREPARE=0: these cursors then plan each time like any other.
+
+Only for statements whose text does not vary per call except in its parameters (each text is
+one prepared statement on each connection, at most psycopg's `prepared_max` of them), and
+that return no time stamps (the cursor is made without Django's per-cursor time-zone loader).
 """
 
-import hashlib
-import re
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
-from django.conf import settings
-
-_PLACEHOLDER = re.compile(r"%s|%%")
-_MARK = "_stemline_prepared"
+_cursor_class = None
 
 
-def _statement(sql: str) -> tuple[str, str, str, int]:
-    """(name, PREPARE text with $1.. placeholders, EXECUTE text, number of parameters)."""
-    count = 0
+def _preparing_cursor_class():
+    global _cursor_class
+    if _cursor_class is None:
+        from django.db.backends.postgresql.base import ServerBindingCursor
 
-    def number(match: re.Match) -> str:
-        nonlocal count
-        if match.group() == "%%":
-            return "%"
-        count += 1
-        return f"${count}"
+        class PreparingCursor(ServerBindingCursor):
+            """Parameters bound on the server; every statement prepared (once: psycopg keeps
+            the prepared ones by their text)."""
 
-    text = _PLACEHOLDER.sub(number, sql)
-    name = "stemline_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
-    run = f"EXECUTE {name}({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
-    return name, f"PREPARE {name} AS {text}", run, count
+            def execute(self, query, params=None, *, prepare=None, binary=None):
+                return super().execute(query, params, prepare=True, binary=binary)
 
-
-_statements: dict[str, tuple[str, str, str, int]] = {}
+        _cursor_class = PreparingCursor
+    return _cursor_class
 
 
-def execute(cursor, sql: str, params: list | tuple) -> None:
-    """`cursor.execute(sql, params)`, on PostgreSQL through a statement prepared once per
-    connection. `sql` uses Django's `%s` placeholders and must not vary per call except in
-    its parameters (its text names the prepared statement)."""
-    connection = cursor.db
-    if connection.vendor != "postgresql":
-        cursor.execute(sql, params)
-        return
-    raw = connection.connection
-    prepared = getattr(raw, _MARK, None)
-    if prepared is None:
-        # Once per connection: the setting, and an empty set of statements prepared on it.
-        prepared = set() if settings.DATABASE_PREPARE else False
-        setattr(raw, _MARK, prepared)
-    if prepared is False:
-        cursor.execute(sql, params)
-        return
-    known = _statements.get(sql)
-    if known is None:
-        known = _statements[sql] = _statement(sql)
-    name, prepare, run, count = known
-    if len(params) != count:
-        raise ValueError(f"the statement takes {count} parameters, not {len(params)}")
-    if name not in prepared:
-        cursor.execute(prepare)
-        prepared.add(name)
-    cursor.execute(run, params if count else None)
+class _DebugCursor(CursorDebugWrapper):
+    """Logs the statement with its parameters filled in, as Django's cursors show theirs
+    (Django reads that back from a client-side cursor, which this is not)."""
+
+    def execute(self, sql, params=None):
+        shown = self.db.ops.compose_sql(sql, params) if params else sql
+        with self.debug_sql(shown, params):
+            return CursorWrapper.execute(self, sql, params)
+
+
+def cursor(alias: str = DEFAULT_DB_ALIAS):
+    """A Django cursor whose statements are planned once per connection (PostgreSQL), else
+    Django's own cursor. Use it as `with prepared.cursor() as cursor: ...`."""
+    db = connections[alias]
+    if db.vendor != "postgresql":
+        return db.cursor()
+    # What db.cursor() does, with another cursor class.
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    raw = db.connection
+    if raw.prepare_threshold is None:  # STEMLINE_DB_PREPARE=0
+        return db.cursor()
+    with db.wrap_database_errors:
+        db.validate_thread_sharing()
+        made = _preparing_cursor_class()(raw)
+        return _DebugCursor(made, db) if db.queries_logged else CursorWrapper(made, db)
