@@ -35,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 REPO = Path(__file__).resolve().parent.parent
 LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 LOOPBACK_HOSTS = {"", "localhost", "127.0.0.1", "::1", "[::1]"}
-RATIO_TARGET = 0.5
+RATIO_TARGET = 0.7
 BIG_LIST_P50_TARGET_MS = 30.0
 
 

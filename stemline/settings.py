@@ -110,6 +110,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("STEMLINE_TEST_SQLITE") or None}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("STEMLINE_DB_HEALTH_CHECKS", False)
+    # The hottest statements (the API's token check) are planned once per connection through
+    # stemline.core.prepared, whose cursors ask psycopg to prepare each statement; Django's own
+    # cursors bind on the client and never prepare, whatever the threshold. 0 behind a pooler
+    # that shares server sessions between clients (PgBouncer in transaction mode).
+    if env_bool("STEMLINE_DB_PREPARE", True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"

@@ -1,7 +1,9 @@
 """Project routes."""
 
 from django.http import JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from stemline.api.gateway import dispatch
 
 
 def healthz(request):
@@ -14,6 +16,10 @@ handler500 = "stemline.core.outage.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Every API method, matched here rather than inside the include below: a nested match
+    # costs as much again (most of the gateway's routing). The include serves the API's
+    # documentation (openapi.json, docs).
+    re_path(r"^api/(?P<method_name>(?!(?:openapi\.json|docs)$).+)$", dispatch, name="api-method"),
     path("api/", include("stemline.api.urls")),
     path("portal/", include("stemline.vendor_portal.urls")),
     path("setup/integrations/", include("stemline.channels.urls")),

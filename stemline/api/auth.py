@@ -14,11 +14,13 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
+from stemline.core import prepared
 from stemline.core.models import User
 from stemline.core.ratelimit import Verdict
 from stemline.parties.models import Customer, Vendor
@@ -88,8 +90,9 @@ def _party_names() -> tuple[str, str]:
     return quote(Customer._meta.db_table), quote(Vendor._meta.db_table)
 
 
-def _lease_sql() -> str:
-    sqlite = connection.vendor == "sqlite"
+@cache
+def _lease_sql(vendor: str) -> str:
+    sqlite = vendor == "sqlite"
     greatest = "MAX" if sqlite else "GREATEST"
     table, users = _names()
     # On PostgreSQL the statement commits without waiting for its WAL flush: a busy token
@@ -104,7 +107,8 @@ def _lease_sql() -> str:
     )
 
 
-def _check_sql() -> str:
+@cache
+def _check_sql(vendor: str) -> str:
     table, users = _names()
     return f"SELECT 1 FROM {table} WHERE {_guard(table, users)}"
 
@@ -165,10 +169,11 @@ def spend(token: ApiToken) -> Verdict | None:
     user = token.user if token.user_id else None
     guard = _guard_params(token, user)
 
+    db = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` looks the connection up
     slot = _take_leased(token)
     if slot is not None:
-        with connection.cursor() as cursor:
-            cursor.execute(_check_sql(), guard)
+        with prepared.cursor() as cursor:
+            cursor.execute(_check_sql(db.vendor), guard)
             confirmed = cursor.fetchone() is not None
         if confirmed:
             return Verdict(True, burst, slot, 1)
@@ -177,12 +182,12 @@ def spend(token: ApiToken) -> Verdict | None:
         return None
 
     now = time.time()
-    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    stamp = db.ops.adapt_datetimefield_value(timezone.now())
     size = lease_size(rate, burst)
     for take in dict.fromkeys((size, 1)):
-        with connection.cursor() as cursor:
+        with prepared.cursor() as cursor:
             cursor.execute(
-                _lease_sql(),
+                _lease_sql(db.vendor),
                 [now, take * interval, stamp, *guard, now, take * interval, now, window + 1e-9],
             )
             row = cursor.fetchone()

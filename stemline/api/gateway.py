@@ -11,6 +11,7 @@ import logging
 import re
 import urllib.parse
 from datetime import timedelta
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
@@ -176,13 +177,44 @@ def _peek_token(request: HttpRequest) -> str | None:
     return None
 
 
+def _grouped(pairs) -> dict:
+    """Pairs as `_querydict_to_dict` gives a QueryDict of them."""
+    grouped: dict[str, list] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    out = {}
+    for key, values in grouped.items():
+        if key.endswith("[]"):
+            out[key[:-2]] = values
+        else:
+            out[key] = values[0] if len(values) == 1 else values
+    return out
+
+
 def _query(request: HttpRequest) -> dict:
+    """The query string's parameters, read as `request.GET` reads them (the same decoding and
+    field limit) without building a QueryDict: a third of a small call's parameter work."""
+    raw = request.META.get("QUERY_STRING", "")
+    if not raw:
+        return {}
+    data = raw.encode("iso-8859-1")
+    encoding = request.encoding or settings.DEFAULT_CHARSET
     try:
-        return _querydict_to_dict(request.GET)
-    except TooManyFieldsSent:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        text = data.decode("iso-8859-1")
+    try:
+        pairs = urllib.parse.parse_qsl(
+            text,
+            keep_blank_values=True,
+            encoding=encoding,
+            max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+        )
+    except ValueError:
         raise bad_request(
             f"the query string has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} parameters"
         ) from None
+    return _grouped(pairs)
 
 
 def parse_params(request: HttpRequest, limit: int | None = None) -> dict:
@@ -285,13 +317,23 @@ def lenient(method: Method, params: dict, call: Call) -> tuple[dict, list[str]]:
     return outcome.data, outcome.ignored
 
 
+@cache
+def _transactional_fields(model) -> tuple[str, ...]:
+    """The fields of a request schema that only a Transactional-API-Access token may use."""
+    names = []
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if extra.get("transactional"):
+            names.append(name)
+    return tuple(names)
+
+
 def _check_transactional(method: Method, params: dict, token: ApiToken | None) -> None:
     if token is None or token.transactional:
         return
-    for name, info in method.request.model_fields.items():
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    for name in _transactional_fields(method.request):
         # A false flag is the default, not a use of the locked field.
-        if extra.get("transactional") and params.get(name) not in (
+        if params.get(name) not in (
             None,
             "",
             [],
@@ -308,9 +350,11 @@ def _check_transactional(method: Method, params: dict, token: ApiToken | None) -
 
 
 def _token_secret(request: HttpRequest, params: dict) -> str | None:
-    secret = request.headers.get("authenticationToken")
+    # Read from META by their WSGI names: `request.headers` would copy every header first.
+    meta = request.META
+    secret = meta.get("HTTP_AUTHENTICATIONTOKEN")
     if not secret:
-        auth = request.headers.get("Authorization", "")
+        auth = meta.get("HTTP_AUTHORIZATION", "")
         if auth.lower().startswith("bearer "):
             secret = auth[7:].strip()
     if not secret:
@@ -319,7 +363,7 @@ def _token_secret(request: HttpRequest, params: dict) -> str | None:
 
 
 def _account_id(request: HttpRequest, params: dict, method: Method) -> int | None:
-    raw = request.headers.get("X-ACCOUNT")
+    raw = request.META.get("HTTP_X_ACCOUNT")
     if raw in (None, ""):
         if method.account_required:
             raise ApiError.for_field("X-ACCOUNT", "missing", "this header is required", 400)
@@ -534,7 +578,7 @@ def _dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
             headers["X-Ignored-Parameters"] = leniency.ignored_header(ignored)
         params_model = validate(method, params)
         _check_transactional(method, params, token)
-        key = request.headers.get("Idempotency-Key")
+        key = request.META.get("HTTP_IDEMPOTENCY_KEY")
         if key and method.creates and token is not None and request.method == "POST":
             if len(key) > 255:
                 raise ApiError.for_field(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ninja import Schema
+from pydantic import BaseModel
 
 from stemline.core.models import Role
 
@@ -44,8 +44,8 @@ AREA_ROLES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 class Method:
     name: str
     handler: Callable[..., Any]
-    request: type[Schema]
-    response: type[Schema]
+    request: type[BaseModel]
+    response: type[BaseModel]
     token_types: frozenset[str]
     description: str
     area: str
@@ -128,8 +128,8 @@ registry = Registry()
 def api_method(
     name: str,
     *,
-    request: type[Schema],
-    response: type[Schema],
+    request: type[BaseModel],
+    response: type[BaseModel],
     tokens: Iterable[str],
     area: str,
     read: bool = False,

@@ -7,6 +7,8 @@ Feeds (`*.sync`, `inventory.confirmations.list`) are Stemline's own: an empty fe
 "nothing new", not "not found", and keeps "OK".
 """
 
+from functools import cache
+
 from .leniency import LIST, shapes
 
 EMPTY: dict[str, str] = {
@@ -52,6 +54,7 @@ FEEDS = frozenset(
 )
 
 
+@cache
 def _list_field(response_model) -> str | None:
     for name, shape in shapes(response_model).items():
         if shape.kind.kind == LIST:

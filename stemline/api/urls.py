@@ -1,13 +1,9 @@
-"""Routes of the API: the documentation, then every method through the one gateway."""
+"""Routes of the API's documentation (openapi.json, docs). Every method goes through the one
+gateway, routed in stemline/urls.py (`api-method`) ahead of these."""
 
-from django.urls import re_path
 from ninja.openapi.urls import get_openapi_urls
 
-from .gateway import dispatch
 from .openapi import api
 
 app_name = api.urls_namespace
-urlpatterns = [
-    *get_openapi_urls(api),
-    re_path(r"^(?P<method_name>.+)$", dispatch, name="method"),
-]
+urlpatterns = [*get_openapi_urls(api)]

@@ -24,9 +24,24 @@ def _subkey(master: str, purpose: str) -> bytes:
     return hmac.new(master.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
+@lru_cache(maxsize=4)
+def _lookup_states(master: str):
+    """HMAC-SHA256's inner and outer hash states for the lookup key, keyed once (RFC 2104):
+    each look-up then hashes only the secret, a quarter of what keying HMAC each time costs."""
+    block = _subkey(master, "stemline-token-lookup").ljust(64, b"\0")  # 32 bytes < a block
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+    return inner, outer
+
+
 def lookup_hash(secret: str) -> str:
-    key = _subkey(settings.STEMLINE_TOKEN_KEY, "stemline-token-lookup")
-    return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 of the secret under the lookup subkey (what the row's key_hash holds)."""
+    inner_state, outer_state = _lookup_states(settings.STEMLINE_TOKEN_KEY)
+    inner = inner_state.copy()
+    inner.update(secret.encode())
+    outer = outer_state.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
 
 
 @lru_cache(maxsize=4)

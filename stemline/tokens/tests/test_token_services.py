@@ -73,6 +73,18 @@ def test_the_secret_is_never_stored_in_plain_text(company, make_token):
     assert not plain_digests & set(columns)
 
 
+@pytest.mark.parametrize("secret", ["", "a", "x" * 40, "é" * 70, "A1" * 100])
+def test_the_lookup_hash_is_hmac_sha256_under_the_lookup_key(settings, secret):
+    # Hashes already stored stay valid: the precomputed HMAC states give HMAC itself.
+    import hmac
+
+    for master in ("one key", "k" * 100):
+        settings.STEMLINE_TOKEN_KEY = master
+        key = hmac.new(master.encode(), b"stemline-token-lookup", hashlib.sha256).digest()
+        expected = hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
+        assert crypto.lookup_hash(secret) == expected
+
+
 def test_secrets_are_long_random_and_header_safe(company, make_token, customer, vendor):
     secrets = [
         make_token(company).secret,

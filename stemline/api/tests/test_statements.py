@@ -1,0 +1,115 @@
+"""What one small API call costs the database: the token check and its quota in one statement,
+the method's read in another, and on PostgreSQL neither planned again on the same connection.
+
+bench/gateway.py measures the throughput these make; these tests keep the count from creeping
+back (each statement is a round trip, and on PostgreSQL planning the token check cost more than
+running it)."""
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from stemline.api import gateway
+from stemline.catalog.models import Category, Product
+from stemline.tokens.models import ApiToken
+from stemline.tokens.services import revoke_token
+
+pytestmark = pytest.mark.django_db
+
+POSTGRES = connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def product(company):
+    category = Category.objects.create(company=company, name="Roses")
+    return Product.objects.create(
+        company=company,
+        category=category,
+        description="Rose Freedom Red 50cm",
+        variety="Freedom",
+        color="Red",
+        grade="50cm",
+        legacy_code="RFR50",
+    )
+
+
+def _statements(api, token, product) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        r = api("product.list", token, {"id": product.pk}, verb="GET")
+    assert r.status_code == 200, r.json_body
+    assert [p["legacyCode"] for p in r.json_body["products"]] == ["RFR50"]
+    return [q["sql"] for q in captured.captured_queries]
+
+
+@pytest.mark.parametrize("rate", [None, 1000], ids=["one request per write", "leased requests"])
+def test_an_authenticated_product_list_by_id_is_two_statements(api, company_token, product, rate):
+    if rate:
+        # A busy token takes requests in batches (a lease); each still confirmed by a read.
+        ApiToken.objects.filter(pk=company_token.token.pk).update(
+            rate_per_second=rate, rate_burst=rate
+        )
+    _statements(api, company_token, product)
+    for _ in range(3):
+        token_row, products = _statements(api, company_token, product)
+        # The token's row (found, still valid, one request of its quota taken), the products.
+        assert ApiToken._meta.db_table in token_row
+        assert Product._meta.db_table in products
+
+
+def _prepared_here() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(not POSTGRES, reason="prepared statements are PostgreSQL's")
+def test_the_token_check_and_the_read_are_planned_once_per_connection(
+    api, company_token, product
+):
+    _statements(api, company_token, product)
+    prepared = _prepared_here()
+    assert any(ApiToken._meta.db_table in sql for sql in prepared), prepared
+    assert any(Product._meta.db_table in sql for sql in prepared), prepared
+    for _ in range(3):
+        _statements(api, company_token, product)
+    assert sorted(_prepared_here()) == sorted(prepared)  # run again, not prepared again
+
+
+def test_revocation_stops_the_token_on_a_connection_that_prepared_its_check(
+    api, company_token, product
+):
+    _statements(api, company_token, product)
+    revoke_token(token=company_token.token)
+    r = api("product.list", company_token, {"id": product.pk}, verb="GET")
+    assert r.status_code == 401, r.json_body
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "id=12",
+        "id=12&id=13",
+        "id[]=1&id[]=2&x=",
+        "ids[]=7",
+        "description=Rose+Red&legacyCode=%41%42",
+        "name=%C3%A9t%C3%A9",
+        "name=%E9t%E9",  # not UTF-8: read as Latin-1, as request.GET does
+        "a=1&&b=2&c",
+        "a=1;b=2",
+        "id=1&id[]=2",
+    ],
+)
+def test_query_parameters_are_read_as_request_get_reads_them(query):
+    request = RequestFactory().get("/api/product.list?" + query)
+    assert gateway._query(request) == gateway._querydict_to_dict(request.GET)
+
+
+def test_too_many_query_parameters_are_refused_by_name(settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    request = RequestFactory().get("/api/product.list?" + "&".join(f"a{i}=1" for i in range(6)))
+    with pytest.raises(gateway.ApiError) as refused:
+        gateway._query(request)
+    assert refused.value.http_status == 400
+    assert "more than 5 parameters" in refused.value.message
