@@ -47,10 +47,13 @@ def test_a_change_is_told_to_each_channel_with_its_own_view(connect, stocked):
     assert (body["type"], body["seq"]) == ("inventory.changed", ftd_added.seq)
     assert all(e.line_id != coming.pk for e in changed_events(ftd))
 
-    # Sequence numbers have no gaps per endpoint (a snapshot took #1 at connect).
+    # Sequence numbers have no gaps per endpoint; the snapshot of connecting, sent beside the
+    # numbered stream, takes none.
     outbox.number(dwf.endpoint_id)
-    seqs = list(Event.objects.filter(endpoint_id=dwf.endpoint_id).values_list("seq", flat=True))
-    assert seqs == list(range(1, len(seqs) + 1))
+    events = Event.objects.filter(endpoint_id=dwf.endpoint_id)
+    seqs = list(events.exclude(kind="inventory.snapshot").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1)) == [1, 2]
+    assert list(events.filter(kind="inventory.snapshot").values_list("seq", flat=True)) == [None]
 
 
 def test_reserved_lines_cap_and_buffer(connect, stocked):
@@ -134,7 +137,8 @@ def test_endpoint_down_then_back_every_event_arrives_in_order(connect, stocked, 
             stock.hold(company=stocked.company, wanted=[(line.pk, 2)])
 
     outcome = deliver(channel)
-    assert outcome.failed == 1 and outcome.retry_at is not None
+    # The snapshot of connecting and the first delta failed, each in its own lane.
+    assert outcome.failed == 2 and outcome.retry_at is not None
     # Kicked again while the first is waiting: nothing jumps the queue.
     again = deliver(channel)
     assert again.sent == 0 and again.waiting_until is not None
@@ -146,8 +150,11 @@ def test_endpoint_down_then_back_every_event_arrives_in_order(connect, stocked, 
     deliver(channel)
 
     assert market.received == 1 + 3 * 3  # snapshot, then added + 2 holds per line
-    seqs = [m["seq"] for m in market.messages]
-    assert seqs == sorted(seqs)
+    deltas = [m["seq"] for m in market.messages if m["type"] == "inventory.changed"]
+    assert deltas == sorted(deltas) == list(range(1, 10))
+    # The snapshot went first and reflects all nine (numbered before it was read): the
+    # marketplace drops them as older than what it holds, and its view is right.
+    assert market.messages[0]["type"] == "inventory.snapshot" and market.messages[0]["seq"] == 9
     assert {int(i["inventoryIds"]): i["quantity"] for i in market.state()["items"]} == {
         line.pk: 2 for line in lines
     }
@@ -251,4 +258,5 @@ def test_a_snapshot_shows_each_line_as_its_deltas_do(connect, stocked):
     assert [int(r["inventoryIds"]) for r in rows] == [line.pk for line in lines[:3]]
     for row in rows:
         assert row == latest_delta[int(row["inventoryIds"])]
-    assert snapshot["seq"] >= 1
+    # Sent before the deltas here: it reflects none of them, and is the endpoint's first.
+    assert (snapshot["seq"], snapshot["snapshot"]) == (0, 1)
