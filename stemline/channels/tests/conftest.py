@@ -39,4 +39,5 @@ def deliver(channel: Channel):
     outcome.sent += snapshot.sent
     outcome.failed += snapshot.failed
     outcome.retry_at = outcome.retry_at or snapshot.retry_at
+    outcome.waiting_until = outcome.waiting_until or snapshot.waiting_until
     return outcome
