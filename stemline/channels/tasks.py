@@ -232,7 +232,7 @@ def _prunable(status: int, field: str, before: datetime, blocked: set[int]) -> l
     rows = list(
         Event.objects.filter(status=status, **{f"{field}__lt": before})
         .exclude(endpoint_id__in=blocked)
-        .order_by(field)
+        .order_by(field, "pk")
         .values_list("pk", "endpoint_id", "seq")[:PRUNE_BATCH]
     )
     kept_from = {}

@@ -264,3 +264,49 @@ def test_a_snapshot_shows_each_line_as_its_deltas_do(connect, stocked):
         assert row == latest_delta[int(row["inventoryIds"])]
     # Sent before the deltas here: it reflects none of them, and is the endpoint's first.
     assert (snapshot["seq"], snapshot["snapshot"]) == (0, 1)
+
+
+@pytest.mark.django_db(transaction=True)  # committed, as in production
+def test_the_channels_of_a_change_are_cached_and_forgotten_when_they_change(
+    connect, stocked, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CHANNELS_CACHE_SECONDS = 60
+    outbox.channel_cache.forget()
+
+    def told(line):
+        return set(
+            Event.objects.filter(line_id=line.pk, kind="inventory.changed").values_list(
+                "endpoint_id", flat=True
+            )
+        )
+
+    ftd, _, _ = connect("ftd", customer_id=stocked.florist.pk)
+    stocked.add(1)  # reads the channels once
+    with CaptureQueriesContext(connection) as queries:
+        line = stocked.add(1)
+    assert told(line) == {ftd.endpoint_id}
+    assert not [q for q in queries.captured_queries if '"channels_channel"' in q["sql"]]
+
+    # A channel connected, or paused, in this process is seen by the next change.
+    dwf, _, _ = connect("dwf", customer_id=stocked.market.pk)
+    assert told(stocked.add(1)) == {ftd.endpoint_id, dwf.endpoint_id}
+    services.update(channel=ftd, active=False)
+    assert told(stocked.add(1)) == {dwf.endpoint_id}
+
+    # What a transaction that changed channels reads is not kept: here it is rolled back.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        connect("bloomnet")
+        stocked.add(1)
+        raise RuntimeError("rolled back")
+    assert told(stocked.add(1)) == {dwf.endpoint_id}
+
+    # Another process's change (no signal here) is seen once the cache's seconds have passed.
+    from stemline.channels.models import Channel
+
+    Channel.objects.filter(pk=ftd.pk).update(active=True)
+    assert told(stocked.add(1)) == {dwf.endpoint_id}
+    settings.CHANNELS_CACHE_SECONDS = 0.01
+    assert told(stocked.add(1)) == {ftd.endpoint_id, dwf.endpoint_id}
