@@ -101,7 +101,7 @@ def test_quiet_endpoints_keep_their_last_events_and_do_not_hold_back_the_rest(
     assert Event.objects.filter(endpoint_id=busy.endpoint_id).count() == 2
 
 
-def test_finished_task_rows_go_waiting_and_running_ones_stay():
+def test_finished_task_rows_go_waiting_and_running_ones_stay(db):
     now = timezone.now()
     old = now - sales_tasks.KEEP_FINISHED_TASKS - timedelta(minutes=1)
 
