@@ -1,6 +1,7 @@
 # Indexes on django-tasks-db's result table, which that package does not have: the finished
-# rows pruning deletes (a range of them, however many millions there are), and one task's rows
-# the periodic scheduler looks at (sales.tasks._enqueue_once). Plain SQL both databases take.
+# rows pruning deletes (a range of them, however many millions there are), the running ones
+# fail_abandoned_tasks looks at, and one task's rows the periodic scheduler looks at
+# (sales.tasks._enqueue_once). Plain SQL both databases take.
 
 from django.db import migrations
 
@@ -19,6 +20,11 @@ class Migration(migrations.Migration):
             f"CREATE INDEX IF NOT EXISTS stemline_task_finished ON {TABLE} (finished_at) "
             "WHERE status IN ('FAILED', 'SUCCESSFUL')",
             "DROP INDEX IF EXISTS stemline_task_finished",
+        ),
+        migrations.RunSQL(
+            f"CREATE INDEX IF NOT EXISTS stemline_task_running ON {TABLE} (started_at) "
+            "WHERE status = 'RUNNING'",
+            "DROP INDEX IF EXISTS stemline_task_running",
         ),
         migrations.RunSQL(
             f"CREATE INDEX IF NOT EXISTS stemline_task_path_enqueued ON {TABLE} "
