@@ -94,9 +94,7 @@ class Dispatcher:
 
     def __init__(self):
         self.deltas = Lane("delivery", deliver_now, lambda: settings.WEBHOOK_DELIVERY_THREADS)
-        self.snapshots = Lane(
-            "snapshot", snapshot_now, lambda: settings.WEBHOOK_SNAPSHOT_THREADS
-        )
+        self.snapshots = Lane("snapshot", snapshot_now, lambda: settings.WEBHOOK_SNAPSHOT_THREADS)
 
     def enabled(self) -> bool:
         backend = settings.TASKS.get(deliver_endpoint.backend, {}).get("BACKEND", "")
@@ -158,8 +156,9 @@ def schedule_snapshots(now: datetime | None = None) -> int:
     slots = {channel.pk: int(now.timestamp()) // channel.snapshot_every for channel in channels}
     # Most ticks find every interval's snapshot queued already: one read says so.
     taken = set(
-        SnapshotSlot.objects.filter(channel_id__in=slots, slot__in=set(slots.values()))
-        .values_list("channel_id", "slot")
+        SnapshotSlot.objects.filter(channel_id__in=slots, slot__in=set(slots.values())).values_list(
+            "channel_id", "slot"
+        )
     )
     for channel in channels:
         slot = slots[channel.pk]
