@@ -176,6 +176,13 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("STEMLINE_WEBHOOK_TIMEOUT_SECONDS
 # Endpoints a `stemline worker` delivers side by side (one thread each): a slow one never holds
 # back another's events while fewer than this many are slow at once. 0: one after the other.
 WEBHOOK_DELIVERY_THREADS = int(os.environ.get("STEMLINE_WEBHOOK_DELIVERY_THREADS", "16"))
+# Of those threads, at most this many build and send snapshots (beside the deltas, never
+# ahead of them).
+WEBHOOK_SNAPSHOT_THREADS = int(os.environ.get("STEMLINE_WEBHOOK_SNAPSHOT_THREADS", "2"))
+# Each process keeps a company's channels this long, so an inventory change writes its outbox
+# rows without reading them; a change of a channel made in another process is seen after at
+# most this long (and the snapshot it triggers waits as long). 0: read them at every change.
+CHANNELS_CACHE_SECONDS = float(os.environ.get("STEMLINE_CHANNELS_CACHE_SECONDS", "2"))
 # Tenants' webhook and feed URLs must be public addresses (no loopback, private network or
 # cloud metadata); on-premises installs whose marketplaces live on the private network, and the
 # demo's simulator on 127.0.0.1, allow private addresses with STEMLINE_ALLOW_PRIVATE_WEBHOOKS=1.

@@ -34,6 +34,21 @@ class ChannelsConfig(AppConfig):
         from . import outbox
 
         on_token_stopped(stop_token_endpoint)
+        # The channels a change is told to are cached per process (outbox.ChannelCache):
+        # whatever they are made of forgets the company's entry when it is saved or deleted.
+        from django.db.models.signals import post_delete, post_save
+
+        from stemline.core.models import Company
+        from stemline.parties.models import Customer
+
+        from .models import Channel, Endpoint
+
+        def forget(sender, instance, **kwargs):
+            outbox.channels_changed(instance.pk if sender is Company else instance.company_id)
+
+        for model in (Channel, Endpoint, Customer, Company):
+            post_save.connect(forget, sender=model, weak=False, dispatch_uid=f"chc-{model}")
+            post_delete.connect(forget, sender=model, weak=False, dispatch_uid=f"chd-{model}")
         # Every inventory change reaches the channels' outbox in its own transaction.
         on_change(outbox.inventory_changed)
         on_confirmation(outbox.confirmation)

@@ -25,7 +25,7 @@ from standardwebhooks.webhooks import Webhook
 from stemline.core import netguard
 from stemline.tokens import crypto
 
-from .models import Attempt, Endpoint, Event
+from .models import SNAPSHOT, Attempt, Endpoint, Event
 from .outbox import number
 
 log = logging.getLogger("stemline.webhooks")
@@ -84,11 +84,16 @@ def release(endpoint_id: int, holder: str) -> None:
 
 
 def due_exists(endpoint_id: int, now: datetime | None = None) -> bool:
-    return Event.objects.filter(
-        endpoint_id=endpoint_id,
-        status=Event.Status.PENDING,
-        next_attempt_at__lte=now or timezone.now(),
-    ).exists()
+    """Whether the endpoint's stream has an event due (snapshots are sent beside it)."""
+    return (
+        Event.objects.filter(
+            endpoint_id=endpoint_id,
+            status=Event.Status.PENDING,
+            next_attempt_at__lte=now or timezone.now(),
+        )
+        .exclude(kind=SNAPSHOT)
+        .exists()
+    )
 
 
 def drain(endpoint_id: int, *, holder: str | None = None) -> Outcome:
@@ -110,6 +115,60 @@ def drain(endpoint_id: int, *, holder: str | None = None) -> Outcome:
         stopped = outcome.retry_at is not None or outcome.waiting_until is not None
         if stopped or not due_exists(endpoint_id):
             return outcome
+
+
+def send_snapshot(endpoint_id: int) -> Outcome:
+    """Send the endpoint's newest due snapshot, beside its stream of deltas (which go on being
+    sent meanwhile, by `drain`). Older snapshots still waiting are superseded by it. The event
+    is claimed for a lease (its next attempt moved past it), so of several workers one sends
+    it; a worker killed while sending leaves it due again when the lease runs out."""
+    outcome = Outcome()
+    now = timezone.now()
+    waiting = Event.objects.filter(
+        endpoint_id=endpoint_id, kind=SNAPSHOT, status=Event.Status.PENDING
+    )
+    newest = waiting.order_by("-id").values_list("pk", "next_attempt_at").first()
+    if newest is None:
+        return outcome
+    event_id, due = newest
+    if due > now:
+        outcome.waiting_until = due
+        return outcome
+    waiting.filter(pk__lt=event_id).update(
+        status=Event.Status.FAILED, last_error="superseded by a newer snapshot"
+    )
+    claimed = Event.objects.filter(
+        pk=event_id, status=Event.Status.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + lease_length())
+    endpoint = Endpoint.objects.filter(pk=endpoint_id, active=True).first()
+    if not claimed or endpoint is None:
+        return outcome
+    event = Event.objects.get(pk=event_id)
+    with Poster(endpoint.url) as poster:
+        status, error, duration = send(poster, secret_of(endpoint), event)
+    now = timezone.now()
+    if status is not None and 200 <= status < 300:
+        Attempt.objects.create(
+            company_id=event.company_id, event=event, status_code=status, duration_ms=duration
+        )
+        Event.objects.filter(pk=event.pk).update(
+            status=Event.Status.DELIVERED,
+            delivered_at=now,
+            attempts=F("attempts") + 1,
+            last_status_code=status,
+            last_error="",
+        )
+        succeeded(endpoint_id, now)
+        outcome.sent = 1
+        return outcome
+    record_failure(endpoint, event, status, error, duration)
+    outcome.failed = 1
+    if now - event.created_at > RETRY_FOR:
+        Event.objects.filter(pk=event.pk).update(status=Event.Status.FAILED)
+        return outcome
+    outcome.retry_at = now + backoff(event.attempts + 1)
+    Event.objects.filter(pk=event.pk).update(next_attempt_at=outcome.retry_at)
+    return outcome
 
 
 class Delivered:
@@ -143,10 +202,22 @@ class Delivered:
             last_status_code=self.events[-1][1],
             last_error="",
         )
-        Endpoint.objects.filter(pk=self.endpoint.pk).update(
-            last_success_at=now, failures=0, last_error=""
-        )
+        succeeded(self.endpoint.pk, now)
         self.events = []
+
+
+# How stale "last delivered" may be: the endpoint's row is written on success only when it was
+# failing or this long has passed, not at every delivery (a row every change would rewrite).
+SUCCESS_STAMP_SECONDS = 5
+
+
+def succeeded(endpoint_id: int, now: datetime) -> None:
+    Endpoint.objects.filter(pk=endpoint_id).filter(
+        Q(failures__gt=0)
+        | ~Q(last_error="")
+        | Q(last_success_at__isnull=True)
+        | Q(last_success_at__lt=now - timedelta(seconds=SUCCESS_STAMP_SECONDS))
+    ).update(last_success_at=now, failures=0, last_error="")
 
 
 def _send_due(endpoint_id: int, holder: str, outcome: Outcome) -> None:
@@ -197,14 +268,16 @@ def _send_due(endpoint_id: int, holder: str, outcome: Outcome) -> None:
 
 
 def body_of(event: Event) -> str:
-    if event.kind == "inventory.snapshot":
+    if event.kind == SNAPSHOT:
         from .models import Channel
-        from .outbox import snapshot_payload
+        from .outbox import snapshot_payload, snapshot_position
 
         channel = Channel.objects.select_related("customer", "company").get(
             endpoint_id=event.endpoint_id
         )
-        payload = snapshot_payload(channel, event.seq)
+        # Its number and the last delta it reflects are taken before its lines are read.
+        snapshot, seq = snapshot_position(event.endpoint_id)
+        payload = snapshot_payload(channel, seq, snapshot)
     else:
         # The type and the endpoint's number lead the body (given when it was numbered).
         payload = {"type": event.kind, "seq": event.seq, **(event.payload or {})}
@@ -479,7 +552,7 @@ def record_failure(endpoint, event, status, error, duration_ms, *, replay=False)
 
 def attempt(endpoint: Endpoint, secret: str | None, event: Event, *, replay=False) -> bool:
     """Send one event now, on its own (a person's replay), and write down how it went."""
-    if event.seq is None:
+    if event.seq is None and event.kind != SNAPSHOT:
         number(endpoint.pk)  # its place in the endpoint's order first
         event.refresh_from_db(fields=["seq"])
     with Poster(endpoint.url) as poster:
@@ -500,9 +573,7 @@ def attempt(endpoint: Endpoint, secret: str | None, event: Event, *, replay=Fals
             last_status_code=status,
             last_error="",
         )
-        Endpoint.objects.filter(pk=endpoint.pk).update(
-            last_success_at=now, failures=0, last_error=""
-        )
+        succeeded(endpoint.pk, now)
         return True
     record_failure(endpoint, event, status, error, duration, replay=replay)
     return False

@@ -29,6 +29,9 @@ class Endpoint(CompanyOwned):
     active = models.BooleanField(default=True)
     # The last sequence number given to an event of this endpoint (numbers have no gaps).
     last_seq = models.PositiveBigIntegerField(default=0)
+    # The number of the last snapshot read for this endpoint: a receiver applies snapshots in
+    # this order, whatever order they arrive in (they are sent beside the deltas).
+    snapshots = models.PositiveBigIntegerField(default=0)
     # A delivery task is queued and has not started: writers need not queue another.
     kicked = models.BooleanField(default=False)
     # One worker delivers an endpoint's events at a time, in order; a lease, not a held lock,
@@ -46,6 +49,9 @@ class Endpoint(CompanyOwned):
 
     def __str__(self) -> str:
         return self.url
+
+
+SNAPSHOT = "inventory.snapshot"
 
 
 class Channel(CompanyOwned):
@@ -104,7 +110,11 @@ class Channel(CompanyOwned):
 
 
 class Event(CompanyOwned):
-    """One message to an endpoint (the outbox row) and the state of its delivery."""
+    """One message to an endpoint (the outbox row) and the state of its delivery.
+
+    Deltas (and confirmations) form the endpoint's ordered stream: numbered (`seq`) and sent
+    one after the other. Snapshots (kind `inventory.snapshot`) are sent beside that stream and
+    never numbered: a snapshot being built or sent never delays a delta."""
 
     class Status(models.IntegerChoices):
         PENDING = 0, "Pending"
@@ -139,6 +149,15 @@ class Event(CompanyOwned):
                 condition=models.Q(seq__isnull=True),
                 name="event_unnumbered",
             ),
+            # What the periodic tick reads: due events, and what pruning deletes. Partial, so
+            # millions of delivered events cost the sweep nothing.
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status=0), name="event_due"
+            ),
+            models.Index(
+                fields=["delivered_at"], condition=models.Q(status=1), name="event_delivered"
+            ),
+            models.Index(fields=["created_at"], condition=models.Q(status=2), name="event_failed"),
         ]
 
     def __str__(self) -> str:

@@ -1,20 +1,26 @@
 """The outbox: events written in the transaction of the change they announce (numbered per
-endpoint without gaps by the endpoint's deliverer), and what a channel sees of a line."""
+endpoint without gaps by the endpoint's deliverer), and what a channel sees of a line.
 
+Snapshots are outbox rows too, but not part of the endpoint's numbered stream: they are sent
+beside it (`delivery.send_snapshot`), carrying the number of the last delta they reflect, so
+building and sending 20,000 lines never holds back a delta (docs/channels.md, for receivers)."""
+
+import threading
+import time
 import uuid
 from datetime import date, timedelta
 from types import SimpleNamespace
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from stemline.catalog.models import UnitType
 from stemline.inventory import feeds
 from stemline.inventory import queries as stock_queries
-from stemline.inventory.feeds import once_on_commit
 from stemline.inventory.models import InventoryLine, Origin
 
-from .models import Channel, Endpoint, Event
+from .models import SNAPSHOT, Channel, Endpoint, Event
 
 
 def new_msg_id() -> str:
@@ -36,9 +42,26 @@ def _event(endpoint_id: int, company_id: int, kind: str, payload: dict | None, l
     )
 
 
-def _kick_after_commit(endpoint_id: int) -> None:
-    """Ask for a delivery once the transaction commits (once per endpoint and transaction)."""
-    once_on_commit(("kick", endpoint_id), lambda: kick(endpoint_id), robust=True)
+def _kick_after_commit(endpoint_ids) -> None:
+    """Ask for a delivery of these endpoints once the transaction commits: one callback per
+    transaction, however many changes and endpoints it wrote, and one statement for all of
+    them (`kick_many`)."""
+    ids = set(endpoint_ids)
+    if connection.in_atomic_block:
+        current = set(connection.savepoint_ids)
+        for sids, waiting, _ in connection.run_on_commit:
+            kicks = getattr(waiting, "kick_ids", None)
+            # One of this level, or of an enclosing one: it runs if this transaction commits
+            # (kicking one endpoint too many, after a savepoint rolled back, costs a look).
+            if kicks is not None and (sids >= current or sids <= current):
+                kicks.update(ids)
+                return
+
+    def run():
+        kick_many(sorted(ids))
+
+    run.kick_ids = ids
+    transaction.on_commit(run, robust=True)
 
 
 def append(
@@ -48,8 +71,23 @@ def append(
     commits."""
     event = _event(endpoint_id, company_id, kind, payload, line_id)
     event.save()
-    _kick_after_commit(endpoint_id)
+    _kick_after_commit([endpoint_id])
     return event
+
+
+def _number_rows(endpoint_id: int, start: int) -> int:
+    """feeds.number_rows for one endpoint's stream: its unnumbered events, snapshots left out
+    (they are sent beside the stream and never numbered)."""
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET seq = %s + n.rn FROM ("
+            f"SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM {table} "
+            f"WHERE endpoint_id = %s AND seq IS NULL AND kind <> %s ORDER BY id LIMIT %s"
+            f") AS n WHERE {table}.id = n.id",
+            [start, endpoint_id, SNAPSHOT, feeds.BATCH],
+        )
+        return cursor.rowcount
 
 
 def number(endpoint_id: int) -> int:
@@ -67,7 +105,7 @@ def number(endpoint_id: int) -> int:
             )
             if last is None:
                 return done
-            numbered = feeds.number_rows(Event, last, {"endpoint_id": endpoint_id})
+            numbered = _number_rows(endpoint_id, last)
             if numbered:
                 Endpoint.objects.filter(pk=endpoint_id).update(last_seq=last + numbered)
         done += numbered
@@ -77,21 +115,69 @@ def number(endpoint_id: int) -> int:
 
 def kick(endpoint_id: int) -> None:
     """Queue a delivery of the endpoint unless one is queued and not started yet."""
+    kick_many([endpoint_id])
+
+
+def kick_many(endpoint_ids: list[int]) -> None:
+    """Queue a delivery of each endpoint unless one is queued and not started yet: a read
+    that waits on no row, then one UPDATE for those not flagged yet (a deliverer that resets
+    the flag does so before it reads the events, so an endpoint read as flagged is one whose
+    queued task will see what this transaction wrote)."""
     from .tasks import deliver_endpoint  # the task module imports this one
 
-    if Endpoint.objects.filter(pk=endpoint_id, kicked=False).update(kicked=True):
+    idle = list(
+        Endpoint.objects.filter(pk__in=endpoint_ids, kicked=False).values_list("pk", flat=True)
+    )
+    if not idle:
+        return
+    table = connection.ops.quote_name(Endpoint._meta.db_table)
+    marks = ", ".join(["%s"] * len(idle))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET kicked = %s WHERE id IN ({marks}) AND NOT kicked RETURNING id",
+            [True, *idle],
+        )
+        flagged = sorted(row[0] for row in cursor.fetchall())
+    for n, endpoint_id in enumerate(flagged):
         try:
             deliver_endpoint.enqueue(endpoint_id)
         except BaseException:
-            # Nothing is queued (the queue's Redis is down, say): the flag must not say there
+            # Nothing is queued (the queue's Redis is down, say): the flags must not say there
             # is, or no change would queue a delivery until the sweep came by.
-            Endpoint.objects.filter(pk=endpoint_id).update(kicked=False)
+            Endpoint.objects.filter(pk__in=flagged[n:]).update(kicked=False)
             raise
 
 
-def queue_snapshot(channel: Channel) -> None:
-    """A full snapshot in the channel's outbox; its lines are read when it is sent."""
-    append(channel.endpoint_id, channel.company_id, "inventory.snapshot", None)
+def queue_snapshot(channel: Channel, *, delay: float = 0.0) -> Event:
+    """A full snapshot in the channel's outbox, sent beside its deltas; its lines are read when
+    it is sent. `delay`: not before so many seconds (after a change of the channel's settings,
+    every process's cached view of the channels has been renewed by then)."""
+    event = _event(channel.endpoint_id, channel.company_id, SNAPSHOT, None)
+    if delay:
+        event.next_attempt_at += timedelta(seconds=delay)
+    event.save()
+    endpoint_id, run_after = channel.endpoint_id, event.next_attempt_at
+    transaction.on_commit(lambda: queue_snapshot_send(endpoint_id, run_after), robust=True)
+    return event
+
+
+def queue_snapshot_send(endpoint_id: int, run_after=None) -> None:
+    from .tasks import deliver_snapshot  # the task module imports this one
+
+    if run_after is not None and run_after > timezone.now():
+        deliver_snapshot.using(run_after=run_after).enqueue(endpoint_id)
+    else:
+        deliver_snapshot.enqueue(endpoint_id)
+
+
+def snapshot_position(endpoint_id: int) -> tuple[int, int]:
+    """(the snapshot's number, the last delta it reflects), taken before its lines are read:
+    every delta numbered up to there is of a change committed before the read, and every change
+    committed after the read gets a larger number. One short transaction on the endpoint's row,
+    once per snapshot."""
+    with transaction.atomic():
+        Endpoint.objects.filter(pk=endpoint_id).update(snapshots=models.F("snapshots") + 1)
+        return Endpoint.objects.filter(pk=endpoint_id).values_list("snapshots", "last_seq").get()
 
 
 # What a channel sees -----------------------------------------------------------------------
@@ -150,13 +236,71 @@ def delta(channel: Channel, line: InventoryLine, change: str, row: dict | None) 
     }
 
 
-def _channels_of(company_id: int) -> list[Channel]:
-    # Read per transaction: a channel connected a moment ago gets the next change.
-    return list(
-        Channel.objects.filter(company_id=company_id, active=True, endpoint__active=True)
-        .select_related("customer")
-        .order_by("endpoint_id")
+class ChannelCache:
+    """The company's active channels, kept per process for `CHANNELS_CACHE_SECONDS`: a change
+    writes its events without reading the channels (and their customers) again. A save or
+    delete of a channel, an endpoint, a customer or a company in this process forgets the
+    company's entry at once (signals, `ChannelsConfig.ready`); another process's sees it
+    within the cache's seconds, and the snapshot a channel gets when it is connected or its
+    settings change waits that long (`queue_snapshot(delay=...)`), so the marketplace's view
+    is whole once it arrives."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: dict[int, tuple[float, list[Channel]]] = {}
+
+    def get(self, company_id: int) -> list[Channel]:
+        ttl = settings.CHANNELS_CACHE_SECONDS
+        now = time.monotonic()
+        hit = self.entries.get(company_id)
+        if hit is not None and now - hit[0] < ttl:
+            return hit[1]
+        channels = list(
+            Channel.objects.filter(company_id=company_id, active=True, endpoint__active=True)
+            .select_related("customer")
+            .order_by("endpoint_id")
+        )
+        if ttl > 0 and not _writes_channels_here():
+            with self.lock:
+                self.entries[company_id] = (now, channels)
+        return channels
+
+    def forget(self, company_id: int | None = None) -> None:
+        with self.lock:
+            if company_id is None:
+                self.entries.clear()
+            else:
+                self.entries.pop(company_id, None)
+
+
+def _writes_channels_here() -> bool:
+    """This transaction changed channels (or what they show) and has not ended: what it reads
+    is not for other transactions to use (it may yet be rolled back). Django drops the
+    transaction's callbacks when it ends, either way."""
+    return connection.in_atomic_block and any(
+        getattr(waiting, "channels_changed", False) for _, waiting, _ in connection.run_on_commit
     )
+
+
+channel_cache = ChannelCache()
+
+
+def channels_changed(company_id: int | None) -> None:
+    """A channel, endpoint, customer or company was saved or deleted: forget the company's
+    channels now and again once the transaction ends (what was read meanwhile, inside it, may
+    be rolled back)."""
+    channel_cache.forget(company_id)
+    if connection.in_atomic_block:
+
+        def done():
+            channel_cache.forget(company_id)
+
+        done.channels_changed = True
+        transaction.on_commit(done)
+
+
+def _channels_of(company_id: int) -> list[Channel]:
+    return channel_cache.get(company_id)
 
 
 def inventory_changed(line: InventoryLine, change: str) -> None:
@@ -191,8 +335,7 @@ def inventory_changed(line: InventoryLine, change: str) -> None:
         )
     if events:
         Event.objects.bulk_create(events)
-        for event in events:
-            _kick_after_commit(event.endpoint_id)
+        _kick_after_commit(event.endpoint_id for event in events)
 
 
 SNAPSHOT_FIELDS = (
@@ -280,8 +423,9 @@ def snapshot_rows(channel: Channel, qs, today: date):
         }
 
 
-def snapshot_payload(channel: Channel, seq: int) -> dict:
-    """Every line the channel can buy now, for a marketplace to replace what it holds."""
+def snapshot_payload(channel: Channel, seq: int, snapshot: int = 0) -> dict:
+    """Every line the channel can buy now, for a marketplace to replace what it holds: `seq`
+    is the last delta it reflects, `snapshot` its number (docs/channels.md)."""
     today = timezone.localdate()
     qs = InventoryLine.objects.filter(company_id=channel.company_id).filter(stock_queries.AVAILABLE)
     qs = qs.filter(stock_queries.visible_to(channel.customer, None))
@@ -295,6 +439,7 @@ def snapshot_payload(channel: Channel, seq: int) -> dict:
     return {
         "type": "inventory.snapshot",
         "seq": seq,
+        "snapshot": snapshot,
         "channelId": channel.pk,
         "takenAt": timezone.now().isoformat(),
         "items": list(snapshot_rows(channel, qs.order_by("id"), today)),

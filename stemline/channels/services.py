@@ -4,6 +4,7 @@ pausing it, endpoints that tokens register, and replaying deliveries."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -271,7 +272,8 @@ def snapshot_now(channel: Channel) -> None:
     not send another one right behind it."""
     slot = int(timezone.now().timestamp()) // channel.snapshot_every
     SnapshotSlot.objects.get_or_create(company_id=channel.company_id, channel=channel, slot=slot)
-    outbox.queue_snapshot(channel)
+    # Read once every process's cached channels show the change (outbox.ChannelCache).
+    outbox.queue_snapshot(channel, delay=settings.CHANNELS_CACHE_SECONDS)
 
 
 def bundle(channel: Channel) -> Bundle:

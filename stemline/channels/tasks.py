@@ -7,17 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
 from . import delivery, outbox
-from .models import Channel, Endpoint, Event, SnapshotSlot
+from .models import SNAPSHOT, Attempt, Channel, Endpoint, Event, SnapshotSlot
 
 log = logging.getLogger("stemline.channels")
-
-KEEP_DELIVERED = timedelta(days=7)
 
 
 def deliver_now(endpoint_id: int) -> int:
@@ -28,37 +26,36 @@ def deliver_now(endpoint_id: int) -> int:
     return outcome.sent
 
 
-class Dispatcher:
-    """Endpoints delivered side by side in this worker process, one thread each (up to
-    `WEBHOOK_DELIVERY_THREADS`), so an endpoint that takes its whole deadline to fail never
-    holds back another endpoint's fresh events; one endpoint's events stay in order (one
-    thread for it at a time here, the lease across processes).
+def snapshot_now(endpoint_id: int) -> int:
+    """Send the endpoint's newest due snapshot here and now (beside its deltas)."""
+    outcome = delivery.send_snapshot(endpoint_id)
+    later = outcome.retry_at or outcome.waiting_until
+    if later is not None:
+        deliver_snapshot.using(run_after=later).enqueue(endpoint_id)
+    return outcome.sent
 
-    Only where the worker process lives on (the database backend's `stemline worker`); an RQ
-    work horse ends with its job, so there each task delivers in place and more RQ workers
-    give the side by side."""
 
-    def __init__(self):
+class Lane:
+    """Endpoints served side by side on a pool of threads, one thread per endpoint at a time;
+    a submission while its endpoint is being served makes that thread look again when done."""
+
+    def __init__(self, name: str, run, size):
+        self.name, self.run, self.size = name, run, size
         self.lock = threading.Lock()
         self.pool: ThreadPoolExecutor | None = None
         self.running: set[int] = set()
         self.again: set[int] = set()
 
-    def enabled(self) -> bool:
-        backend = settings.TASKS.get(deliver_endpoint.backend, {}).get("BACKEND", "")
-        return settings.WEBHOOK_DELIVERY_THREADS > 0 and backend.endswith("DatabaseBackend")
-
     def submit(self, endpoint_id: int) -> None:
         with self.lock:
             if endpoint_id in self.running:
-                # Its thread looks again when done: the events behind the running drain go.
+                # Its thread looks again when done: the events behind the running one go.
                 self.again.add(endpoint_id)
                 return
             self.running.add(endpoint_id)
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(
-                    max_workers=settings.WEBHOOK_DELIVERY_THREADS,
-                    thread_name_prefix="stemline-delivery",
+                    max_workers=max(1, self.size()), thread_name_prefix=f"stemline-{self.name}"
                 )
             pool = self.pool
         pool.submit(self._run, endpoint_id)
@@ -66,10 +63,10 @@ class Dispatcher:
     def _run(self, endpoint_id: int) -> None:
         while True:
             try:
-                deliver_now(endpoint_id)
+                self.run(endpoint_id)
             except Exception:
                 # The lease runs out and the sweep queues the endpoint again.
-                log.exception("delivery of endpoint %s failed", endpoint_id)
+                log.exception("%s of endpoint %s failed", self.name, endpoint_id)
             finally:
                 connections.close_all()  # this thread's own connection
             with self.lock:
@@ -83,6 +80,36 @@ class Dispatcher:
             return not self.running
 
 
+class Dispatcher:
+    """Endpoints delivered side by side in this worker process, one thread each (up to
+    `WEBHOOK_DELIVERY_THREADS`), so an endpoint that takes its whole deadline to fail never
+    holds back another endpoint's fresh events; one endpoint's events stay in order (one
+    thread for it at a time here, the lease across processes). Snapshots have threads of
+    their own (`WEBHOOK_SNAPSHOT_THREADS`): building and sending 20,000 lines never takes a
+    thread a delta is waiting for.
+
+    Only where the worker process lives on (the database backend's `stemline worker`); an RQ
+    work horse ends with its job, so there each task delivers in place and more RQ workers
+    give the side by side."""
+
+    def __init__(self):
+        self.deltas = Lane("delivery", deliver_now, lambda: settings.WEBHOOK_DELIVERY_THREADS)
+        self.snapshots = Lane("snapshot", snapshot_now, lambda: settings.WEBHOOK_SNAPSHOT_THREADS)
+
+    def enabled(self) -> bool:
+        backend = settings.TASKS.get(deliver_endpoint.backend, {}).get("BACKEND", "")
+        return settings.WEBHOOK_DELIVERY_THREADS > 0 and backend.endswith("DatabaseBackend")
+
+    def submit(self, endpoint_id: int) -> None:
+        self.deltas.submit(endpoint_id)
+
+    def submit_snapshot(self, endpoint_id: int) -> None:
+        self.snapshots.submit(endpoint_id)
+
+    def idle(self) -> bool:
+        return self.deltas.idle() and self.snapshots.idle()
+
+
 dispatcher = Dispatcher()
 
 
@@ -94,6 +121,16 @@ def deliver_endpoint(endpoint_id: int) -> int:
         dispatcher.submit(endpoint_id)
         return 0
     return deliver_now(endpoint_id)
+
+
+@task()
+def deliver_snapshot(endpoint_id: int) -> int:
+    """Send the endpoint's newest due snapshot, beside its deltas: on this worker's snapshot
+    threads where there are some, else in place (an RQ worker: the deltas go on in others)."""
+    if dispatcher.enabled():
+        dispatcher.submit_snapshot(endpoint_id)
+        return 0
+    return snapshot_now(endpoint_id)
 
 
 @task()
@@ -111,11 +148,22 @@ def schedule_snapshots(now: datetime | None = None) -> int:
     exactly one of several schedulers do it. The number queued."""
     now = now or timezone.now()
     queued = 0
-    channels = Channel.objects.filter(active=True, endpoint__active=True).only(
-        "pk", "company_id", "endpoint_id", "snapshot_every"
+    channels = list(
+        Channel.objects.filter(active=True, endpoint__active=True).only(
+            "pk", "company_id", "endpoint_id", "snapshot_every"
+        )
+    )
+    slots = {channel.pk: int(now.timestamp()) // channel.snapshot_every for channel in channels}
+    # Most ticks find every interval's snapshot queued already: one read says so.
+    taken = set(
+        SnapshotSlot.objects.filter(channel_id__in=slots, slot__in=set(slots.values())).values_list(
+            "channel_id", "slot"
+        )
     )
     for channel in channels:
-        slot = int(now.timestamp()) // channel.snapshot_every
+        slot = slots[channel.pk]
+        if (channel.pk, slot) in taken:
+            continue
         try:
             with transaction.atomic():
                 SnapshotSlot.objects.create(
@@ -130,14 +178,18 @@ def schedule_snapshots(now: datetime | None = None) -> int:
 
 def sweep(now: datetime | None = None) -> int:
     """Queue a delivery for every endpoint with events due and nobody on them: retries whose
-    task was lost, and events of a worker that died. The number of endpoints kicked."""
+    task was lost, and events of a worker that died; and a send of every snapshot due (its
+    task lost, or its sender killed: its lease has run out). The number of endpoints kicked.
+    Reads only the due events (a partial index): delivered history costs it nothing."""
     now = now or timezone.now()
-    due = (
+    due = set(
         Event.objects.filter(status=Event.Status.PENDING, next_attempt_at__lte=now)
-        .values_list("endpoint_id", flat=True)
+        .values_list("endpoint_id", "kind")
         .distinct()
     )
-    free = Endpoint.objects.filter(pk__in=list(due), active=True).filter(
+    streams = {endpoint_id for endpoint_id, kind in due if kind != SNAPSHOT}
+    snapshots = {endpoint_id for endpoint_id, kind in due if kind == SNAPSHOT}
+    free = Endpoint.objects.filter(pk__in=streams, active=True).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     )
     kicked = 0
@@ -150,16 +202,91 @@ def sweep(now: datetime | None = None) -> int:
             log.exception("could not queue the delivery of endpoint %s", endpoint_id)
             continue  # the next sweep tries again
         kicked += 1
+    for endpoint_id in Endpoint.objects.filter(pk__in=snapshots, active=True).values_list(
+        "pk", flat=True
+    ):
+        try:
+            outbox.queue_snapshot_send(endpoint_id)
+        except Exception:
+            log.exception("could not queue the snapshot of endpoint %s", endpoint_id)
     return kicked
 
 
+# What pruning keeps. Delivered events (with their attempts) for a week: the delivery log shows
+# them and a person may replay them; and the last KEEP_LAST of each endpoint whatever their age,
+# so a quiet channel's log is never empty. Given-up events longer (they are what a person comes
+# to replay). Pending events always: they are still to be sent.
+KEEP_DELIVERED = timedelta(days=7)
+KEEP_FAILED = timedelta(days=30)
+KEEP_LAST = 100
+PRUNE_BATCH = 2000
+# A tick deletes at most so many batches: the work of catching up is spread over ticks.
+PRUNE_BATCHES = 5
+
+
+def _prunable(status: int, field: str, before: datetime, blocked: set[int]) -> list[int]:
+    """At most PRUNE_BATCH ids of events of `status` older than `before` by `field` (a range
+    of a partial index), less the last KEEP_LAST numbered events of each of their endpoints.
+    Endpoints whose old events are all kept go into `blocked`, and are passed over next."""
+    rows = list(
+        Event.objects.filter(status=status, **{f"{field}__lt": before})
+        .exclude(endpoint_id__in=blocked)
+        .order_by(field, "pk")
+        .values_list("pk", "endpoint_id", "seq")[:PRUNE_BATCH]
+    )
+    kept_from = {}
+    for endpoint_id in {endpoint_id for _, endpoint_id, _ in rows}:
+        # The KEEP_LAST-th newest number of the endpoint (its unique index, read backwards).
+        kept_from[endpoint_id] = (
+            Event.objects.filter(endpoint_id=endpoint_id, seq__isnull=False)
+            .order_by("-seq")
+            .values_list("seq", flat=True)[KEEP_LAST - 1 : KEEP_LAST]
+            .first()
+        )
+    ids, pruned_from = [], set()
+    for pk, endpoint_id, seq in rows:
+        last = kept_from[endpoint_id]
+        if last is not None and (seq is None or seq < last):
+            ids.append(pk)
+            pruned_from.add(endpoint_id)
+    blocked.update(set(kept_from) - pruned_from)
+    return ids if ids or not rows else [0]  # [0]: nothing here, but look further
+
+
+def _delete_events(ids: list[int]) -> int:
+    """The events and their attempts, in one short transaction of two statements."""
+    ids = [pk for pk in ids if pk]
+    if not ids:
+        return 0
+    marks = ", ".join(["%s"] * len(ids))
+    attempts = connection.ops.quote_name(Attempt._meta.db_table)
+    events = connection.ops.quote_name(Event._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {attempts} WHERE event_id IN ({marks})", ids)
+        cursor.execute(f"DELETE FROM {events} WHERE id IN ({marks})", ids)
+        return cursor.rowcount
+
+
 def prune(now: datetime | None = None) -> int:
+    """Delete what no one needs any more, in bounded batches (each its own short transaction):
+    delivered and given-up events past their keeping (see KEEP_*) with their attempts, and
+    old snapshot slots. The number of events deleted."""
     now = now or timezone.now()
-    old = Event.objects.filter(
-        status=Event.Status.DELIVERED, delivered_at__lt=now - KEEP_DELIVERED
-    ).values_list("pk", flat=True)[:5000]
-    deleted, _ = Event.objects.filter(pk__in=list(old)).delete()
-    SnapshotSlot.objects.filter(created_at__lt=now - KEEP_DELIVERED).delete()
+    deleted = 0
+    for status, field, keep in (
+        (Event.Status.DELIVERED, "delivered_at", KEEP_DELIVERED),
+        (Event.Status.FAILED, "created_at", KEEP_FAILED),
+    ):
+        blocked: set[int] = set()
+        for _ in range(PRUNE_BATCHES):
+            ids = _prunable(status, field, now - keep, blocked)
+            if not ids:
+                break
+            deleted += _delete_events(ids)
+    old_slots = SnapshotSlot.objects.filter(created_at__lt=now - KEEP_DELIVERED).values_list(
+        "pk", flat=True
+    )[:PRUNE_BATCH]
+    SnapshotSlot.objects.filter(pk__in=list(old_slots)).delete()
     return deleted
 
 

@@ -142,7 +142,7 @@ def integration_detail(request, channel_id: int):
     bundle = services.bundle(channel).data
     events = paginate(
         request,
-        Event.objects.filter(endpoint_id=channel.endpoint_id).order_by("-seq")
+        Event.objects.filter(endpoint_id=channel.endpoint_id).order_by("-id")
         if channel.endpoint_id
         else Event.objects.none(),
         LOG_PAGE,

@@ -85,6 +85,7 @@ class Market:
         self.items: dict[int, dict] = {}
         self.line_seq: dict[int, int] = {}
         self.floor_seq = 0  # the last snapshot's sequence: older deltas change nothing
+        self.snapshot_number = 0  # the last snapshot applied: an older one changes nothing
         self.seen: set[str] = set()
         self.received = 0
         self.duplicates = 0
@@ -119,25 +120,43 @@ class Market:
             self.received += 1
             self.messages = [*self.messages[-999:], message]
             kind = message.get("type")
-            seq = int(message.get("seq", 0))
             if kind == "inventory.snapshot":
-                self.snapshots += 1
-                self.items = {int(i["inventoryIds"]): i for i in message.get("items", [])}
-                self.floor_seq = seq
-                self.line_seq = {}
+                self.apply_snapshot(message)
             elif kind == "inventory.changed":
-                line_id = int(message["inventoryId"])
-                if seq > max(self.floor_seq, self.line_seq.get(line_id, 0)):
-                    self.line_seq[line_id] = seq
-                    item = message.get("item")
-                    if item and item.get("quantity", 0) > 0:
-                        self.items[line_id] = item
-                    else:
-                        self.items.pop(line_id, None)
+                self.apply_delta(message)
                 at = message.get("at")
                 if at:
                     self.delays_ms.append((now - datetime.fromisoformat(at).timestamp()) * 1000)
         return 200
+
+    def apply_snapshot(self, message: dict) -> None:
+        """docs/channels.md, "Applying the feed": a snapshot older than the one applied is
+        dropped; else each line takes the snapshot's word, unless a delta newer than the
+        snapshot (numbered after its `seq`) was applied to it already."""
+        number, seq = int(message.get("snapshot", 0)), int(message.get("seq", 0))
+        if number and number <= self.snapshot_number:
+            return
+        self.snapshots += 1
+        self.snapshot_number = number
+        taken = {int(i["inventoryIds"]): i for i in message.get("items", [])}
+        newer = {line for line, applied in self.line_seq.items() if applied > seq}
+        items = {line: item for line, item in taken.items() if line not in newer}
+        items.update({line: self.items[line] for line in newer if line in self.items})
+        self.items = items
+        self.floor_seq = max(self.floor_seq, seq)
+
+    def apply_delta(self, message: dict) -> None:
+        """A delta changes its line unless the line has seen a later one, or a snapshot
+        reflects it (its number is not above the snapshot's `seq`)."""
+        line_id, seq = int(message["inventoryId"]), int(message.get("seq", 0))
+        if seq <= max(self.floor_seq, self.line_seq.get(line_id, 0)):
+            return
+        self.line_seq[line_id] = seq
+        item = message.get("item")
+        if item and item.get("quantity", 0) > 0:
+            self.items[line_id] = item
+        else:
+            self.items.pop(line_id, None)
 
     def state(self) -> dict:
         with self.lock:

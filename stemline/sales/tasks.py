@@ -78,6 +78,37 @@ def fail_abandoned_tasks(now: datetime | None = None) -> int:
     )
 
 
+# Finished task rows are kept this long (longer than the longest period, which
+# `_enqueue_once` looks back over), then pruned: a busy day's deliveries queue millions.
+KEEP_FINISHED_TASKS = SLOT_KEEP
+PRUNE_TASKS_BATCH = 5000
+PRUNE_TASKS_BATCHES = 4
+
+
+def prune_finished_tasks(now: datetime | None = None) -> int:
+    """Delete the database queue's finished task rows (succeeded or failed) older than
+    KEEP_FINISHED_TASKS, in bounded batches (a range of a partial index, each batch its own
+    statement); waiting and running ones are never touched. The number deleted."""
+    backend = task_backends["default"]
+    if not isinstance(backend, DatabaseBackend):
+        return 0  # RQ expires its own results
+    before = (now or timezone.now()) - KEEP_FINISHED_TASKS
+    finished = (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+    deleted = 0
+    for _ in range(PRUNE_TASKS_BATCHES):
+        ids = list(
+            DBTaskResult.objects.filter(status__in=finished, finished_at__lt=before)
+            .order_by("finished_at")
+            .values_list("pk", flat=True)[:PRUNE_TASKS_BATCH]
+        )
+        if ids:
+            # A fast delete (one statement): nothing refers to these rows, no signal listens.
+            deleted += DBTaskResult.objects.filter(pk__in=ids, status__in=finished).delete()[0]
+        if len(ids) < PRUNE_TASKS_BATCH:
+            break
+    return deleted
+
+
 class WorkerLost(Exception):
     """What a task that was abandoned by its worker is recorded as having failed with."""
 

@@ -32,5 +32,12 @@ def connect(simulator, stocked):
 
 
 def deliver(channel: Channel):
-    """What a worker does for this channel's endpoint."""
-    return delivery.drain(channel.endpoint_id)
+    """What workers do for this channel's endpoint: its snapshot due (sent beside the deltas),
+    then its stream of deltas. The stream's outcome."""
+    snapshot = delivery.send_snapshot(channel.endpoint_id)
+    outcome = delivery.drain(channel.endpoint_id)
+    outcome.sent += snapshot.sent
+    outcome.failed += snapshot.failed
+    outcome.retry_at = outcome.retry_at or snapshot.retry_at
+    outcome.waiting_until = outcome.waiting_until or snapshot.waiting_until
+    return outcome

@@ -47,10 +47,13 @@ def test_a_change_is_told_to_each_channel_with_its_own_view(connect, stocked):
     assert (body["type"], body["seq"]) == ("inventory.changed", ftd_added.seq)
     assert all(e.line_id != coming.pk for e in changed_events(ftd))
 
-    # Sequence numbers have no gaps per endpoint (a snapshot took #1 at connect).
+    # Sequence numbers have no gaps per endpoint; the snapshot of connecting, sent beside the
+    # numbered stream, takes none.
     outbox.number(dwf.endpoint_id)
-    seqs = list(Event.objects.filter(endpoint_id=dwf.endpoint_id).values_list("seq", flat=True))
-    assert seqs == list(range(1, len(seqs) + 1))
+    events = Event.objects.filter(endpoint_id=dwf.endpoint_id)
+    seqs = list(events.exclude(kind="inventory.snapshot").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1)) == [1, 2]
+    assert list(events.filter(kind="inventory.snapshot").values_list("seq", flat=True)) == [None]
 
 
 def test_reserved_lines_cap_and_buffer(connect, stocked):
@@ -134,8 +137,13 @@ def test_endpoint_down_then_back_every_event_arrives_in_order(connect, stocked, 
             stock.hold(company=stocked.company, wanted=[(line.pk, 2)])
 
     outcome = deliver(channel)
-    assert outcome.failed == 1 and outcome.retry_at is not None
-    # Kicked again while the first is waiting: nothing jumps the queue.
+    # The snapshot of connecting and the first delta failed, each in its own lane.
+    assert outcome.failed == 2 and outcome.retry_at is not None
+    # Kicked again while the first is waiting (its retry a while off, whatever this machine's
+    # speed): nothing jumps the queue.
+    Event.objects.filter(endpoint_id=channel.endpoint_id, attempts=1).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=1)
+    )
     again = deliver(channel)
     assert again.sent == 0 and again.waiting_until is not None
     assert market.received == 0
@@ -146,8 +154,11 @@ def test_endpoint_down_then_back_every_event_arrives_in_order(connect, stocked, 
     deliver(channel)
 
     assert market.received == 1 + 3 * 3  # snapshot, then added + 2 holds per line
-    seqs = [m["seq"] for m in market.messages]
-    assert seqs == sorted(seqs)
+    deltas = [m["seq"] for m in market.messages if m["type"] == "inventory.changed"]
+    assert deltas == sorted(deltas) == list(range(1, 10))
+    # The snapshot went first and reflects all nine (numbered before it was read): the
+    # marketplace drops them as older than what it holds, and its view is right.
+    assert market.messages[0]["type"] == "inventory.snapshot" and market.messages[0]["seq"] == 9
     assert {int(i["inventoryIds"]): i["quantity"] for i in market.state()["items"]} == {
         line.pk: 2 for line in lines
     }
@@ -251,4 +262,51 @@ def test_a_snapshot_shows_each_line_as_its_deltas_do(connect, stocked):
     assert [int(r["inventoryIds"]) for r in rows] == [line.pk for line in lines[:3]]
     for row in rows:
         assert row == latest_delta[int(row["inventoryIds"])]
-    assert snapshot["seq"] >= 1
+    # Sent before the deltas here: it reflects none of them, and is the endpoint's first.
+    assert (snapshot["seq"], snapshot["snapshot"]) == (0, 1)
+
+
+@pytest.mark.django_db(transaction=True)  # committed, as in production
+def test_the_channels_of_a_change_are_cached_and_forgotten_when_they_change(
+    connect, stocked, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CHANNELS_CACHE_SECONDS = 60
+    outbox.channel_cache.forget()
+
+    def told(line):
+        return set(
+            Event.objects.filter(line_id=line.pk, kind="inventory.changed").values_list(
+                "endpoint_id", flat=True
+            )
+        )
+
+    ftd, _, _ = connect("ftd", customer_id=stocked.florist.pk)
+    stocked.add(1)  # reads the channels once
+    with CaptureQueriesContext(connection) as queries:
+        line = stocked.add(1)
+    assert told(line) == {ftd.endpoint_id}
+    assert not [q for q in queries.captured_queries if '"channels_channel"' in q["sql"]]
+
+    # A channel connected, or paused, in this process is seen by the next change.
+    dwf, _, _ = connect("dwf", customer_id=stocked.market.pk)
+    assert told(stocked.add(1)) == {ftd.endpoint_id, dwf.endpoint_id}
+    services.update(channel=ftd, active=False)
+    assert told(stocked.add(1)) == {dwf.endpoint_id}
+
+    # What a transaction that changed channels reads is not kept: here it is rolled back.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        connect("bloomnet")
+        stocked.add(1)
+        raise RuntimeError("rolled back")
+    assert told(stocked.add(1)) == {dwf.endpoint_id}
+
+    # Another process's change (no signal here) is seen once the cache's seconds have passed.
+    from stemline.channels.models import Channel
+
+    Channel.objects.filter(pk=ftd.pk).update(active=True)
+    assert told(stocked.add(1)) == {dwf.endpoint_id}
+    settings.CHANNELS_CACHE_SECONDS = 0.01
+    assert told(stocked.add(1)) == {ftd.endpoint_id, dwf.endpoint_id}

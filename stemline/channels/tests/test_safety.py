@@ -341,12 +341,13 @@ def test_answers_that_end_the_connection_are_delivered(stocked, closing_receiver
     answer's body was read from a socket already closed: EBADF, retried for ever)."""
     url, received = closing_receiver(mode)
     channel = services.connect(company=stocked.company, marketplace="ftd", endpoint_url=url).channel
-    outbox.queue_snapshot(channel)
+    stocked.add(2)
+    stocked.add(3)  # two deltas, one after the other on the endpoint's stream
     outcome = deliver(channel)
-    assert (outcome.sent, outcome.failed) == (2, 0)
-    assert len(received) == 2
-    assert [e.status for e in Event.objects.order_by("seq")] == [Event.Status.DELIVERED] * 2
-    assert list(Attempt.objects.values_list("status_code", "error")) == [(200, "")] * 2
+    assert (outcome.sent, outcome.failed) == (3, 0)  # and the snapshot, beside them
+    assert len(received) == 3
+    assert [e.status for e in Event.objects.order_by("seq")] == [Event.Status.DELIVERED] * 3
+    assert list(Attempt.objects.values_list("status_code", "error")) == [(200, "")] * 3
 
 
 # 5. A failed enqueue leaves no endpoint flagged as queued ------------------------------------

@@ -165,10 +165,10 @@ class Command(BaseCommand):
         channel = _channel(o["id"])
         if not channel.endpoint_id:
             raise CommandError("--id: this channel has no endpoint")
-        events = Event.objects.filter(endpoint_id=channel.endpoint_id).order_by("-seq")
+        events = Event.objects.filter(endpoint_id=channel.endpoint_id).order_by("-id")
         for event in events[: o["limit"]]:
             self.stdout.write(
-                f"{event.pk}\t#{event.seq}\t{event.kind}\t{event.get_status_display()}\t"
+                f"{event.pk}\t#{event.seq if event.seq is not None else '-'}\t{event.kind}\t{event.get_status_display()}\t"
                 f"{event.attempts} attempts\t{event.last_status_code or ''}\t{event.last_error}"
             )
 

@@ -22,6 +22,7 @@ from stemline.channels import tasks as channel_tasks
 from stemline.core.services import prune_login_throttles
 from stemline.sales.tasks import (
     fail_abandoned_tasks,
+    prune_finished_tasks,
     schedule_generate_standing_orders,
     schedule_release_expired_holds,
 )
@@ -40,8 +41,10 @@ def scheduled() -> None:
     """What is due now. Each worker runs this; every part is safe with several schedulers: at
     most one release of holds a minute, one standing-order run an hour, one snapshot per
     channel and interval, retries of webhook deliveries whose task was lost, tasks of killed
-    workers marked failed, sign-in throttle rows pruned (a bounded delete)."""
+    workers marked failed, sign-in throttle rows, finished task rows and delivered webhook
+    events pruned (bounded deletes)."""
     fail_abandoned_tasks()
+    prune_finished_tasks()
     prune_login_throttles()
     schedule_release_expired_holds()
     schedule_generate_standing_orders()
