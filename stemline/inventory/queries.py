@@ -1,5 +1,7 @@
 """Reads of inventory that several API methods share: who sees which lines, on which dates."""
 
+import base64
+import json
 from datetime import date, timedelta
 
 from django.db.models import F, Q, QuerySet
@@ -152,10 +154,16 @@ def shop(
     return qs.order_by("product__description", "id")
 
 
-def page(qs: QuerySet, start: int, size: int) -> list[InventoryLine]:
+def page(qs: QuerySet, start: int, size: int, *, more: bool = False):
     """One page of a sorted list of lines: the IDs are sorted on narrow rows first, then only
-    those lines are read in full (sorting whole joined rows costs twice as much)."""
-    ids = list(qs.values_list("id", flat=True)[start : start + size])
+    those lines are read in full (sorting whole joined rows costs twice as much). With
+    `more`: (the page, whether another page follows)."""
+    ids = list(qs.values_list("id", flat=True)[start : start + size + int(more)])
+    found = _read(ids[:size])
+    return (found, len(ids) > size) if more else found
+
+
+def _read(ids: list[int]) -> list[InventoryLine]:
     found = {
         line.pk: line
         for line in InventoryLine.objects.filter(pk__in=ids)
@@ -163,6 +171,37 @@ def page(qs: QuerySet, start: int, size: int) -> list[InventoryLine]:
         .only(*ROW_FIELDS)
     }
     return [found[pk] for pk in ids]
+
+
+# Keyset paging of the shop (ecommerce/inventory.list `cursor`): the page after the last row
+# of the previous one, by (product description, id), the shop's order; no OFFSET, so the last
+# page costs what the first does.
+
+
+def cursor_of(line: InventoryLine) -> str:
+    raw = json.dumps([line.product.description, line.pk], ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def read_cursor(text: str, field: str) -> tuple[str, int]:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        description, pk = json.loads(raw)
+        if not isinstance(description, str) or type(pk) is not int or pk < 1:
+            raise ValueError
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise Invalid(
+            "is not a cursor this list gave (send nextCursor as it came)", field
+        ) from None
+    return description, pk
+
+
+def page_after(qs: QuerySet, after: tuple[str, int], size: int):
+    """(the page after `after`, whether another page follows) of a shop list."""
+    description, pk = after
+    later = Q(product__description__gt=description) | Q(product__description=description, id__gt=pk)
+    ids = list(qs.filter(later).values_list("id", flat=True)[: size + 1])
+    return _read(ids[:size]), len(ids) > size
 
 
 def market(

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from stemline.catalog.models import UnitType
 from stemline.core.errors import Invalid, NotFound
 from stemline.core.models import Company
+from stemline.core.sql import id_in
 from stemline.inventory import feeds
 
 from .models import Awb, AwbBox, Breakdown, PurchaseOrder, PurchaseOrderItem, VendorInvoice
@@ -215,16 +216,18 @@ def po_values(ids: list[int], line_status: str | None = None) -> list[dict]:
     """These purchase orders (in the order of `ids`) as purchase.order.list's rows, already in
     JSON's types: four queries."""
     orders = {
-        row[0]: row for row in PurchaseOrder.objects.filter(pk__in=ids).values_list(*PO_VALUES)
+        row[0]: row for row in PurchaseOrder.objects.filter(id_in(ids)).values_list(*PO_VALUES)
     }
-    items = PurchaseOrderItem.objects.filter(purchase_order__in=ids)
+    items = PurchaseOrderItem.objects.filter(id_in(ids, "purchase_order_id"))
     if line_status:
         items = items.filter(status=line_status)
     item_rows = list(items.order_by("line_id").values_list(*ITEM_VALUES))
     item_ids = [row[1] for row in item_rows]
     parts: dict[int, list] = {}
     for item_id, *rest in (
-        Breakdown.objects.filter(item__in=item_ids).order_by("id").values_list(*BREAKDOWN_VALUES)
+        Breakdown.objects.filter(id_in(item_ids, "item_id"))
+        .order_by("id")
+        .values_list(*BREAKDOWN_VALUES)
     ):
         product_id, description, unit_type, bunches, stems_bunch, unit_cost = rest
         parts.setdefault(item_id, []).append(
@@ -239,7 +242,9 @@ def po_values(ids: list[int], line_status: str | None = None) -> list[dict]:
         )
     boxes: dict[int, list] = {}
     for item_id, code, awb, received_at in (
-        AwbBox.objects.filter(item__in=item_ids).order_by("box_id").values_list(*BOX_VALUES)
+        AwbBox.objects.filter(id_in(item_ids, "item_id"))
+        .order_by("box_id")
+        .values_list(*BOX_VALUES)
     ):
         boxes.setdefault(item_id, []).append(
             {

@@ -9,6 +9,7 @@ from django.db.models import Case, F, IntegerField, Prefetch, Q, Sum, When
 from stemline.catalog.models import BoxType, Product, UnitType
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company
+from stemline.core.sql import id_in
 from stemline.inventory import feeds
 from stemline.inventory import queries as stock_queries
 from stemline.inventory import services as stock
@@ -429,13 +430,13 @@ def chunked(ids: list, size: int = CHUNK):
 
 def header_values(ids: list[int]) -> list[tuple]:
     """Invoice headers (HEADER_VALUES, in the order of `ids`) with their parties: one query."""
-    found = {row[0]: row for row in Invoice.objects.filter(pk__in=ids).values_list(*HEADER_VALUES)}
+    found = {row[0]: row for row in Invoice.objects.filter(id_in(ids)).values_list(*HEADER_VALUES)}
     return [found[pk] for pk in ids]
 
 
 def box_counts(ids: list[int]) -> dict[int, int]:
     return dict(
-        InvoiceItem.objects.filter(invoice__in=ids)
+        InvoiceItem.objects.filter(id_in(ids, "invoice_id"))
         .values("invoice_id")
         .annotate(n=Sum("boxes"))
         .values_list("invoice_id", "n")
@@ -445,7 +446,8 @@ def box_counts(ids: list[int]) -> dict[int, int]:
 def item_values(ids: list[int]) -> dict[int, list[tuple]]:
     """The lines (ITEM_VALUES) of these invoices in id order, by invoice: one query."""
     by_invoice: dict[int, list[tuple]] = {pk: [] for pk in ids}
-    for row in InvoiceItem.objects.filter(invoice__in=ids).order_by("id").values_list(*ITEM_VALUES):
+    rows = InvoiceItem.objects.filter(id_in(ids, "invoice_id")).order_by("id")
+    for row in rows.values_list(*ITEM_VALUES):
         by_invoice[row[0]].append(row)
     return by_invoice
 
@@ -454,7 +456,9 @@ def charge_values(ids: list[int]) -> dict[int, list[tuple]]:
     """Their additional charges and taxes (CHARGE_VALUES), by invoice: one query."""
     by_invoice: dict[int, list[tuple]] = {pk: [] for pk in ids}
     for row in (
-        InvoiceCharge.objects.filter(invoice__in=ids).order_by("id").values_list(*CHARGE_VALUES)
+        InvoiceCharge.objects.filter(id_in(ids, "invoice_id"))
+        .order_by("id")
+        .values_list(*CHARGE_VALUES)
     ):
         by_invoice[row[0]].append(row)
     return by_invoice

@@ -25,7 +25,7 @@ HOSTILE = [
 
 
 def _cells(response, column):
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(response.getvalue())).active
     header = [cell.value for cell in sheet[1]]
     index = header.index(column)
     return [row[index] for row in sheet.iter_rows(min_row=2)]
