@@ -740,8 +740,8 @@ def ecommerce_inventory_list(call, p: ShopListIn):
     In product-description order. `page` and `rows` as the reference; `nextCursor` (Stemline)
     names the next page: send it back as `cursor` (with the same filters and `rows`) to get
     that page by keyset, which costs the same on the last page as on the first (`page` is then
-    null in the answer; `total` is counted again on every page). A cursor that cannot be read
-    is refused (422, `cursor`)."""
+    null in the answer, and `total` the count of the first page, carried by the cursor). A
+    cursor that cannot be read is refused (422, `cursor`)."""
     company = call.company
     buyer = _buyer(call, p.customerId)
     queries.location(company, p.companyLocationId, "companyLocationId", required_if_multi=True)
@@ -757,17 +757,18 @@ def ecommerce_inventory_list(call, p: ShopListIn):
         color=p.color,
         day=p.availableDate,
     )
-    total = qs.count()
     if p.cursor is not None:
-        page, more = queries.page_after(qs, queries.read_cursor(p.cursor, "cursor"), p.rows)
+        description, after, total = queries.read_cursor(p.cursor, "cursor")
+        page, more = queries.page_after(qs, description, after, p.rows)
     else:
+        total = qs.count()
         start = (p.page - 1) * p.rows
         page, more = queries.page(qs, start, p.rows, more=True) if start < total else ([], False)
     return {
         "total": total,
         "page": None if p.cursor is not None else p.page,
         "rows": p.rows,
-        "nextCursor": queries.cursor_of(page[-1]) if more else None,
+        "nextCursor": queries.cursor_of(page[-1], total) if more else None,
         "inventoryItems": [_shop_row(line, buyer, today) for line in page],
     }
 

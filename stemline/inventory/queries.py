@@ -138,7 +138,11 @@ def shop(
 ) -> QuerySet:
     """What a customer can buy in the web shop, on hand and future, best sellers' order
     (by product description)."""
-    qs = lines(company).filter(AVAILABLE, visible_to(buyer, reserved), priced_for(buyer))
+    # The product's company named too, so the products are walked in description order by
+    # their index (product_by_desc) and each one's lines by line_available_by_product.
+    qs = lines(company).filter(
+        AVAILABLE, visible_to(buyer, reserved), priced_for(buyer), product__company=company
+    )
     if location_id is not None:
         qs = qs.filter(location_id=location_id)
     if search:
@@ -178,29 +182,34 @@ def _read(ids: list[int]) -> list[InventoryLine]:
 # page costs what the first does.
 
 
-def cursor_of(line: InventoryLine) -> str:
-    raw = json.dumps([line.product.description, line.pk], ensure_ascii=False)
+def cursor_of(line: InventoryLine, total: int) -> str:
+    """Where the page after `line` starts, and the list's total (counted for the first page:
+    the pages after it are not counted again)."""
+    raw = json.dumps([line.product.description, line.pk, total], ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def read_cursor(text: str, field: str) -> tuple[str, int]:
+def read_cursor(text: str, field: str) -> tuple[str, int, int]:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        description, pk = json.loads(raw)
-        if not isinstance(description, str) or type(pk) is not int or pk < 1:
+        description, pk, total = json.loads(raw)
+        if not isinstance(description, str) or not all(
+            type(n) is int and n >= 0 for n in (pk, total)
+        ):
             raise ValueError
     except (ValueError, TypeError, UnicodeDecodeError):
         raise Invalid(
             "is not a cursor this list gave (send nextCursor as it came)", field
         ) from None
-    return description, pk
+    return description, pk, total
 
 
-def page_after(qs: QuerySet, after: tuple[str, int], size: int):
-    """(the page after `after`, whether another page follows) of a shop list."""
-    description, pk = after
-    later = Q(product__description__gt=description) | Q(product__description=description, id__gt=pk)
-    ids = list(qs.filter(later).values_list("id", flat=True)[: size + 1])
+def page_after(qs: QuerySet, description: str, pk: int, size: int):
+    """(the page after the line (description, pk), whether another page follows) of a shop
+    list: from the index, whichever page it is."""
+    later = Q(product__description__gt=description) | Q(id__gt=pk)
+    qs = qs.filter(later, product__description__gte=description)
+    ids = list(qs.values_list("id", flat=True)[: size + 1])
     return _read(ids[:size]), len(ids) > size
 
 

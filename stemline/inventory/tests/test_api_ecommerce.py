@@ -425,8 +425,10 @@ def test_a_cursor_skips_nothing_when_a_line_before_it_sells_out(api, stocked, co
     first = shop(api, company_token, stocked.florist, rows=3)
     InventoryLine.objects.filter(pk=lines[0].pk).update(committed=1)  # sold meanwhile
     body = shop(api, company_token, stocked.florist, rows=3, cursor=first["nextCursor"])
-    # OFFSET would now skip lines[3]; the keyset carries on after the last line seen.
-    assert ids(body) == [line.pk for line in lines[3:]] and body["total"] == 5
+    # OFFSET would now skip lines[3]; the keyset carries on after the last line seen. The
+    # total is the first page's, carried by the cursor; a new first page counts again.
+    assert ids(body) == [line.pk for line in lines[3:]] and body["total"] == 6
+    assert shop(api, company_token, stocked.florist, rows=3)["total"] == 5
 
 
 @pytest.mark.parametrize("cursor", ["nonsense", "W10=", "WyJhIiwgLTFd", "e30"])
