@@ -275,20 +275,6 @@ def invoices(
 HEADER_RELATIONS = ("customer", "customer__sales_person", "carrier", "location", "ship_to")
 
 
-def invoice_headers(qs) -> list[Invoice]:
-    """Headers with their parties, and `box_count` per invoice: two queries in all."""
-    rows = list(qs.select_related(*HEADER_RELATIONS).order_by("ship_date", "number", "id"))
-    counts = dict(
-        InvoiceItem.objects.filter(invoice__in=[r.pk for r in rows])
-        .values("invoice_id")
-        .annotate(n=Sum("boxes"))
-        .values_list("invoice_id", "n")
-    )
-    for row in rows:
-        row.box_count = counts.get(row.pk) or 0
-    return rows
-
-
 def invoice_details(qs) -> list[Invoice]:
     """Invoices with their lines (`lines`), each line with its product, box type and
     inventory line's grower: three queries whatever the number of invoices (the PDF, the
