@@ -8,7 +8,7 @@ its Company token, one inventory line per invoice line, the invoices made with t
 `invoicing.create_invoice`), then calls `invoice.details.list` for that day through the whole
 API stack in-process (Django's test client: gateway, token, schema, answer) and prints the p50
 and p90 latency and the number of SQL queries one call makes, which must not grow with the
-number of invoices. Nothing is contacted over the network; the database is removed at the end.
+number of invoices beyond 3 per 500 (they are read a chunk of 500 at a time). Nothing is contacted over the network; the database is removed at the end.
 """
 
 from __future__ import annotations
@@ -113,8 +113,16 @@ def child(invoices: int, repeats: int) -> None:
         "HTTP_X_ACCOUNT": str(company.account_id),
     }
     params = {"orderDate": str(day)}
-    response = client.get("/api/invoice.details.list", params, **headers)
-    body = json.loads(response.content)
+
+    def call():
+        # A long answer is streamed (api.schemas.Rendered): read to the end, as a socket would.
+        response = client.get("/api/invoice.details.list", params, **headers)
+        if response.streaming:
+            return response, b"".join(response.streaming_content)
+        return response, response.content
+
+    response, content = call()
+    body = json.loads(content)
     assert response.status_code == 200, body
     assert len(body["invoices"]) == invoices, len(body["invoices"])
     assert sum(len(i["details"]) for i in body["invoices"]) == invoices * LINES_PER_INVOICE
@@ -125,11 +133,11 @@ def child(invoices: int, repeats: int) -> None:
         return execute(sql, params_, many, context)
 
     with connection.execute_wrapper(count):
-        client.get("/api/invoice.details.list", params, **headers)
+        call()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        client.get("/api/invoice.details.list", params, **headers)
+        call()
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
     print(
@@ -140,7 +148,7 @@ def child(invoices: int, repeats: int) -> None:
                 "queries": len(queries),
                 "p50_ms": round(statistics.median(times), 1),
                 "p90_ms": round(times[int(len(times) * 0.9) - 1], 1),
-                "bytes": len(response.content),
+                "bytes": len(content),
                 "seed_s": round(seeded, 1),
             }
         )
@@ -198,8 +206,13 @@ def main() -> None:
             f"{r['invoices']:>9} {r['lines']:>7} {r['queries']:>8} {r['p50_ms']:>8} "
             f"{r['p90_ms']:>8} {r['bytes'] // 1024:>7}"
         )
-    counts = {r["queries"] for r in results}
-    print("queries per call constant:", "yes" if len(counts) == 1 else f"NO ({sorted(counts)})")
+    # The invoices are read 500 at a time (headers, lines, charges: 3 queries a chunk); the
+    # rest of a call is a constant few.
+    counts = {r["queries"] - 3 * -(-r["invoices"] // 500) for r in results}
+    print(
+        "queries per call constant (besides 3 per 500 invoices):",
+        "yes" if len(counts) == 1 else f"NO ({sorted(counts)})",
+    )
     if len(counts) != 1:
         sys.exit(1)
 

@@ -55,7 +55,11 @@ class Api:
             else:
                 body = urlencode(data or {}, doseq=True)
             response = self.client.generic(verb, url, body, content_type=content_type, **extra)
-        response.json_body = json.loads(response.content) if response.content else None
+        if response.streaming:  # a long list sent as it is read (api.schemas.Rendered)
+            response.body = b"".join(response.streaming_content)
+        else:
+            response.body = response.content
+        response.json_body = json.loads(response.body) if response.body else None
         return response
 
 

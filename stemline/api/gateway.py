@@ -16,7 +16,7 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -32,7 +32,7 @@ from .context import Call
 from .errors import ApiError, FieldError, bad_request, forbidden, invalid, not_found, unauthorized
 from .models import IdempotencyRecord
 from .registry import USER, Method, registry
-from .schemas import Envelope
+from .schemas import Envelope, Rendered
 
 log = logging.getLogger("stemline.api")
 
@@ -51,8 +51,11 @@ DOMAIN_STATUS = {
 }
 
 
-def _json_response(body: bytes, status: int, headers: dict[str, str] | None = None) -> HttpResponse:
-    response = HttpResponse(body, status=status, content_type="application/json")
+def _json_response(body, status: int, headers: dict[str, str] | None = None) -> HttpResponse:
+    if isinstance(body, bytes):
+        response = HttpResponse(body, status=status, content_type="application/json")
+    else:  # a long list's chunks (schemas.Rendered with stream), sent as they are made
+        response = StreamingHttpResponse(body, status=status, content_type="application/json")
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -467,6 +470,9 @@ def _run(call: Call, params_model) -> tuple[bytes, int]:
         result = method.handler(call, params_model)
     except domain.DomainError as exc:
         raise _from_domain(exc) from exc
+    if isinstance(result, Rendered):
+        # Rows already in JSON's types: written without a model per row (long lists).
+        return (result.chunks() if result.stream else result.body()), 200
     if isinstance(result, Envelope):
         payload = result
     else:

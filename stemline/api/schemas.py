@@ -1,5 +1,7 @@
 """Building blocks of request and response schemas: lenient input, Komet-shaped output."""
 
+import json
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -117,3 +119,70 @@ class ErrorOut(Out):
 def flag(value: bool) -> int:
     """Komet writes booleans as 1/0."""
     return 1 if value else 0
+
+
+# ---------------------------------------------------------------- long lists (issue 16/17)
+
+MAX_PAGE = 1_000_000
+MAX_PAGE_ROWS = 1000
+OptPage = Annotated[Annotated[int, Field(ge=1, le=MAX_PAGE)] | None, BeforeValidator(blank_to_none)]
+OptRows = Annotated[
+    Annotated[int, Field(ge=1, le=MAX_PAGE_ROWS)] | None, BeforeValidator(blank_to_none)
+]
+
+
+def paging(p) -> tuple[int, int] | None:
+    """(offset, size) of the page asked for by `page`/`rows`, None for the whole list."""
+    page, rows = getattr(p, "page", None), getattr(p, "rows", None)
+    if page is None and rows is None:
+        return None
+    size = rows or 100
+    return ((page or 1) - 1) * size, size
+
+
+def number(value) -> float | None:
+    """A decimal as the answer writes it (a JSON number), as `Number` serializes it."""
+    return None if value is None else float(value)
+
+
+def stamp(value: datetime | None) -> str | None:
+    """A date-time as pydantic writes it: ISO 8601, `Z` for UTC."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def day(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class Rendered:
+    """An answer whose rows are already JSON's own types (str, int, float, bool, None, lists,
+    dicts: see number/stamp/day), written as they are, without a model per row: the long lists
+    (issue 16 item 4). `head` is the envelope and its other fields; `rows` yields the list
+    under `key` in chunks (lists of rows), so a long answer is written a chunk at a time and,
+    with `stream`, sent while the next chunk is read (the worker holds one chunk, not the
+    answer). The handler answers for the shape: tests check it against the response schema."""
+
+    def __init__(self, head: dict, key: str, rows: Iterable[list], *, stream: bool = False):
+        self.head, self.key, self.rows, self.stream = head, key, rows, stream
+
+    def chunks(self) -> Iterator[bytes]:
+        head = _dumps(self.head)
+        yield f"{head[:-1]},{_dumps(self.key)}:[".encode()
+        first = True
+        for chunk in self.rows:
+            if not chunk:
+                continue
+            text = _dumps(chunk)[1:-1]
+            yield (text if first else "," + text).encode()
+            first = False
+        yield b"]}"
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks())

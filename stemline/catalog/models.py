@@ -62,6 +62,8 @@ class Product(CompanyOwned):
 
     class Meta:
         ordering = ["description", "id"]
+        # The web shop's order (ecommerce/inventory.list walks products by description).
+        indexes = [models.Index(fields=["company", "description", "id"], name="product_by_desc")]
         constraints = [
             models.UniqueConstraint(
                 "company",

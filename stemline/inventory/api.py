@@ -738,12 +738,15 @@ class ShopListIn(Params):
     searchText: Str(100) | None = None
     categoryId: OptId = None
     color: Str(100) | None = None
+    cursor: Str(400) | None = None
 
 
 class ShopListOut(Envelope):
     total: int
-    page: int
+    page: int | None
     rows: int
+    # Stemline: the next page by keyset (send it as `cursor`); null on the last page.
+    nextCursor: str | None = None
     inventoryItems: list[ShopItemOut]
 
 
@@ -757,7 +760,13 @@ class ShopListOut(Envelope):
     account_required=True,
 )
 def ecommerce_inventory_list(call, p: ShopListIn):
-    """What a customer can buy, on hand and future, at its own price, a page at a time."""
+    """What a customer can buy, on hand and future, at its own price, a page at a time.
+
+    In product-description order. `page` and `rows` as the reference; `nextCursor` (Stemline)
+    names the next page: send it back as `cursor` (with the same filters and `rows`) to get
+    that page by keyset, which costs the same on the last page as on the first (`page` is then
+    null in the answer, and `total` the count of the first page, carried by the cursor). A
+    cursor that cannot be read is refused (422, `cursor`)."""
     company = call.company
     buyer = _buyer(call, p.customerId)
     queries.location(company, p.companyLocationId, "companyLocationId", required_if_multi=True)
@@ -773,13 +782,18 @@ def ecommerce_inventory_list(call, p: ShopListIn):
         color=p.color,
         day=p.availableDate,
     )
-    total = qs.count()
-    start = (p.page - 1) * p.rows
-    page = queries.page(qs, start, p.rows) if start < total else []
+    if p.cursor is not None:
+        description, after, total = queries.read_cursor(p.cursor, "cursor")
+        page, more = queries.page_after(qs, description, after, p.rows)
+    else:
+        total = qs.count()
+        start = (p.page - 1) * p.rows
+        page, more = queries.page(qs, start, p.rows, more=True) if start < total else ([], False)
     return {
         "total": total,
-        "page": p.page,
+        "page": None if p.cursor is not None else p.page,
         "rows": p.rows,
+        "nextCursor": queries.cursor_of(page[-1], total) if more else None,
         "inventoryItems": [_shop_row(line, buyer, today) for line in page],
     }
 

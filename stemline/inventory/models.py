@@ -87,7 +87,26 @@ class InventoryLine(CompanyOwned):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["company", "arrival_date"])]
+        indexes = [
+            models.Index(fields=["company", "arrival_date"]),
+            # Lines with boxes to sell, by product: the web shop reads a page of them in
+            # product-description order (walking product_by_desc) and counts them, from the
+            # index alone, however many sold-out lines the table holds.
+            models.Index(
+                fields=["product", "id"],
+                include=[
+                    "company",
+                    "location",
+                    "reserved_for",
+                    "price_a",
+                    "price_b",
+                    "in_transit",
+                    "arrival_date",
+                ],
+                condition=Q(total__gt=F("committed") + F("held")),
+                name="line_available_by_product",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(committed__lte=F("total") - F("held")),

@@ -1,5 +1,7 @@
 """Reads of inventory that several API methods share: who sees which lines, on which dates."""
 
+import base64
+import json
 from datetime import date, timedelta
 
 from django.db.models import F, Q, QuerySet
@@ -151,7 +153,11 @@ def shop(
 ) -> QuerySet:
     """What a customer can buy in the web shop, on hand and future, best sellers' order
     (by product description)."""
-    qs = lines(company).filter(AVAILABLE, visible_to(buyer, reserved), priced_for(buyer))
+    # The product's company named too, so the products are walked in description order by
+    # their index (product_by_desc) and each one's lines by line_available_by_product.
+    qs = lines(company).filter(
+        AVAILABLE, visible_to(buyer, reserved), priced_for(buyer), product__company=company
+    )
     if location_id is not None:
         qs = qs.filter(location_id=location_id)
     if search:
@@ -169,10 +175,16 @@ def shop(
     return qs.order_by("product__description", "id")
 
 
-def page(qs: QuerySet, start: int, size: int) -> list[InventoryLine]:
+def page(qs: QuerySet, start: int, size: int, *, more: bool = False):
     """One page of a sorted list of lines: the IDs are sorted on narrow rows first, then only
-    those lines are read in full (sorting whole joined rows costs twice as much)."""
-    ids = list(qs.values_list("id", flat=True)[start : start + size])
+    those lines are read in full (sorting whole joined rows costs twice as much). With
+    `more`: (the page, whether another page follows)."""
+    ids = list(qs.values_list("id", flat=True)[start : start + size + int(more)])
+    found = _read(ids[:size])
+    return (found, len(ids) > size) if more else found
+
+
+def _read(ids: list[int]) -> list[InventoryLine]:
     found = {
         line.pk: line
         for line in InventoryLine.objects.filter(pk__in=ids)
@@ -180,6 +192,42 @@ def page(qs: QuerySet, start: int, size: int) -> list[InventoryLine]:
         .only(*ROW_FIELDS)
     }
     return [found[pk] for pk in ids]
+
+
+# Keyset paging of the shop (ecommerce/inventory.list `cursor`): the page after the last row
+# of the previous one, by (product description, id), the shop's order; no OFFSET, so the last
+# page costs what the first does.
+
+
+def cursor_of(line: InventoryLine, total: int) -> str:
+    """Where the page after `line` starts, and the list's total (counted for the first page:
+    the pages after it are not counted again)."""
+    raw = json.dumps([line.product.description, line.pk, total], ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def read_cursor(text: str, field: str) -> tuple[str, int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        description, pk, total = json.loads(raw)
+        if not isinstance(description, str) or not all(
+            type(n) is int and n >= 0 for n in (pk, total)
+        ):
+            raise ValueError
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise Invalid(
+            "is not a cursor this list gave (send nextCursor as it came)", field
+        ) from None
+    return description, pk, total
+
+
+def page_after(qs: QuerySet, description: str, pk: int, size: int):
+    """(the page after the line (description, pk), whether another page follows) of a shop
+    list: from the index, whichever page it is."""
+    later = Q(product__description__gt=description) | Q(id__gt=pk)
+    qs = qs.filter(later, product__description__gte=description)
+    ids = list(qs.values_list("id", flat=True)[: size + 1])
+    return _read(ids[:size]), len(ids) > size
 
 
 def market(

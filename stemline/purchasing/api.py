@@ -16,12 +16,16 @@ from stemline.api.schemas import (
     OptBool,
     OptId,
     OptMoney,
+    OptPage,
+    OptRows,
     Out,
     Params,
+    Rendered,
     Required,
     Str,
     blank_to_none,
     flag,
+    paging,
 )
 from stemline.catalog.models import UnitType
 from stemline.core import files
@@ -37,6 +41,8 @@ from .models import PurchaseOrder, PurchaseOrderItem
 MAX_LINES = 200
 MAX_WINDOW_DAYS = 184  # six months (reference §1.5)
 FUTURE_WINDOW_DAYS = 4
+# An unpaged purchase.order.list longer than this is streamed, a chunk of 500 at a time.
+STREAM_FROM = 1000
 
 
 def _lower(value):
@@ -355,9 +361,15 @@ class POListIn(Params):
     locationId: OptId = None
     status: Str(20) | None = None
     statusLine: Str(20) | None = None
+    page: OptPage = None
+    rows: OptRows = None
 
 
 class POListOut(Envelope):
+    # Only in a paged answer (`page`/`rows` sent).
+    total: int | None = None
+    page: int | None = None
+    rows: int | None = None
     purchaseOrders: list[POOut]
 
 
@@ -412,11 +424,16 @@ def _future_window(p: POListIn):
     read=True,
 )
 def purchase_order_list(call, p: POListIn):
-    """Purchase orders with their lines, breakdowns and shipped boxes (a Vendor token: its own)."""
+    """Purchase orders with their lines, breakdowns and shipped boxes (a Vendor token: its own).
+
+    In ship-date order. A long answer is streamed as it is read. Paging: send `page` (from 1)
+    and/or `rows` (1-1,000; 100 when only `page` is sent) for one page, with `total` (how many
+    match), `page` and `rows` in the answer; without them the whole list comes, as before."""
     start, end = _window(p)
     future_from, future_to = _future_window(p)
     numbers = [n.strip() for n in (p.number or "").split(",") if n.strip()]
-    orders = queries.purchase_orders(
+    line_status = _one_of(p.statusLine, PurchaseOrderItem.Status.values, "statusLine")
+    qs = queries.purchase_orders(
         call.company,
         vendor_id=_vendor_scope(call),
         ship_from=start,
@@ -433,9 +450,15 @@ def purchase_order_list(call, p: POListIn):
         prebook_number=p.prebook,
         location_id=p.locationId,
         status=_one_of(p.status, PurchaseOrder.Status.values, "status"),
-        line_status=_one_of(p.statusLine, PurchaseOrderItem.Status.values, "statusLine"),
+        line_status=line_status,
     )
-    return {"purchaseOrders": [queries.po_row(po) for po in orders]}
+    window = paging(p)
+    ids, total = queries.list_ids(qs, window)
+    head = {"status": 1, "message": "OK" if ids else "Purchase orders not found."}
+    if window is not None:
+        head.update(total=total, page=p.page or 1, rows=window[1])
+    rows = (queries.po_values(part, line_status) for part in queries.chunked(ids))
+    return Rendered(head, "purchaseOrders", rows, stream=window is None and total > STREAM_FROM)
 
 
 # ---------------------------------------------------------------- purchase.order.sync
@@ -462,12 +485,14 @@ class POSyncIn(Params):
 def purchase_order_sync(call, p: POSyncIn):
     """Purchase orders changed after a sequence number, as they are now (cancelled lines show
     as Cancelled), at most 200 at a time."""
-    orders = queries.changed_since(call.company, p.since, vendor_id=_vendor_scope(call))
-    return {
-        "maxSeq": orders[-1].seq if orders else p.since,
-        "more": flag(len(orders) == queries.SYNC_ROWS),
-        "purchaseOrders": [queries.po_row(po) for po in orders],
+    found = queries.changed_since(call.company, p.since, vendor_id=_vendor_scope(call))
+    head = {
+        "status": 1,
+        "message": "OK",
+        "maxSeq": found[-1][1] if found else p.since,
+        "more": flag(len(found) == queries.SYNC_ROWS),
     }
+    return Rendered(head, "purchaseOrders", [queries.po_values([pk for pk, _seq in found])])
 
 
 # ---------------------------------------------------------------- purchase.order.confirm

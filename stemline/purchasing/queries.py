@@ -6,8 +6,10 @@ from datetime import date
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from stemline.catalog.models import UnitType
 from stemline.core.errors import Invalid, NotFound
 from stemline.core.models import Company
+from stemline.core.sql import id_in
 from stemline.inventory import feeds
 
 from .models import Awb, AwbBox, Breakdown, PurchaseOrder, PurchaseOrderItem, VendorInvoice
@@ -68,7 +70,9 @@ def purchase_orders(
     location_id: int | None = None,
     status: str | None = None,
     line_status: str | None = None,
-) -> list[PurchaseOrder]:
+) -> QuerySet:
+    """The company's purchase orders matching purchase.order.list's filters (read them with
+    list_ids and po_values)."""
     qs = PurchaseOrder.objects.filter(company=company)
     if vendor_id is not None:  # a Vendor token: its own, whatever else it sends
         qs = qs.filter(vendor_id=vendor_id)
@@ -106,16 +110,261 @@ def purchase_orders(
         qs = qs.filter(
             Exists(PurchaseOrderItem.objects.filter(line, purchase_order=OuterRef("pk")))
         )
-    return list(with_details(qs.order_by("ship_date", "id"), line_status))
+    return qs
 
 
-def changed_since(company: Company, since: int, vendor_id: int | None = None):
+def changed_since(company: Company, since: int, vendor_id: int | None = None) -> list[tuple]:
+    """(id, seq) of the purchase orders changed after `since`, at most SYNC_ROWS."""
     # What has committed gets its number first, so nothing committed is skipped.
     feeds.sequence(company.pk, "purchase_orders", PurchaseOrder)
     qs = PurchaseOrder.objects.filter(company=company, seq__gt=since)
     if vendor_id is not None:
         qs = qs.filter(vendor_id=vendor_id)
-    return list(with_details(qs.order_by("seq"))[:SYNC_ROWS])
+    return list(qs.order_by("seq").values_list("pk", "seq")[:SYNC_ROWS])
+
+
+# ---------------------------------------------------------------- long lists as plain values
+# purchase.order.list and .sync read tuples of values, never a model per row (issue 16 item 4):
+# ids in the list's order first, then a chunk of orders with their lines, breakdowns and boxes
+# in four queries per chunk, shaped straight into the answer's JSON types.
+
+LIST_ORDER = ("ship_date", "id")
+CHUNK = 500
+PO_VALUES = (
+    "id",
+    "number",
+    "ship_date",
+    "arrival_date",
+    "status",
+    "vendor_id",
+    "vendor__code",
+    "vendor__name",
+    "vendor__port_origin",
+    "carrier_id",
+    "carrier__name",
+    "awb_number",
+    "location_id",
+    "created_at",
+)
+ITEM_VALUES = (
+    "purchase_order_id",
+    "line_id",
+    "prebook_item_id",
+    "prebook_item__prebook__number",
+    "prebook_item__prebook__ship_date",
+    "prebook_item__prebook__customer_id",
+    "prebook_item__prebook__customer__name",
+    "line__product_id",
+    "line__product__description",
+    "line__product__legacy_code",
+    "boxes",
+    "confirmed_boxes",
+    "line__box_type_id",
+    "line__box_type__code",
+    "line__unit_type",
+    "line__bunches",
+    "line__stems_bunch",
+    "line__unit_cost",
+    "line__mark_code",
+    "notes",
+    "order_type",
+    "status",
+    "is_mixed",
+    "split_from_id",
+    "awb__number",
+    "line__ship_date",
+)
+BREAKDOWN_VALUES = (
+    "item_id",
+    "product_id",
+    "product__description",
+    "unit_type",
+    "bunches",
+    "stems_bunch",
+    "unit_cost",
+)
+BOX_VALUES = ("item_id", "box__code", "awb__number", "received_at")
+
+
+def list_ids(qs: QuerySet, window: tuple[int, int] | None = None) -> tuple[list[int], int]:
+    """The ids in the list's order, all or one page (offset, size), and how many match."""
+    ids = qs.order_by(*LIST_ORDER).values_list("pk", flat=True)
+    if window is None:
+        found = list(ids)
+        return found, len(found)
+    offset, size = window
+    return list(ids[offset : offset + size]), qs.count()
+
+
+def chunked(ids: list, size: int = CHUNK):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _num(value) -> float:
+    return float(value)
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def po_values(ids: list[int], line_status: str | None = None) -> list[dict]:
+    """These purchase orders (in the order of `ids`) as purchase.order.list's rows, already in
+    JSON's types: four queries."""
+    orders = {
+        row[0]: row for row in PurchaseOrder.objects.filter(id_in(ids)).values_list(*PO_VALUES)
+    }
+    items = PurchaseOrderItem.objects.filter(id_in(ids, "purchase_order_id"))
+    if line_status:
+        items = items.filter(status=line_status)
+    item_rows = list(items.order_by("line_id").values_list(*ITEM_VALUES))
+    item_ids = [row[1] for row in item_rows]
+    parts: dict[int, list] = {}
+    for item_id, *rest in (
+        Breakdown.objects.filter(id_in(item_ids, "item_id"))
+        .order_by("id")
+        .values_list(*BREAKDOWN_VALUES)
+    ):
+        product_id, description, unit_type, bunches, stems_bunch, unit_cost = rest
+        parts.setdefault(item_id, []).append(
+            {
+                "productId": product_id,
+                "productDescription": description,
+                "unitType": unit_type,
+                "bunches": bunches,
+                "stemsBunch": stems_bunch,
+                "unitCost": _num(unit_cost),
+            }
+        )
+    boxes: dict[int, list] = {}
+    for item_id, code, awb, received_at in (
+        AwbBox.objects.filter(id_in(item_ids, "item_id"))
+        .order_by("box_id")
+        .values_list(*BOX_VALUES)
+    ):
+        boxes.setdefault(item_id, []).append(
+            {
+                "boxCode": code,
+                "awb": awb,
+                "received": 1 if received_at else 0,
+                "receivedAt": _iso(received_at),
+            }
+        )
+    by_order: dict[int, list] = {pk: [] for pk in ids}
+    for row in item_rows:
+        by_order[row[0]].append(row)
+    return [_po_values(orders[pk], by_order[pk], parts, boxes) for pk in ids]
+
+
+def _po_values(po: tuple, items: list[tuple], parts: dict, boxes: dict) -> dict:
+    (
+        pk,
+        number,
+        ship_date,
+        arrival_date,
+        status,
+        vendor_id,
+        vendor_code,
+        vendor_name,
+        origin,
+        carrier_id,
+        carrier_name,
+        awb_number,
+        location_id,
+        created_at,
+    ) = po
+    details, total_boxes, total_cost = [], 0, 0
+    for (
+        _order,
+        item_id,
+        prebook_item_id,
+        prebook,
+        prebook_day,
+        customer_id,
+        customer_name,
+        product_id,
+        description,
+        product_code,
+        item_boxes,
+        confirmed,
+        box_type_id,
+        box_type,
+        unit_type,
+        bunches,
+        stems_bunch,
+        unit_cost,
+        mark_code,
+        notes,
+        order_type,
+        item_status,
+        is_mixed,
+        split_from_id,
+        awb,
+        line_ship_date,
+    ) in items:
+        per_box = bunches if unit_type == UnitType.BUNCH else bunches * stems_bunch
+        if item_status != PurchaseOrderItem.Status.CANCELLED:
+            total_boxes += item_boxes
+            total_cost += item_boxes * per_box * unit_cost
+        details.append(
+            {
+                "poItemId": item_id,
+                "inventoryId": item_id,
+                "prebookItemId": prebook_item_id,
+                "prebook": prebook,
+                "prebookTruckDate": prebook_day.isoformat() if prebook_day else None,
+                "customerId": customer_id,
+                "customerName": customer_name or "",
+                "carrierId": carrier_id,
+                "productId": product_id,
+                "productDescription": description,
+                "productCode": product_code,
+                "vendorId": vendor_id,
+                "totalBoxes": item_boxes,
+                "confirmedBoxes": confirmed,
+                "boxTypeId": box_type_id,
+                "boxType": box_type,
+                "unitType": unit_type,
+                "bunches": bunches,
+                "stemsBunch": stems_bunch,
+                "unitsPerBox": per_box,
+                "unitCost": _num(unit_cost),
+                "markCode": mark_code,
+                "notes": notes,
+                "orderType": order_type,
+                "status": item_status,
+                "isMixed": 1 if is_mixed else 0,
+                "splitFromPoItemId": split_from_id,
+                "awb": awb or "",
+                "shipDate": line_ship_date.isoformat() if line_ship_date else None,
+                "breakdowns": parts.get(item_id, []),
+                "boxes": boxes.get(item_id, []),
+                "CustomFields": [],
+            }
+        )
+    return {
+        "id": pk,
+        "number": number,
+        "shipDate": ship_date.isoformat(),
+        "arrivalDate": arrival_date.isoformat(),
+        "status": status,
+        "vendorId": vendor_id,
+        "vendorCode": vendor_code,
+        "vendorName": vendor_name,
+        "origin": origin,
+        "carrierId": carrier_id,
+        "carrierName": carrier_name or "",
+        "awbNumber": awb_number,
+        "locationId": location_id,
+        "totalBoxes": total_boxes,
+        "totalCost": _num(total_cost),
+        "createdAt": _iso(created_at),
+        "details": details,
+    }
 
 
 def _detail(item: PurchaseOrderItem, po: PurchaseOrder) -> dict:

@@ -15,12 +15,19 @@ from stemline.api.schemas import (
     OptBool,
     OptDateTime,
     OptId,
+    OptPage,
+    OptRows,
     Out,
     Params,
+    Rendered,
     Required,
     Str,
     blank_to_none,
+    day,
     flag,
+    number,
+    paging,
+    stamp,
 )
 from stemline.core.errors import Invalid, NotFound
 from stemline.inventory.api import Day, OptDay, Since
@@ -507,6 +514,8 @@ class InvoiceListIn(Params):
     updatedAsOf: OptDateTime = None
     excludeTransfer: OptBool = None
     externalSystemSynced: OptBool = None
+    page: OptPage = None
+    rows: OptRows = None
 
 
 class InvoiceHeaderOut(Out):
@@ -558,7 +567,14 @@ class InvoiceHeaderOut(Out):
     proofOfDeliveryReceivedOn: datetime | None
 
 
-class InvoiceListOut(Envelope):
+class Paged(Envelope):
+    # Only in a paged answer (`page`/`rows` sent).
+    total: int | None = None
+    page: int | None = None
+    rows: int | None = None
+
+
+class InvoiceListOut(Paged):
     invoices: list[InvoiceHeaderOut]
 
 
@@ -610,59 +626,123 @@ def _filtered(call, p, start, end):
 STATUS_NAMES = dict(DocumentStatus.choices)
 
 
-def _header(invoice: Invoice, boxes: int) -> dict:
-    customer, ship_to, person = invoice.customer, invoice.ship_to, invoice.customer.sales_person
-    subtotal = invoice.amount
+def _header(row: tuple, boxes: int) -> dict:
+    """A header of invoice.list / invoice.details.list from queries.HEADER_VALUES."""
+    (
+        pk,
+        number_,
+        ship_date,
+        created_at,
+        updated_at,
+        status,
+        customer_id,
+        customer_name,
+        customer_code,
+        customer_po,
+        web_order_id,
+        person_id,
+        person_first,
+        person_last,
+        person_email,
+        carrier_id,
+        carrier_name,
+        location_id,
+        location_name,
+        ship_to_id,
+        ship_name,
+        ship_address,
+        ship_city,
+        ship_state,
+        ship_zipcode,
+        ship_country,
+        bill_address,
+        bill_city,
+        bill_state,
+        bill_zipcode,
+        bill_country,
+        amount,
+        additional_charges,
+        taxes,
+        transaction_fee,
+        reference,
+        warehouse_instructions,
+        invoice_notes,
+        synced,
+        sync_error,
+        void_reason,
+        labels_printed_at,
+        bol_printed_at,
+        pod_received_at,
+    ) = row
+    ship_to = ship_to_id is not None
     return {
-        "id": invoice.pk,
-        "number": invoice.number,
-        "shipDate": invoice.ship_date,
-        "createdOn": invoice.created_at,
-        "updatedOn": invoice.updated_at,
-        "status": invoice.status,
-        "statusName": STATUS_NAMES[invoice.status],
-        "customerId": customer.pk,
-        "customerName": customer.name,
-        "customerCode": customer.code,
-        "customerPONumber": invoice.customer_po,
-        "isEcommerce": flag(invoice.web_order_id is not None),
-        "salesPersonId": person.pk if person else None,
-        "salesPersonName": person.get_full_name() or person.email if person else "",
-        "carrierId": invoice.carrier_id,
-        "carrierName": invoice.carrier.name if invoice.carrier else "",
-        "locationId": invoice.location_id,
-        "locationName": invoice.location.name,
-        "shipToId": invoice.ship_to_id,
-        "shipName": ship_to.name if ship_to else customer.name,
-        "shipAddress": ship_to.address if ship_to else customer.bill_address,
-        "shipCity": ship_to.city if ship_to else customer.bill_city,
-        "shipState": ship_to.state if ship_to else customer.bill_state,
-        "shipZipCode": ship_to.zipcode if ship_to else customer.bill_zipcode,
-        "shipCountry": ship_to.country if ship_to else customer.bill_country,
-        "billAddress": customer.bill_address,
-        "billCity": customer.bill_city,
-        "billState": customer.bill_state,
-        "billZipCode": customer.bill_zipcode,
-        "billCountry": customer.bill_country,
-        "subtotal": subtotal,
+        "id": pk,
+        "number": number_,
+        "shipDate": day(ship_date),
+        "createdOn": stamp(created_at),
+        "updatedOn": stamp(updated_at),
+        "status": status,
+        "statusName": STATUS_NAMES[status],
+        "customerId": customer_id,
+        "customerName": customer_name,
+        "customerCode": customer_code,
+        "customerPONumber": customer_po,
+        "isEcommerce": flag(web_order_id is not None),
+        "salesPersonId": person_id,
+        "salesPersonName": (f"{person_first} {person_last}".strip() or person_email)
+        if person_id is not None
+        else "",
+        "carrierId": carrier_id,
+        "carrierName": carrier_name or "",
+        "locationId": location_id,
+        "locationName": location_name,
+        "shipToId": ship_to_id,
+        "shipName": ship_name if ship_to else customer_name,
+        "shipAddress": ship_address if ship_to else bill_address,
+        "shipCity": ship_city if ship_to else bill_city,
+        "shipState": ship_state if ship_to else bill_state,
+        "shipZipCode": ship_zipcode if ship_to else bill_zipcode,
+        "shipCountry": ship_country if ship_to else bill_country,
+        "billAddress": bill_address,
+        "billCity": bill_city,
+        "billState": bill_state,
+        "billZipCode": bill_zipcode,
+        "billCountry": bill_country,
+        "subtotal": number(amount),
         # Fuel surcharge and the customer's other charges; the tax apart, as the reference
         # has it (total = subtotal + additionalCharges + taxes).
-        "additionalCharges": invoice.additional_charges,
-        "taxes": invoice.taxes,
-        "total": invoice.total,
+        "additionalCharges": number(additional_charges),
+        "taxes": number(taxes),
+        "total": number(amount + additional_charges + taxes),
         "totalBoxes": boxes,
-        "transactionFee": invoice.transaction_fee,
-        "orderRef": invoice.reference,
-        "reference": invoice.reference,
-        "warehouseInstructions": invoice.warehouse_instructions,
-        "invoiceNotes": invoice.invoice_notes,
-        "externalSystemSynced": flag(invoice.synced),
-        "syncMessage": invoice.sync_error,
-        "voidReason": invoice.void_reason,
-        "boxLabelsPrintedOn": invoice.labels_printed_at,
-        "bolPrintedOn": invoice.bol_printed_at,
-        "proofOfDeliveryReceivedOn": invoice.pod_received_at,
+        "transactionFee": number(transaction_fee),
+        "orderRef": reference,
+        "reference": reference,
+        "warehouseInstructions": warehouse_instructions,
+        "invoiceNotes": invoice_notes,
+        "externalSystemSynced": flag(synced),
+        "syncMessage": sync_error,
+        "voidReason": void_reason,
+        "boxLabelsPrintedOn": stamp(labels_printed_at),
+        "bolPrintedOn": stamp(bol_printed_at),
+        "proofOfDeliveryReceivedOn": stamp(pod_received_at),
     }
+
+
+# An unpaged answer longer than this is streamed: written a chunk at a time while it is sent.
+STREAM_FROM = 1000
+
+
+def _listing(p, qs, key: str, chunk_rows, empty: str) -> Rendered:
+    """A long list's answer: the ids in the list's order (one page, or all), then the rows a
+    chunk of documents at a time (`chunk_rows(ids)`), never the whole list as models."""
+    window = paging(p)
+    ids, total = queries.list_ids(qs, window=window)
+    head = {"status": 1, "message": "OK" if ids else empty}
+    if window is not None:
+        head.update(total=total, page=p.page or 1, rows=window[1])
+    rows = (chunk_rows(part) for part in queries.chunked(ids))
+    return Rendered(head, key, rows, stream=window is None and total > STREAM_FROM)
 
 
 @api_method(
@@ -682,13 +762,18 @@ def invoice_list(call, p: InvoiceListIn):
     cents half up. An invoice's charges are worked out from the customer's settings when its
     lines are made or changed and when it is confirmed; a confirmed invoice keeps them. An
     invoice without lines carries none. The transaction fee is the company's, not in the
-    total."""
+    total.
+
+    Paging: send `page` (from 1) and/or `rows` (1-1,000; 100 when only `page` is sent)
+    for one page in the list's order, with `total` (how many match), `page` and `rows` in
+    the answer; without them the whole list comes, as before."""
     start, end = _window(p, single=None, days=MAX_LIST_DAYS, required="orderDateTo")
-    rows = queries.invoice_headers(_filtered(call, p, start, end))
-    return {
-        "message": "OK" if rows else "Orders not found.",
-        "invoices": [_header(i, i.box_count) for i in rows],
-    }
+
+    def headers(ids):
+        counts = queries.box_counts(ids)
+        return [_header(row, counts.get(row[0]) or 0) for row in queries.header_values(ids)]
+
+    return _listing(p, _filtered(call, p, start, end), "invoices", headers, "Orders not found.")
 
 
 class InvoiceDetailsIn(InvoiceListIn):
@@ -758,77 +843,100 @@ class InvoiceDetailOut(InvoiceHeaderOut):
     additionalChargesDetails: list[ChargeOut]
 
 
-class InvoiceDetailsOut(Envelope):
+class InvoiceDetailsOut(Paged):
     invoices: list[InvoiceDetailOut]
 
 
-def _detail(item) -> dict:
-    line, product = item.line, item.product
-    vendor = line.vendor if line else None
-    units = bool(line and line.in_units)
+def _detail(row: tuple) -> dict:
+    """A line of invoice.details.list from queries.ITEM_VALUES."""
+    (
+        _invoice,
+        pk,
+        line_id,
+        awb,
+        product_id,
+        description,
+        alias,
+        box_type_id,
+        box_type,
+        unit_type,
+        stems_bunch,
+        bunches,
+        units,
+        boxes,
+        price,
+        vendor_id,
+        vendor_name,
+        line_reference,
+        notes,
+        mark_code,
+        in_units,
+    ) = row
+    line = line_id is not None
     return {
-        "detailId": item.pk,
-        "inventoryId": item.line_id,
-        "awb": line.awb if line else "",
-        "productId": product.pk,
-        "productDescription": product.description,
-        "productAlias": item.product_alias,
-        "boxTypeId": item.box_type_id,
-        "boxType": item.box_type.code,
-        "unitType": item.unit_type,
-        "stemsBunch": line.stems_bunch if line else None,
-        "bunchesBox": line.bunches if line else None,
-        "units": item.units_per_box,
-        "totalUnits": item.boxes * item.units_per_box,
+        "detailId": pk,
+        "inventoryId": line_id,
+        "awb": awb if line else "",
+        "productId": product_id,
+        "productDescription": description,
+        "productAlias": alias,
+        "boxTypeId": box_type_id,
+        "boxType": box_type,
+        "unitType": unit_type,
+        "stemsBunch": stems_bunch,
+        "bunchesBox": bunches,
+        "units": units,
+        "totalUnits": boxes * units,
         # A line of units (opened boxes): its quantity counts units of unitType, no boxes.
-        "totalBoxes": 0 if units else item.boxes,
-        "unitsInventory": units,
-        "unitPrice": item.price,
-        "amount": item.amount,
-        "growerId": vendor.pk if vendor else None,
-        "growerName": vendor.name if vendor else "",
+        "totalBoxes": 0 if in_units else boxes,
+        "unitsInventory": bool(in_units),
+        "unitPrice": number(price),
+        "amount": number(boxes * units * price),
+        "growerId": vendor_id,
+        "growerName": vendor_name or "",
         "salesType": "OM",
-        "ref": line.reference if line else "",
-        "notes": item.notes,
-        "markCode": item.mark_code,
+        "ref": line_reference if line else "",
+        "notes": notes,
+        "markCode": mark_code,
         "brandId": None,
         "brandName": "",
     }
 
 
-def _detailed(invoice: Invoice) -> dict:
-    details, boxes, number = [], [], 0
-    for item in invoice.lines:
+def _detailed(header: tuple, items: list[tuple], charges: list[tuple]) -> dict:
+    details, boxes, count = [], [], 0
+    for item in items:
         details.append(_detail(item))
-        if item.line is not None and item.line.in_units:
+        if item[20]:
             continue  # units go in the boxes of other lines
-        for _ in range(item.boxes):
-            number += 1
+        detail_id, product_id, box_type, units = item[1], item[4], item[8], item[12]
+        for _ in range(item[13]):
+            count += 1
             boxes.append(
                 {
-                    "detailId": item.pk,
-                    "boxNumber": number,
-                    "productId": item.product_id,
-                    "boxType": item.box_type.code,
-                    "units": item.units_per_box,
+                    "detailId": detail_id,
+                    "boxNumber": count,
+                    "productId": product_id,
+                    "boxType": box_type,
+                    "units": units,
                 }
             )
-    row = _header(invoice, number)
+    row = _header(header, count)
     row.update(
         details=details,
         boxes=boxes,
         breakdowns=[],
         additionalChargesDetails=[
             {
-                "additionalChargeId": c.charge_id,
-                "code": c.code,
-                "description": c.name,
-                "amountType": c.amount_type,
-                "amountValue": c.value,
-                "isTax": flag(c.purpose == "tax"),
-                "amount": c.amount,
+                "additionalChargeId": charge_id,
+                "code": code,
+                "description": name,
+                "amountType": amount_type,
+                "amountValue": number(value),
+                "isTax": flag(purpose == "tax"),
+                "amount": number(amount),
             }
-            for c in invoice.charge_rows
+            for _invoice, charge_id, code, name, amount_type, value, purpose, amount in charges
         ],
     )
     return row
@@ -847,13 +955,19 @@ def invoice_details_list(call, p: InvoiceDetailsIn):
 
     Totals as invoice.list's. `additionalChargesDetails` lists each charge of the invoice:
     its `code`, `description`, `amountType` (`%` of the lines or `$` per invoice),
-    `amountValue` (the rate or amount applied), `isTax` and `amount`."""
+    `amountValue` (the rate or amount applied), `isTax` and `amount`.
+
+    No limit on boxes: a long answer is streamed as it is read. Paging:
+    send `page` (from 1) and/or `rows` (1-1,000; 100 when only `page` is sent)
+    for one page in the list's order, with `total` (how many match), `page` and `rows` in
+    the answer; without them the whole list comes, as before."""
     start, end = _window(p, single=p.orderDate, days=MAX_DETAIL_DAYS, required="orderDate")
-    rows = queries.invoice_details(_filtered(call, p, start, end))
-    return {
-        "message": "OK" if rows else "Orders not found.",
-        "invoices": [_detailed(i) for i in rows],
-    }
+
+    def detailed(ids):
+        items, charges = queries.item_values(ids), queries.charge_values(ids)
+        return [_detailed(h, items[h[0]], charges[h[0]]) for h in queries.header_values(ids)]
+
+    return _listing(p, _filtered(call, p, start, end), "invoices", detailed, "Orders not found.")
 
 
 # ---------------------------------------------------------------- invoice.pdf.get

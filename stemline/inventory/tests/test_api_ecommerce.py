@@ -11,6 +11,7 @@ from stemline.catalog.models import Category, Product
 from stemline.core.models import Location
 from stemline.inventory import queries
 from stemline.inventory import services as stock
+from stemline.inventory.models import InventoryLine
 from stemline.parties.models import Carrier, Customer, ShipTo
 from stemline.sales import services as sales
 
@@ -395,3 +396,46 @@ def test_carriers_suggest_the_first_ship_to_carrier(api, stocked, florist_token)
 def test_no_carriers_no_suggestion(api, stocked, company_token):
     body = ok(carriers(api, company_token, stocked.florist))
     assert (body["carrierId"], body["carriers"]) == (None, [])
+
+
+# ---------------------------------------------------------------- keyset paging (cursor)
+
+
+def test_cursor_pages_return_every_line_once_in_the_shop_order(api, stocked, company_token, tulip):
+    lines = [stocked.add(1) for _ in range(4)] + [add(stocked, product=tulip) for _ in range(3)]
+    whole = ids(shop(api, company_token, stocked.florist, rows=500))
+    assert sorted(whole) == sorted(line.pk for line in lines)
+    first = shop(api, company_token, stocked.florist, rows=3)
+    seen, body = ids(first), first
+    while body["nextCursor"]:
+        body = shop(api, company_token, stocked.florist, rows=3, cursor=body["nextCursor"])
+        assert (body["total"], body["page"], body["rows"]) == (7, None, 3)
+        seen += ids(body)
+    # Rose lines first, then tulips (by description), each line exactly once.
+    assert seen == whole and len(ids(body)) == 1
+    # The page-number pages say where the next one starts as well; the last says none.
+    assert shop(api, company_token, stocked.florist, rows=3, page=3)["nextCursor"] is None
+    second = shop(api, company_token, stocked.florist, rows=3, page=2)
+    after = shop(api, company_token, stocked.florist, rows=3, cursor=second["nextCursor"])
+    assert ids(after) == whole[6:]
+
+
+def test_a_cursor_skips_nothing_when_a_line_before_it_sells_out(api, stocked, company_token):
+    lines = [stocked.add(1) for _ in range(6)]
+    first = shop(api, company_token, stocked.florist, rows=3)
+    InventoryLine.objects.filter(pk=lines[0].pk).update(committed=1)  # sold meanwhile
+    body = shop(api, company_token, stocked.florist, rows=3, cursor=first["nextCursor"])
+    # OFFSET would now skip lines[3]; the keyset carries on after the last line seen. The
+    # total is the first page's, carried by the cursor; a new first page counts again.
+    assert ids(body) == [line.pk for line in lines[3:]] and body["total"] == 6
+    assert shop(api, company_token, stocked.florist, rows=3)["total"] == 5
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "W10=", "WyJhIiwgLTFd", "e30"])
+def test_a_cursor_the_list_did_not_give_is_refused(api, stocked, company_token, cursor):
+    stocked.add(1)
+    response = api(
+        SHOP, company_token, {"customerId": stocked.florist.pk, "cursor": cursor}, verb="GET"
+    )
+    body = refused(response, 422, "cursor")
+    assert body["message"].startswith("cursor: ")

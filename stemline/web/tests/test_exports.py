@@ -25,7 +25,7 @@ HOSTILE = [
 
 
 def _cells(response, column):
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(response.getvalue())).active
     header = [cell.value for cell in sheet[1]]
     index = header.index(column)
     return [row[index] for row in sheet.iter_rows(min_row=2)]
@@ -54,3 +54,28 @@ def test_carrier_export_writes_a_formula_name_as_text(as_role, company):
     Carrier.objects.create(company=company, name='=WEBSERVICE("http://x")', code="=X")
     cells = _cells(as_role(Role.ADMIN).get(reverse("carriers_export")), "Name")
     assert [(c.value, c.data_type) for c in cells] == [('=WEBSERVICE("http://x")', "s")]
+
+
+def test_the_customer_export_streams_and_keeps_text_as_stored(as_role, company):
+    Customer.objects.create(company=company, name="  Bloom & <Sons>\x01 ", phone="")
+    response = as_role(Role.SETUP).get(reverse("customers_export"))
+    assert response.streaming and response["Content-Type"].startswith("application/vnd.openxml")
+    [row] = list(load_workbook(BytesIO(response.getvalue())).active.iter_rows(values_only=True))[1:]
+    # Spaces kept, XML's special characters escaped, a control character XML cannot hold
+    # dropped; an empty cell keeps the next one in its column.
+    assert row[1] == "  Bloom & <Sons> " and row[6] == "Yes"
+
+
+def test_every_kind_of_value_is_read_back_in_its_column():
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from stemline.web.exports import xlsx_chunks
+
+    rows = [[1, None, Decimal("12.50"), date(2026, 2, 14), datetime(2026, 2, 14, 9, 30), True]]
+    data = b"".join(xlsx_chunks("Kinds", ["a", "b", "c", "d", "e", "f"], rows))
+    sheet = load_workbook(BytesIO(data)).active
+    assert [c.value for c in sheet[1]] == ["a", "b", "c", "d", "e", "f"]
+    assert sheet["A1"].font.b
+    values = [c.value for c in sheet[2]]
+    assert values == [1, None, 12.5, datetime(2026, 2, 14), datetime(2026, 2, 14, 9, 30), True]

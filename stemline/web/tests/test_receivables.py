@@ -164,7 +164,7 @@ def test_aging_report_and_excel_keep_text_as_text(as_role, books):
     page = client.get(reverse("receivables_aging")).content.decode()
     assert 'id="aging-total"' in page and "375.00" in page
     r = client.get(reverse("receivables_aging") + "?export=xlsx")
-    sheet = load_workbook(io.BytesIO(r.content)).active
+    sheet = load_workbook(io.BytesIO(r.getvalue())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("Id", "Customer", "Code", "Current")
     cell = sheet.cell(row=2, column=2)
@@ -241,7 +241,7 @@ def test_accounting_export_is_balanced(as_role, books):
     assert all(d == c for d, c in by_entry.values()), by_entry
     assert f"INV-{books.a.number:06d}" in by_entry and any(k.startswith("PMT-") for k in by_entry)
     r = client.get(reverse("receivables_export") + f"?start={day}&end={day}&format=xlsx")
-    assert load_workbook(io.BytesIO(r.content)).active.max_row == len(rows)
+    assert load_workbook(io.BytesIO(r.getvalue())).active.max_row == len(rows)
 
 
 def test_orders_of_a_customer_on_hold_wait_with_the_reason(as_role, books, api, make_token):
