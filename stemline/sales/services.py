@@ -10,7 +10,6 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from stemline.channels import services as channels
 from stemline.core import timezones
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
@@ -85,6 +84,50 @@ def on_order_check(check) -> None:
     """`check(customer, amount) -> str`: a reason the order waits for a sales rep, or ""."""
     if check not in _order_checks:
         _order_checks.append(check)
+
+
+# The marketplace channel a customer stands for: the channels app (a higher layer) registers
+# how to find it and how its feed limits an order, in its AppConfig.ready(). Sales reads the
+# channel only through the attributes named in `channel_for_customer`.
+_channel_lookups: list = []
+_channel_quantity_checks: list = []
+
+
+def on_customer_channel(lookup, check_quantities=None) -> None:
+    """`lookup(company_id, customer_id)` -> the customer's channel or None;
+    `check_quantities(channel, lines, totals)` raises NotEnoughStock for more than the
+    channel's feed shows of a line (see add_items)."""
+    if lookup not in _channel_lookups:
+        _channel_lookups.append(lookup)
+    if check_quantities is not None and check_quantities not in _channel_quantity_checks:
+        _channel_quantity_checks.append(check_quantities)
+
+
+def channel_for_customer(company_id: int, customer_id: int):
+    """The marketplace channel the customer represents, or None: an object with fee_rate,
+    buffer, line_cap, checkout_on_add, max_share_of_line and max_share_of_market."""
+    for lookup in _channel_lookups:
+        channel = lookup(company_id, customer_id)
+        if channel is not None:
+            return channel
+    return None
+
+
+_NO_CHANNEL_YET = object()
+
+
+def fee_rate_for(company: Company, customer_id: int, channel=_NO_CHANNEL_YET) -> Decimal:
+    """The transaction fee rate of a customer's API orders: its channel's, when it represents
+    a marketplace, else the company's. `channel`: the one already looked up, if it was."""
+    if channel is _NO_CHANNEL_YET:
+        channel = channel_for_customer(company.pk, customer_id)
+    return company.transaction_fee_rate if channel is None else channel.fee_rate
+
+
+def check_channel_quantities(channel, lines, totals) -> None:
+    if channel is not None:
+        for check in _channel_quantity_checks:
+            check(channel, lines, totals)
 
 
 def hold_reason(customer: Customer, amount: Decimal = Decimal("0")) -> str:
@@ -208,7 +251,7 @@ def queue_if_limited(company: Company, customer: Customer) -> tuple[object, Shar
     """The customer's marketplace channel and hoarding limits; with a limit, lock the customer
     so its adds count what it holds one at a time. Taken before the order and the lines (as
     prebooking locks the customer first), by every path that adds lines."""
-    channel = channels.channel_for_customer(company.pk, customer.pk)
+    channel = channel_for_customer(company.pk, customer.pk)
     limits = share_limits(company, channel)
     if limits:
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
@@ -320,7 +363,7 @@ def add_items(
     held: dict[int, int] = {}
     for r in requests:
         held[r.inventory_id] = held.get(r.inventory_id, 0) + r.quantity
-    channels.check_channel_quantities(channel, lines, held)
+    check_channel_quantities(channel, lines, held)
     if limits:
         check_shares(company, customer, limits, lines, held)
     today = stock.today()
@@ -610,7 +653,7 @@ def checkout(
     status = DocumentStatus.CONFIRMED if confirmed else DocumentStatus.PENDING_APPROVAL
     on_hand = [i for i in items if i.origin == Origin.ON_HAND]
     future = [i for i in items if i.origin == Origin.FUTURE]
-    rate = channels.fee_rate_for(company, order.customer_id)
+    rate = fee_rate_for(company, order.customer_id)
     # A customer on credit hold or over its limit: the invoice arrives but waits for a rep.
     held = hold_reason(
         order.customer,
