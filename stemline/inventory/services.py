@@ -84,12 +84,31 @@ def on_confirmation(hook) -> None:
 def record(line: InventoryLine, kind: str) -> None:
     """A row of the inventory feed (numbered after commit: inventory.feeds) and the hooks."""
     line.refresh_from_db(fields=["total", "committed", "held"])
-    InventoryChange.objects.create(
-        company_id=line.company_id, seq=None, line_id=line.pk, kind=kind, available=line.available
+    record_many([line], kind)
+
+
+def record_many(lines: list[InventoryLine], kind: str) -> None:
+    """The feed rows of lines whose quantities are as they are now (one INSERT), and the hooks
+    for each line, in the order given."""
+    if not lines:
+        return
+    InventoryChange.objects.bulk_create(
+        [
+            InventoryChange(
+                company_id=line.company_id,
+                seq=None,
+                line_id=line.pk,
+                kind=kind,
+                available=line.available,
+            )
+            for line in lines
+        ]
     )
-    feeds.sequence_after_commit(line.company_id, "inventory", InventoryChange)
-    for hook in CHANGE_HOOKS:
-        hook(line, kind)
+    for company_id in sorted({line.company_id for line in lines}):
+        feeds.sequence_after_commit(company_id, "inventory", InventoryChange)
+    for line in lines:
+        for hook in CHANGE_HOOKS:
+            hook(line, kind)
 
 
 def number_feed(company_id: int) -> None:
@@ -167,7 +186,9 @@ def lock_lines(company: Company, line_ids: Iterable[int]) -> dict[int, Inventory
     ids = sorted(set(line_ids))
     lines = {
         line.pk: line
-        for line in InventoryLine.objects.select_for_update()
+        # NO KEY UPDATE: the lock an UPDATE of the quantities takes, which does not stop a new
+        # row referring to the line (a web order item, a feed row) as FOR UPDATE would.
+        for line in InventoryLine.objects.select_for_update(no_key=True)
         .filter(company=company, pk__in=ids)
         .order_by("pk")
     }
@@ -181,39 +202,137 @@ def _guarded(line_id: int, condition, **changes) -> bool:
     return bool(InventoryLine.objects.filter(pk=line_id).filter(condition).update(**changes))
 
 
-def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str):
-    """Move available boxes into `held` or `committed`. `wanted` is (line id, boxes); lines
-    named twice are summed before the check. All or nothing: NotEnoughStock names every short
-    line. The lines and the boxes taken of each."""
+def lines_of(company: Company, line_ids: Iterable[int]) -> dict[int, InventoryLine]:
+    """The company's lines as they are now, not locked: what a writer reads and checks before
+    it takes the lines' locks (`hold`, `commit`, `commit_held` with `lines=`)."""
+    ids = sorted(set(line_ids))
+    lines = InventoryLine.objects.filter(company=company, pk__in=ids).in_bulk()
+    missing = [i for i in ids if i not in lines]
+    if missing:
+        raise NotFound(f"inventory line {missing[0]} does not exist", field="inventoryIds")
+    return lines
+
+
+def _totals(pairs: Iterable[tuple[int, int]], *, at_least_one: bool = False) -> dict[int, int]:
     totals: dict[int, int] = defaultdict(int)
-    for line_id, boxes in wanted:
-        if boxes < 1:
+    for line_id, boxes in pairs:
+        if at_least_one and boxes < 1:
             raise Invalid("must be at least 1 box", field="quantity")
         totals[line_id] += boxes
-    lines = lock_lines(company, totals)
+    return dict(totals)
+
+
+def _move(
+    company_id: int, totals: dict[int, int], changes: str, condition: str
+) -> tuple[dict[int, tuple[int, int, int]], list[int]]:
+    """Change the quantities of each line, in primary-key order, by one guarded UPDATE that
+    takes the line's lock, checks and writes at once (`%(n)s` in `changes` and `condition` is
+    the line's boxes). The new (total, committed, held) of the lines changed, and the ids of
+    those refused (the condition failed, or no such line of the company's)."""
+    table = connection.ops.quote_name(InventoryLine._meta.db_table)
+    quantities, refused = {}, []
+    with connection.cursor() as cursor:
+        for pk in sorted(totals):
+            n = int(totals[pk])
+            cursor.execute(
+                f"UPDATE {table} SET {changes % {'n': n}} WHERE id = %s AND company_id = %s "
+                f"AND {condition % {'n': n}} RETURNING total, committed, held",
+                [pk, company_id],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                refused.append(pk)
+            else:
+                quantities[pk] = row
+    return quantities, refused
+
+
+class _Refused(Exception):
+    def __init__(self, refused: list[int]):
+        self.refused = refused
+
+
+def _moved(
+    company: Company, totals: dict[int, int], changes: str, condition: str, lines
+) -> tuple[dict[int, InventoryLine], list[int]]:
+    """`_move` the lines, all or none: with several lines in a savepoint, so a refusal leaves
+    none changed. `lines`: as the caller read them (unlocked), else read here. The lines with
+    their new quantities, and the refused ids (nothing changed then)."""
+    if lines is None:
+        lines = lines_of(company, totals)
+    else:
+        missing = [pk for pk in totals if pk not in lines]
+        if missing:
+            lines = {**lines, **lines_of(company, missing)}
+    try:
+        if len(totals) > 1:
+            with transaction.atomic():
+                quantities, refused = _move(company.pk, totals, changes, condition)
+                if refused:
+                    raise _Refused(refused)
+        else:
+            quantities, refused = _move(company.pk, totals, changes, condition)
+    except _Refused as undone:
+        return lines, undone.refused
+    if refused:
+        return lines, refused
+    for pk, (total, committed, held) in quantities.items():
+        line = lines[pk]
+        line.total, line.committed, line.held = total, committed, held
+    return lines, []
+
+
+def _shortages(company: Company, totals: dict[int, int], refused: list[int]) -> NotEnoughStock:
+    """Why lines were refused: each short line with what it has (NotFound for a line that is
+    not the company's)."""
+    found = {
+        pk: total - committed - held
+        for pk, total, committed, held in InventoryLine.objects.filter(
+            company=company, pk__in=list(totals)
+        ).values_list("pk", "total", "committed", "held")
+    }
+    missing = [pk for pk in sorted(totals) if pk not in found]
+    if missing:
+        raise NotFound(f"inventory line {missing[0]} does not exist", field="inventoryIds")
     shortages = [
-        {"inventoryId": pk, "requested": totals[pk], "available": max(0, lines[pk].available)}
+        {"inventoryId": pk, "requested": totals[pk], "available": max(0, found[pk])}
         for pk in sorted(totals)
-        if lines[pk].available < totals[pk]
+        if found[pk] < totals[pk]
     ]
-    if shortages:
-        raise NotEnoughStock(shortages)
-    for pk in sorted(totals):
-        ok = _guarded(
-            pk,
-            Q(total__gte=F("committed") + F("held") + totals[pk]),
-            **{into: F(into) + totals[pk]},
-        )
-        if not ok:  # only if a lock was not honoured (never on a supported database)
-            raise NotEnoughStock([{"inventoryId": pk, "requested": totals[pk], "available": 0}])
+    # A refused line that has the boxes now (another writer gave some back meanwhile): short
+    # all the same at the moment it was asked.
+    shortages = shortages or [
+        {"inventoryId": pk, "requested": totals[pk], "available": max(0, found[pk])}
+        for pk in refused
+    ]
+    return NotEnoughStock(shortages)
+
+
+def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str, lines=None):
+    """Move available boxes into `held` or `committed`. `wanted` is (line id, boxes); lines
+    named twice are summed before the check. All or nothing: NotEnoughStock names every short
+    line. The lines (with their new quantities) and the boxes taken of each."""
+    totals = _totals(wanted, at_least_one=True)
+    lines, refused = _moved(
+        company,
+        totals,
+        f"{into} = {into} + %(n)s",
+        "total >= committed + held + %(n)s",
+        lines,
+    )
+    if refused:
+        raise _shortages(company, totals, refused)
     return lines, totals
 
 
-def hold(*, company: Company, wanted: Iterable[tuple[int, int]]) -> dict[int, InventoryLine]:
-    """Hold boxes for a pending web order (see `_take`)."""
-    lines, totals = _take(company, wanted, "held")
-    for pk in sorted(totals):
-        record(lines[pk], InventoryChange.Kind.HELD)
+def hold(
+    *, company: Company, wanted: Iterable[tuple[int, int]], lines=None
+) -> dict[int, InventoryLine]:
+    """Hold boxes for a pending web order (see `_take`). `lines`: the lines as the caller
+    read them (`lines_of`), so they are not read twice; their quantities are brought up to
+    date."""
+    lines, totals = _take(company, wanted, "held", lines)
+    record_many([lines[pk] for pk in sorted(totals)], InventoryChange.Kind.HELD)
     return lines
 
 
@@ -237,20 +356,20 @@ def release(*, company: Company, held: Iterable[tuple[int, int]]) -> None:
         record(lines[pk], InventoryChange.Kind.RELEASED)
 
 
-def commit_held(*, company: Company, held: Iterable[tuple[int, int]]) -> dict[int, InventoryLine]:
-    """Held boxes become sold (on an invoice or prebook)."""
-    totals: dict[int, int] = defaultdict(int)
-    for line_id, boxes in held:
-        totals[line_id] += boxes
-    lines = lock_lines(company, totals)
-    for pk in sorted(totals):
-        if not _guarded(
-            pk,
-            Q(held__gte=totals[pk]),
-            held=F("held") - totals[pk],
-            committed=F("committed") + totals[pk],
-        ):
-            raise Conflict(f"inventory line {pk} holds fewer boxes than sold")
+def commit_held(
+    *, company: Company, held: Iterable[tuple[int, int]], lines=None
+) -> dict[int, InventoryLine]:
+    """Held boxes become sold (on an invoice or prebook). `lines`: as the caller read them."""
+    totals = _totals(held)
+    lines, refused = _moved(
+        company,
+        totals,
+        "held = held - %(n)s, committed = committed + %(n)s",
+        "held >= %(n)s",
+        lines,
+    )
+    if refused:
+        raise Conflict(f"inventory line {refused[0]} holds fewer boxes than sold")
     _announce_sold(lines, totals)
     return lines
 
@@ -258,8 +377,7 @@ def commit_held(*, company: Company, held: Iterable[tuple[int, int]]) -> dict[in
 def _announce_sold(lines: dict[int, InventoryLine], totals: dict[int, int]) -> None:
     for pk in sorted(totals):
         confirm(lines[pk], "inventory.sold", totals[pk])
-    for pk in sorted(totals):
-        record(lines[pk], InventoryChange.Kind.SOLD)
+    record_many([lines[pk] for pk in sorted(totals)], InventoryChange.Kind.SOLD)
 
 
 def uncommit(*, company: Company, sold: Iterable[tuple[int, int]]) -> None:
