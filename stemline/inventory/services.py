@@ -213,6 +213,19 @@ def lines_of(company: Company, line_ids: Iterable[int]) -> dict[int, InventoryLi
     return lines
 
 
+def refuse_short(lines: dict[int, InventoryLine], totals: dict[int, int]) -> None:
+    """NotEnoughStock naming every line that, as read, has fewer boxes than asked: a writer
+    that reads before it locks refuses at once what it could not have (what it can have is
+    settled under the lock)."""
+    shortages = [
+        {"inventoryId": pk, "requested": totals[pk], "available": max(0, lines[pk].available)}
+        for pk in sorted(totals)
+        if lines[pk].available < totals[pk]
+    ]
+    if shortages:
+        raise NotEnoughStock(shortages)
+
+
 def _totals(pairs: Iterable[tuple[int, int]], *, at_least_one: bool = False) -> dict[int, int]:
     totals: dict[int, int] = defaultdict(int)
     for line_id, boxes in pairs:

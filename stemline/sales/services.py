@@ -398,6 +398,7 @@ def add_items(
     # Everything that can be read and checked before the lines' locks is: the lines as they
     # are now, where and what they sell, at which price.
     lines = stock.lines_of(company, held)
+    stock.refuse_short(lines, held)
     today = stock.today()
     prices: dict[int, Decimal] = {}
     for r in requests:
