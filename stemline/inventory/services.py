@@ -237,37 +237,53 @@ def _totals(pairs: Iterable[tuple[int, int]], *, at_least_one: bool = False) -> 
 
 def _move(
     company_id: int, totals: dict[int, int], changes: str, condition: str
-) -> tuple[dict[int, tuple[int, int, int]], list[int]]:
+) -> tuple[dict[int, tuple[int, int, int]], dict[int, int | None]]:
     """Change the quantities of each line, in primary-key order, by one guarded UPDATE that
     takes the line's lock, checks and writes at once (`%(n)s` in `changes` and `condition` is
-    the line's boxes). The new (total, committed, held) of the lines changed, and the ids of
-    those refused (the condition failed, or no such line of the company's)."""
+    the line's boxes). The new (total, committed, held) of the lines changed, and the lines
+    refused with their available boxes at that moment (None: no such line of the company's).
+    A refused line is read under its lock, so what it is said to have is what it had; boxes
+    given back between the UPDATE and that read are taken after all."""
     table = connection.ops.quote_name(InventoryLine._meta.db_table)
-    quantities, refused = {}, []
+    lock = (
+        connection.ops.for_update_sql(no_key=True)
+        if connection.features.has_select_for_update
+        else ""
+    )
+    quantities, refused = {}, {}
     with connection.cursor() as cursor:
         for pk in sorted(totals):
             n = int(totals[pk])
-            cursor.execute(
+            update = (
                 f"UPDATE {table} SET {changes % {'n': n}} WHERE id = %s AND company_id = %s "
-                f"AND {condition % {'n': n}} RETURNING total, committed, held",
-                [pk, company_id],
+                f"AND {condition % {'n': n}} RETURNING total, committed, held"
             )
+            cursor.execute(update, [pk, company_id])
             row = cursor.fetchone()
             if row is None:
-                refused.append(pk)
-            else:
-                quantities[pk] = row
+                cursor.execute(
+                    f"SELECT total - committed - held FROM {table} WHERE id = %s AND "
+                    f"company_id = %s {lock}",
+                    [pk, company_id],
+                )
+                found = cursor.fetchone()
+                cursor.execute(update, [pk, company_id])  # held now: it cannot change
+                row = cursor.fetchone()
+                if row is None:
+                    refused[pk] = None if found is None else found[0]
+                    continue
+            quantities[pk] = row
     return quantities, refused
 
 
 class _Refused(Exception):
-    def __init__(self, refused: list[int]):
+    def __init__(self, refused: dict[int, int | None]):
         self.refused = refused
 
 
 def _moved(
     company: Company, totals: dict[int, int], changes: str, condition: str, lines
-) -> tuple[dict[int, InventoryLine], list[int]]:
+) -> tuple[dict[int, InventoryLine], dict[int, int | None]]:
     """`_move` the lines, all or none: with several lines in a savepoint, so a refusal leaves
     none changed. `lines`: as the caller read them (unlocked), else read here. The lines with
     their new quantities, and the refused ids (nothing changed then)."""
@@ -292,33 +308,21 @@ def _moved(
     for pk, (total, committed, held) in quantities.items():
         line = lines[pk]
         line.total, line.committed, line.held = total, committed, held
-    return lines, []
+    return lines, {}
 
 
-def _shortages(company: Company, totals: dict[int, int], refused: list[int]) -> NotEnoughStock:
-    """Why lines were refused: each short line with what it has (NotFound for a line that is
-    not the company's)."""
-    found = {
-        pk: total - committed - held
-        for pk, total, committed, held in InventoryLine.objects.filter(
-            company=company, pk__in=list(totals)
-        ).values_list("pk", "total", "committed", "held")
-    }
-    missing = [pk for pk in sorted(totals) if pk not in found]
+def _shortages(totals: dict[int, int], refused: dict[int, int | None]) -> NotEnoughStock:
+    """Why lines were refused: each short line with what it had when it was refused (NotFound
+    for a line that is not the company's)."""
+    missing = [pk for pk, available in sorted(refused.items()) if available is None]
     if missing:
         raise NotFound(f"inventory line {missing[0]} does not exist", field="inventoryIds")
-    shortages = [
-        {"inventoryId": pk, "requested": totals[pk], "available": max(0, found[pk])}
-        for pk in sorted(totals)
-        if found[pk] < totals[pk]
-    ]
-    # A refused line that has the boxes now (another writer gave some back meanwhile): short
-    # all the same at the moment it was asked.
-    shortages = shortages or [
-        {"inventoryId": pk, "requested": totals[pk], "available": max(0, found[pk])}
-        for pk in refused
-    ]
-    return NotEnoughStock(shortages)
+    return NotEnoughStock(
+        [
+            {"inventoryId": pk, "requested": totals[pk], "available": max(0, available)}
+            for pk, available in sorted(refused.items())
+        ]
+    )
 
 
 def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str, lines=None):
@@ -334,7 +338,7 @@ def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str, lines=
         lines,
     )
     if refused:
-        raise _shortages(company, totals, refused)
+        raise _shortages(totals, refused)
     return lines, totals
 
 
@@ -382,7 +386,7 @@ def commit_held(
         lines,
     )
     if refused:
-        raise Conflict(f"inventory line {refused[0]} holds fewer boxes than sold")
+        raise Conflict(f"inventory line {min(refused)} holds fewer boxes than sold")
     _announce_sold(lines, totals)
     return lines
 
