@@ -184,7 +184,11 @@ def seed(clients: int, hot: int, boxes: int, catalogue: int, channels: int = 0) 
     # outbox in the order's transaction (delivered by a worker the bench does not start, to
     # a port nobody listens on: what is measured is the order path's share of the work).
     from stemline.channels import services as channel_services
+    from stemline.parties.models import Carrier
 
+    if channels:
+        # iBuyFlowers' orders ship with FedEx: its channel needs the carrier.
+        Carrier.objects.create(company=company, name="FedEx", code="FDX")
     for slug in MARKETPLACES[:channels]:
         channel_services.connect(
             company=company, marketplace=slug, endpoint_url=f"http://127.0.0.1:9/{slug}"
