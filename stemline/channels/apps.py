@@ -29,9 +29,10 @@ class ChannelsConfig(AppConfig):
 
     def ready(self):
         from stemline.inventory.services import on_change, on_confirmation
+        from stemline.sales.services import on_customer_channel
         from stemline.tokens.services import on_token_stopped
 
-        from . import outbox
+        from . import outbox, services
 
         on_token_stopped(stop_token_endpoint)
         # The channels a change is told to are cached per process (outbox.ChannelCache):
@@ -52,3 +53,5 @@ class ChannelsConfig(AppConfig):
         # Every inventory change reaches the channels' outbox in its own transaction.
         on_change(outbox.inventory_changed)
         on_confirmation(outbox.confirmation)
+        # A marketplace's orders: its fee rate, hoarding limits and what its feed shows.
+        on_customer_channel(services.channel_for_customer, services.check_channel_quantities)

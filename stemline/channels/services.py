@@ -406,17 +406,6 @@ def channel_for_customer(company_id: int, customer_id: int) -> Channel | None:
     return Channel.objects.filter(company_id=company_id, customer_id=customer_id).first()
 
 
-def fee_rate_for(company: Company, customer_id: int) -> Decimal:
-    """The transaction fee rate of a customer's API orders: its channel's, when it represents
-    a marketplace, else the company's."""
-    rate = (
-        Channel.objects.filter(company=company, customer_id=customer_id)
-        .values_list("fee_rate", flat=True)
-        .first()
-    )
-    return company.transaction_fee_rate if rate is None else rate
-
-
 def check_channel_quantities(channel: Channel | None, lines, totals) -> None:
     """A marketplace never takes more of a line than its feed shows: the buffer kept back and
     the cap per line hold for its orders too. `lines` are the held lines (as they are after the

@@ -85,12 +85,31 @@ def on_confirmation(hook) -> None:
 def record(line: InventoryLine, kind: str) -> None:
     """A row of the inventory feed (numbered after commit: inventory.feeds) and the hooks."""
     line.refresh_from_db(fields=["total", "committed", "held"])
-    InventoryChange.objects.create(
-        company_id=line.company_id, seq=None, line_id=line.pk, kind=kind, available=line.available
+    record_many([line], kind)
+
+
+def record_many(lines: list[InventoryLine], kind: str) -> None:
+    """The feed rows of lines whose quantities are as they are now (one INSERT), and the hooks
+    for each line, in the order given."""
+    if not lines:
+        return
+    InventoryChange.objects.bulk_create(
+        [
+            InventoryChange(
+                company_id=line.company_id,
+                seq=None,
+                line_id=line.pk,
+                kind=kind,
+                available=line.available,
+            )
+            for line in lines
+        ]
     )
-    feeds.sequence_after_commit(line.company_id, "inventory", InventoryChange)
-    for hook in CHANGE_HOOKS:
-        hook(line, kind)
+    for company_id in sorted({line.company_id for line in lines}):
+        feeds.sequence_after_commit(company_id, "inventory", InventoryChange)
+    for line in lines:
+        for hook in CHANGE_HOOKS:
+            hook(line, kind)
 
 
 def number_feed(company_id: int) -> None:
@@ -168,7 +187,9 @@ def lock_lines(company: Company, line_ids: Iterable[int]) -> dict[int, Inventory
     ids = sorted(set(line_ids))
     lines = {
         line.pk: line
-        for line in InventoryLine.objects.select_for_update()
+        # NO KEY UPDATE: the lock an UPDATE of the quantities takes, which does not stop a new
+        # row referring to the line (a web order item, a feed row) as FOR UPDATE would.
+        for line in InventoryLine.objects.select_for_update(no_key=True)
         .filter(company=company, pk__in=ids)
         .order_by("pk")
     }
@@ -182,28 +203,29 @@ def _guarded(line_id: int, condition, **changes) -> bool:
     return bool(InventoryLine.objects.filter(pk=line_id).filter(condition).update(**changes))
 
 
-def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str):
-    """Move available boxes into `held` or `committed`. `wanted` is (line id, boxes), units
-    for a units line (stems in whole bunches: check_whole_bunches); lines named twice are
-    summed before the check. All or nothing: NotEnoughStock names every short line. The lines
-    and the boxes taken of each."""
-    totals: dict[int, int] = defaultdict(int)
-    wanted = list(wanted)
-    for line_id, boxes in wanted:
-        if boxes < 1:
-            raise Invalid("must be at least 1 box", field="quantity")
-        totals[line_id] += boxes
-    lines = lock_lines(company, totals)
-    for line_id, units in wanted:
-        check_whole_bunches(lines[line_id], units)
-    day = today()
+def lines_of(company: Company, line_ids: Iterable[int]) -> dict[int, InventoryLine]:
+    """The company's lines as they are now, not locked: what a writer reads and checks before
+    it takes the lines' locks (`hold`, `commit`, `commit_held` with `lines=`)."""
+    ids = sorted(set(line_ids))
+    lines = InventoryLine.objects.filter(company=company, pk__in=ids).in_bulk()
+    missing = [i for i in ids if i not in lines]
+    if missing:
+        raise NotFound(f"inventory line {missing[0]} does not exist", field="inventoryIds")
+    return lines
 
-    def left(line: InventoryLine) -> int:
-        # A grower's offer whose last shipping day has passed has nothing left to sell.
-        if line.offered_until is not None and line.offered_until < day:
-            return 0
-        return max(0, line.available)
 
+def left(line: InventoryLine, day: date | None = None) -> int:
+    """What a line has to sell as read: a grower's offer whose last shipping day has passed
+    has nothing left."""
+    if line.offered_until is not None and line.offered_until < (day or today()):
+        return 0
+    return max(0, line.available)
+
+
+def refuse_short(lines: dict[int, InventoryLine], totals: dict[int, int]) -> None:
+    """NotEnoughStock naming every line that, as read, has fewer boxes than asked (an expired
+    offer has none): a writer that reads before it locks refuses at once what it could not
+    have (what it can have is settled under the lock)."""
     shortages = [
         {"inventoryId": pk, "requested": totals[pk], "available": left(lines[pk])}
         for pk in sorted(totals)
@@ -211,22 +233,155 @@ def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str):
     ]
     if shortages:
         raise NotEnoughStock(shortages)
-    for pk in sorted(totals):
-        ok = _guarded(
-            pk,
-            Q(total__gte=F("committed") + F("held") + totals[pk]),
-            **{into: F(into) + totals[pk]},
+
+
+def _totals(pairs: Iterable[tuple[int, int]], *, at_least_one: bool = False) -> dict[int, int]:
+    totals: dict[int, int] = defaultdict(int)
+    for line_id, boxes in pairs:
+        if at_least_one and boxes < 1:
+            raise Invalid("must be at least 1 box", field="quantity")
+        totals[line_id] += boxes
+    return dict(totals)
+
+
+def _move(
+    company_id: int, totals: dict[int, int], changes: str, condition: str
+) -> tuple[dict[int, tuple[int, int, int]], dict[int, int | None]]:
+    """Change the quantities of each line, in primary-key order, by one guarded UPDATE that
+    takes the line's lock, checks and writes at once (`%(n)s` in `changes` and `condition` is
+    the line's boxes). The new (total, committed, held) of the lines changed, and the lines
+    refused with their available boxes at that moment (None: no such line of the company's).
+    A refused line is read under its lock, so what it is said to have is what it had; boxes
+    given back between the UPDATE and that read are taken after all."""
+    table = connection.ops.quote_name(InventoryLine._meta.db_table)
+    lock = (
+        connection.ops.for_update_sql(no_key=True)
+        if connection.features.has_select_for_update
+        else ""
+    )
+    quantities, refused = {}, {}
+    with connection.cursor() as cursor:
+        for pk in sorted(totals):
+            n = int(totals[pk])
+            update = (
+                f"UPDATE {table} SET {changes % {'n': n}} WHERE id = %s AND company_id = %s "
+                f"AND {condition % {'n': n}} RETURNING total, committed, held"
+            )
+            cursor.execute(update, [pk, company_id])
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute(
+                    f"SELECT total - committed - held FROM {table} WHERE id = %s AND "
+                    f"company_id = %s {lock}",
+                    [pk, company_id],
+                )
+                found = cursor.fetchone()
+                cursor.execute(update, [pk, company_id])  # held now: it cannot change
+                row = cursor.fetchone()
+                if row is None:
+                    refused[pk] = None if found is None else found[0]
+                    continue
+            quantities[pk] = row
+    return quantities, refused
+
+
+class _Refused(Exception):
+    def __init__(self, refused: dict[int, int | None]):
+        self.refused = refused
+
+
+def _moved(
+    company: Company, totals: dict[int, int], changes: str, condition: str, lines
+) -> tuple[dict[int, InventoryLine], dict[int, int | None]]:
+    """`_move` the lines, all or none: with several lines in a savepoint, so a refusal leaves
+    none changed. `lines`: as the caller read them (unlocked), else read here. The lines with
+    their new quantities, and the refused ids (nothing changed then)."""
+    if lines is None:
+        lines = lines_of(company, totals)
+    else:
+        missing = [pk for pk in totals if pk not in lines]
+        if missing:
+            lines = {**lines, **lines_of(company, missing)}
+    try:
+        if len(totals) > 1:
+            with transaction.atomic():
+                quantities, refused = _move(company.pk, totals, changes, condition)
+                if refused:
+                    raise _Refused(refused)
+        else:
+            quantities, refused = _move(company.pk, totals, changes, condition)
+    except _Refused as undone:
+        return lines, undone.refused
+    if refused:
+        return lines, refused
+    for pk, (total, committed, held) in quantities.items():
+        line = lines[pk]
+        line.total, line.committed, line.held = total, committed, held
+    return lines, {}
+
+
+def _shortages(totals: dict[int, int], refused: dict[int, int | None]) -> NotEnoughStock:
+    """Why lines were refused: each short line with what it had when it was refused (NotFound
+    for a line that is not the company's)."""
+    missing = [pk for pk, available in sorted(refused.items()) if available is None]
+    if missing:
+        raise NotFound(f"inventory line {missing[0]} does not exist", field="inventoryIds")
+    return NotEnoughStock(
+        [
+            {"inventoryId": pk, "requested": totals[pk], "available": max(0, available)}
+            for pk, available in sorted(refused.items())
+        ]
+    )
+
+
+def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str, lines=None):
+    """Move available boxes into `held` or `committed`. `wanted` is (line id, boxes); lines
+    named twice are summed before the check. All or nothing: NotEnoughStock names every short
+    line. The lines (with their new quantities) and the boxes taken of each.
+
+    Units lines take stems in whole bunches only (check_whole_bunches), and an offer past its
+    last shipping day sells nothing: both settled on the lines as read, before any lock
+    (neither a line's unit type nor an offer's window changes while it sells)."""
+    wanted = list(wanted)
+    totals = _totals(wanted, at_least_one=True)
+    if lines is None:
+        lines = lines_of(company, totals)
+    else:
+        missing = [pk for pk in totals if pk not in lines]
+        if missing:
+            lines = {**lines, **lines_of(company, missing)}
+    for line_id, units in wanted:
+        check_whole_bunches(lines[line_id], units)
+    day = today()
+    expired = [
+        pk
+        for pk in sorted(totals)
+        if lines[pk].offered_until is not None and lines[pk].offered_until < day
+    ]
+    if expired:
+        raise NotEnoughStock(
+            [{"inventoryId": pk, "requested": totals[pk], "available": 0} for pk in expired]
         )
-        if not ok:  # only if a lock was not honoured (never on a supported database)
-            raise NotEnoughStock([{"inventoryId": pk, "requested": totals[pk], "available": 0}])
+    lines, refused = _moved(
+        company,
+        totals,
+        f"{into} = {into} + %(n)s",
+        "total >= committed + held + %(n)s",
+        lines,
+    )
+    if refused:
+        raise _shortages(totals, refused)
     return lines, totals
 
 
-def hold(*, company: Company, wanted: Iterable[tuple[int, int]]) -> dict[int, InventoryLine]:
-    """Hold boxes for a pending web order (see `_take`)."""
-    lines, totals = _take(company, wanted, "held")
-    for pk in sorted(totals):
-        record(lines[pk], InventoryChange.Kind.HELD)
+def hold(
+    *, company: Company, wanted: Iterable[tuple[int, int]], lines=None
+) -> dict[int, InventoryLine]:
+    """Hold boxes for a pending web order (see `_take`). `lines`: the lines as the caller
+    read them (`lines_of`), so they are not read twice; their quantities are brought up to
+    date."""
+    lines, totals = _take(company, wanted, "held", lines)
+    record_many([lines[pk] for pk in sorted(totals)], InventoryChange.Kind.HELD)
     return lines
 
 
@@ -250,20 +405,20 @@ def release(*, company: Company, held: Iterable[tuple[int, int]]) -> None:
         record(lines[pk], InventoryChange.Kind.RELEASED)
 
 
-def commit_held(*, company: Company, held: Iterable[tuple[int, int]]) -> dict[int, InventoryLine]:
-    """Held boxes become sold (on an invoice or prebook)."""
-    totals: dict[int, int] = defaultdict(int)
-    for line_id, boxes in held:
-        totals[line_id] += boxes
-    lines = lock_lines(company, totals)
-    for pk in sorted(totals):
-        if not _guarded(
-            pk,
-            Q(held__gte=totals[pk]),
-            held=F("held") - totals[pk],
-            committed=F("committed") + totals[pk],
-        ):
-            raise Conflict(f"inventory line {pk} holds fewer boxes than sold")
+def commit_held(
+    *, company: Company, held: Iterable[tuple[int, int]], lines=None
+) -> dict[int, InventoryLine]:
+    """Held boxes become sold (on an invoice or prebook). `lines`: as the caller read them."""
+    totals = _totals(held)
+    lines, refused = _moved(
+        company,
+        totals,
+        "held = held - %(n)s, committed = committed + %(n)s",
+        "held >= %(n)s",
+        lines,
+    )
+    if refused:
+        raise Conflict(f"inventory line {min(refused)} holds fewer boxes than sold")
     _announce_sold(lines, totals)
     return lines
 
@@ -271,8 +426,7 @@ def commit_held(*, company: Company, held: Iterable[tuple[int, int]]) -> dict[in
 def _announce_sold(lines: dict[int, InventoryLine], totals: dict[int, int]) -> None:
     for pk in sorted(totals):
         confirm(lines[pk], "inventory.sold", totals[pk])
-    for pk in sorted(totals):
-        record(lines[pk], InventoryChange.Kind.SOLD)
+    record_many([lines[pk] for pk in sorted(totals)], InventoryChange.Kind.SOLD)
 
 
 def uncommit(*, company: Company, sold: Iterable[tuple[int, int]]) -> None:

@@ -107,7 +107,11 @@ def sync_invoice(invoice: Invoice, kind: str) -> None:
     invoice owes its total from its date plus the customer's terms; one that is no longer
     confirmed (voided, un-confirmed) owes nothing, which is refused while payments or credits
     are applied to it (they would be lost)."""
-    rec = Receivable.objects.select_for_update().filter(invoice_id=invoice.pk).first()
+    rec = (
+        None  # a new invoice has no receivable yet
+        if kind == "created"
+        else Receivable.objects.select_for_update().filter(invoice_id=invoice.pk).first()
+    )
     if invoice.status == DocumentStatus.CONFIRMED:
         total = invoice.total
         if rec is None:

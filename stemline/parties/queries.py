@@ -105,7 +105,17 @@ def charges_for(customer: Customer) -> list[AppliedCharge]:
     """The additional charges applied on this customer's invoices, in code order: the fuel
     surcharge when chargeFuelSurcharge, the tax when chargeTax (both at the customer's own
     value if it has one, else the company's default), and every other active charge the
-    customer has as an automatic charge. Two queries."""
+    customer has as an automatic charge. At most two queries: the customer's own charges are
+    not read when none of the company's could apply (checkout works this out for every order)."""
+    active = list(AdditionalCharge.objects.filter(company_id=customer.company_id, active=True))
+    fuel, tax = AdditionalCharge.Purpose.FUEL, AdditionalCharge.Purpose.TAX
+    if not any(
+        (c.purpose == fuel and customer.charge_fuel_surcharge)
+        or (c.purpose == tax and customer.charge_tax)
+        or c.purpose not in (fuel, tax)
+        for c in active
+    ):
+        return []
     own = {
         row.charge_id: row
         for row in CustomerCharge.objects.filter(customer_id=customer.pk).only(
@@ -113,7 +123,7 @@ def charges_for(customer: Customer) -> list[AppliedCharge]:
         )
     }
     applied = []
-    for charge in AdditionalCharge.objects.filter(company_id=customer.company_id, active=True):
+    for charge in active:
         if charge.purpose == AdditionalCharge.Purpose.FUEL:
             wanted = customer.charge_fuel_surcharge
         elif charge.purpose == AdditionalCharge.Purpose.TAX:

@@ -467,6 +467,8 @@ class WebOrderCheckedOutOut(Envelope):
     area="sales",
     account_required=True,
     creates=True,
+    # services.checkout makes its own transaction, after taking the documents' numbers.
+    atomic=False,
 )
 def web_order_checkout(call, p: WebOrderCheckoutIn):
     """Check out a pending web order: on-hand lines become an invoice, future lines a prebook."""

@@ -22,11 +22,20 @@ def amount_of(amount_type: str, value: Decimal, subtotal: Decimal) -> Decimal:
 
 def apply(invoice: Invoice) -> None:
     """Replace the invoice's charges with the customer's current ones on `invoice.amount`,
-    and write its `additional_charges` and `taxes`. The invoice row is locked by the caller.
+    and write its `additional_charges` and `taxes`. The invoice row is locked by the caller."""
+    InvoiceCharge.objects.filter(invoice=invoice).delete()
+    InvoiceCharge.objects.bulk_create(worked_out(invoice))
+    Invoice.objects.filter(pk=invoice.pk).update(
+        additional_charges=invoice.additional_charges, taxes=invoice.taxes
+    )
+
+
+def worked_out(invoice: Invoice) -> list[InvoiceCharge]:
+    """The customer's current charges on `invoice.amount`, not saved, with the invoice's
+    `additional_charges` and `taxes` set to match (so a new invoice is inserted with them).
 
     An invoice without lines carries no charge (a fixed fuel surcharge on nothing is not
     owed); a charge that comes to 0.00 (a tax rate not set yet) is left off."""
-    InvoiceCharge.objects.filter(invoice=invoice).delete()
     rows = []
     if invoice.amount > 0:
         for applied in charges_for(invoice.customer):
@@ -46,13 +55,10 @@ def apply(invoice: Invoice) -> None:
                     amount=amount,
                 )
             )
-    InvoiceCharge.objects.bulk_create(rows)
     tax = AdditionalCharge.Purpose.TAX
     invoice.additional_charges = sum((r.amount for r in rows if r.purpose != tax), Decimal("0"))
     invoice.taxes = sum((r.amount for r in rows if r.purpose == tax), Decimal("0"))
-    Invoice.objects.filter(pk=invoice.pk).update(
-        additional_charges=invoice.additional_charges, taxes=invoice.taxes
-    )
+    return rows
 
 
 def label(charge: InvoiceCharge) -> str:

@@ -13,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from stemline.channels.services import fee_rate_for
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
@@ -22,7 +21,15 @@ from stemline.parties.models import Carrier, Customer, ShipTo
 
 from . import charges, queries
 from .models import DocumentStatus, Invoice, InvoiceItem
-from .services import CENT, fee_for, hold_reason, next_number, record_change, refuse_if_synced
+from .services import (
+    CENT,
+    fee_for,
+    fee_rate_for,
+    hold_reason,
+    next_number,
+    record_change,
+    refuse_if_synced,
+)
 
 EDITABLE = (DocumentStatus.DRAFT, DocumentStatus.PENDING_APPROVAL, DocumentStatus.CONFIRMED)
 

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from stemline.catalog.models import BoxType, Product
-from stemline.channels.services import fee_rate_for
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
@@ -20,7 +19,7 @@ from stemline.parties.models import Carrier, Customer, Vendor
 
 from .invoicing import ship_to_by
 from .models import DocumentStatus, Prebook, PrebookBreakdown, PrebookItem
-from .services import CENT, fee_for, next_number, record_change
+from .services import CENT, fee_for, fee_rate_for, next_number, record_change
 
 
 @dataclass

@@ -6,11 +6,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from stemline.channels import services as channels
 from stemline.core import timezones
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
@@ -24,6 +23,7 @@ from .models import (
     DocumentChange,
     DocumentStatus,
     Invoice,
+    InvoiceCharge,
     InvoiceItem,
     NumberCounter,
     Prebook,
@@ -54,12 +54,32 @@ def location_of(company: Company, location_id: int | None) -> Location:
     return location
 
 
-def next_number(company: Company, location: Location, kind: str) -> int:
-    counter, _ = NumberCounter.objects.get_or_create(company=company, location=location, kind=kind)
-    counter = NumberCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.value += 1
-    counter.save(update_fields=["value"])
-    return counter.value
+def next_number(company: Company, location: Location | int, kind: str) -> int:
+    """The location's next invoice / prebook / ... number: one UPDATE ... RETURNING, which
+    locks the counter until the transaction ends (so numbers are never reused). Outside a
+    transaction the statement commits at once, so nobody waits on the counter for longer
+    (web order checkout takes its numbers so, before its transaction; a checkout that then
+    fails leaves its number unused)."""
+    location_id = getattr(location, "pk", location)
+    table = connection.ops.quote_name(NumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET value = value + 1 "
+            "WHERE company_id = %s AND location_id = %s AND kind = %s RETURNING value",
+            [company.pk, location_id, kind],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    # The first number of its kind here: make the counter (a racing maker's row wins).
+    try:
+        with transaction.atomic():
+            NumberCounter.objects.create(
+                company=company, location_id=location_id, kind=kind, value=0
+            )
+    except IntegrityError:
+        pass
+    return next_number(company, location_id, kind)
 
 
 def fee_for(amount: Decimal, rate: Decimal) -> Decimal:
@@ -94,6 +114,50 @@ def on_order_check(check) -> None:
     """`check(customer, amount) -> str`: a reason the order waits for a sales rep, or ""."""
     if check not in _order_checks:
         _order_checks.append(check)
+
+
+# The marketplace channel a customer stands for: the channels app (a higher layer) registers
+# how to find it and how its feed limits an order, in its AppConfig.ready(). Sales reads the
+# channel only through the attributes named in `channel_for_customer`.
+_channel_lookups: list = []
+_channel_quantity_checks: list = []
+
+
+def on_customer_channel(lookup, check_quantities=None) -> None:
+    """`lookup(company_id, customer_id)` -> the customer's channel or None;
+    `check_quantities(channel, lines, totals)` raises NotEnoughStock for more than the
+    channel's feed shows of a line (see add_items)."""
+    if lookup not in _channel_lookups:
+        _channel_lookups.append(lookup)
+    if check_quantities is not None and check_quantities not in _channel_quantity_checks:
+        _channel_quantity_checks.append(check_quantities)
+
+
+def channel_for_customer(company_id: int, customer_id: int):
+    """The marketplace channel the customer represents, or None: an object with fee_rate,
+    buffer, line_cap, checkout_on_add, max_share_of_line and max_share_of_market."""
+    for lookup in _channel_lookups:
+        channel = lookup(company_id, customer_id)
+        if channel is not None:
+            return channel
+    return None
+
+
+_NO_CHANNEL_YET = object()
+
+
+def fee_rate_for(company: Company, customer_id: int, channel=_NO_CHANNEL_YET) -> Decimal:
+    """The transaction fee rate of a customer's API orders: its channel's, when it represents
+    a marketplace, else the company's. `channel`: the one already looked up, if it was."""
+    if channel is _NO_CHANNEL_YET:
+        channel = channel_for_customer(company.pk, customer_id)
+    return company.transaction_fee_rate if channel is None else channel.fee_rate
+
+
+def check_channel_quantities(channel, lines, totals) -> None:
+    if channel is not None:
+        for check in _channel_quantity_checks:
+            check(channel, lines, totals)
 
 
 def hold_reason(customer: Customer, amount: Decimal = Decimal("0")) -> str:
@@ -145,6 +209,14 @@ def create_web_order(
 
 
 def pending_order(company, customer, location, web_order_id, token, *, queued=False) -> WebOrder:
+    return _pending_order(company, customer, location, web_order_id, token, queued=queued)[0]
+
+
+def _pending_order(
+    company, customer, location, web_order_id, token, *, queued=False
+) -> tuple[WebOrder, bool]:
+    """The customer's pending web order, locked (the one named, or its latest at the location,
+    or a new one), and whether it was made just now."""
     if not queued:
         queue_if_limited(company, customer)
     if web_order_id is not None:
@@ -161,7 +233,7 @@ def pending_order(company, customer, location, web_order_id, token, *, queued=Fa
                 "only to a pending one",
                 field="webOrderId",
             )
-        return order
+        return order, False
     order = (
         WebOrder.objects.select_for_update()
         .filter(
@@ -170,13 +242,16 @@ def pending_order(company, customer, location, web_order_id, token, *, queued=Fa
         .order_by("-id")
         .first()
     )
-    return order or WebOrder.objects.create(
+    if order is not None:
+        return order, False
+    order = WebOrder.objects.create(
         company=company,
         customer=customer,
         location=location,
         token=token,
         hold_expires_at=_hold_deadline(),
     )
+    return order, True
 
 
 @dataclass
@@ -220,7 +295,7 @@ def queue_if_limited(company: Company, customer: Customer) -> tuple[object, Shar
     """The customer's marketplace channel and hoarding limits; with a limit, lock the customer
     so its adds count what it holds one at a time. Taken before the order and the lines (as
     prebooking locks the customer first), by every path that adds lines."""
-    channel = channels.channel_for_customer(company.pk, customer.pk)
+    channel = channel_for_customer(company.pk, customer.pk)
     limits = share_limits(company, channel)
     if limits:
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
@@ -238,6 +313,7 @@ def check_shares(
     limits: ShareLimits,
     lines: dict[int, InventoryLine],
     adding: dict[int, int],
+    excluding: list[int] = (),
 ) -> None:
     """Refuse (409) what would let one customer hold more than its share of a line's unsold
     boxes or of the open market's. Called under the lock on the customer (see add_items), so
@@ -250,7 +326,7 @@ def check_shares(
         web_order__customer=customer,
         web_order__status=WebOrder.Status.PENDING,
         line__reserved_for__isnull=True,
-    )
+    ).exclude(pk__in=list(excluding))  # the items being added, counted in `adding`
     if limits.line is not None:
         already = dict(
             pending.filter(line_id__in=list(open_lines))
@@ -330,15 +406,16 @@ def add_items(
     channel, limits = queue_if_limited(company, customer)
     # The order is locked before the lines, as checkout, delete_item, cancel and expire_holds
     # lock them; the other way round two of them could wait on each other for good.
-    order = pending_order(company, customer, location, web_order_id, token, queued=True)
-    lines = stock.hold(company=company, wanted=[(r.inventory_id, r.quantity) for r in requests])
+    order, created = _pending_order(company, customer, location, web_order_id, token, queued=True)
     held: dict[int, int] = {}
     for r in requests:
         held[r.inventory_id] = held.get(r.inventory_id, 0) + r.quantity
-    channels.check_channel_quantities(channel, lines, held)
-    if limits:
-        check_shares(company, customer, limits, lines, held)
+    # Everything that can be read and checked before the lines' locks is: the lines as they
+    # are now, where and what they sell, at which price.
+    lines = stock.lines_of(company, held)
+    stock.refuse_short(lines, held)
     today = stock.today()
+    prices: dict[int, Decimal] = {}
     for r in requests:
         line = lines[r.inventory_id]
         if line.location_id != location.pk:
@@ -356,6 +433,7 @@ def add_items(
         ):
             raise NotFound(f"inventory line {line.pk} does not exist", field="inventoryIds")
         if staff_price is not None:
+            prices[line.pk] = staff_price
             continue
         unit_price = stock.customer_price(line, customer)
         if unit_price is None:
@@ -368,28 +446,34 @@ def add_items(
                 field="price",
                 price=float(unit_price),
             )
-    order.hold_expires_at = _hold_deadline()
-    order.save(update_fields=["hold_expires_at"])
-    result = AddResult(order, channel=channel)
-    for r in requests:
-        line = lines[r.inventory_id]
-        result.items.append(
-            WebOrderItem.objects.create(
+        prices[line.pk] = unit_price
+    if not created:
+        order.hold_expires_at = _hold_deadline()
+        order.save(update_fields=["hold_expires_at"])
+    items = WebOrderItem.objects.bulk_create(
+        [
+            WebOrderItem(
                 company=company,
                 web_order=order,
-                line=line,
+                line=lines[r.inventory_id],
                 origin=origin,
                 quantity=r.quantity,
-                price=staff_price
-                if staff_price is not None
-                else stock.customer_price(line, customer),
+                price=prices[r.inventory_id],
                 carrier=carrier,
                 ship_to=ship_to,
                 ship_date=ship_date,
-                mark_code=mark_code or line.mark_code,
+                mark_code=mark_code or lines[r.inventory_id].mark_code,
             )
-        )
-    return result
+            for r in requests
+        ]
+    )
+    # The lines last: from the first guarded UPDATE to the commit, only the feed rows and the
+    # checks of what was just held (a refusal undoes it all, one transaction).
+    stock.hold(company=company, wanted=list(held.items()), lines=lines)
+    check_channel_quantities(channel, lines, held)
+    if limits:
+        check_shares(company, customer, limits, lines, held, excluding=[i.pk for i in items])
+    return AddResult(order, items, channel=channel)
 
 
 def _order(company: Company, customer_id: int, web_order_id: int) -> WebOrder:
@@ -506,23 +590,12 @@ def document_ship_date(company: Company, items) -> date:
     return max([day, *arrivals])
 
 
-def _document(model, item_model, order, items, fee_rate, status, via_api):
+def _document(model, item_model, order, items, fee_rate, status, via_api, **header):
+    """The invoice or prebook of a web order's lines, worked out in full before it is written
+    (one INSERT of the header, one of the lines, one of the charges). `header`: the number,
+    the default ship-to, who confirmed it and why it waits, as checkout settled them."""
     company = order.company
     first = items[0]
-    document = model.objects.create(
-        company=company,
-        location=order.location,
-        number=next_number(company, order.location, model.__name__.lower()),
-        customer=order.customer,
-        ship_to=first.ship_to or order.customer.ship_tos.filter(removed_at__isnull=True).first(),
-        carrier=first.carrier,
-        ship_date=document_ship_date(company, items),
-        customer_po=order.customer_po,
-        status=status,
-        via_api=via_api,
-        fee_rate=fee_rate if via_api else Decimal("0"),
-        web_order=order,
-    )
     rows = [
         item_model(
             company=company,
@@ -535,20 +608,41 @@ def _document(model, item_model, order, items, fee_rate, status, via_api):
             price=i.price,
             mark_code=i.mark_code,
             web_order_item=i,
-            **{model.__name__.lower(): document},
         )
         for i in items
     ]
-    item_model.objects.bulk_create(rows)
-    document.amount = sum((r.amount for r in rows), Decimal("0")).quantize(CENT, ROUND_HALF_UP)
-    document.transaction_fee = fee_for(document.amount, document.fee_rate)
-    if status == DocumentStatus.CONFIRMED:
-        document.confirmed_at = timezone.now()
-    document.save(update_fields=["amount", "transaction_fee", "confirmed_at"])
+    amount = sum((r.amount for r in rows), Decimal("0")).quantize(CENT, ROUND_HALF_UP)
+    fee_rate = fee_rate if via_api else Decimal("0")
+    document = model(
+        company=company,
+        location_id=order.location_id,
+        number=header["number"],
+        customer=order.customer,
+        ship_to=first.ship_to or header["ship_to"],
+        carrier=first.carrier,
+        ship_date=document_ship_date(company, items),
+        customer_po=order.customer_po,
+        status=status,
+        via_api=via_api,
+        fee_rate=fee_rate,
+        transaction_fee=fee_for(amount, fee_rate),
+        amount=amount,
+        web_order=order,
+        confirmed_at=timezone.now() if status == DocumentStatus.CONFIRMED else None,
+        confirmed_by=header.get("confirmed_by"),
+    )
+    added = []
     if model is Invoice:
-        charges.apply(document)
-        if status == DocumentStatus.CONFIRMED:
-            mailing.send_when_committed(document)
+        document.hold_reason = header.get("hold_reason", "")[:200]
+        added = charges.worked_out(document)
+    document.save(force_insert=True)
+    for row in rows:
+        setattr(row, model.__name__.lower(), document)
+    item_model.objects.bulk_create(rows)
+    if added:
+        InvoiceCharge.objects.bulk_create(added)
+    if model is Invoice and status == DocumentStatus.CONFIRMED:
+        mailing.send_when_committed(document)
     return document
 
 
@@ -577,7 +671,6 @@ def _set_header(company, order, items, ship_to_id, carrier_id, ship_date) -> Non
     WebOrderItem.objects.bulk_update(items, fields)
 
 
-@transaction.atomic
 def checkout(
     *,
     company: Company,
@@ -597,12 +690,67 @@ def checkout(
     auto-confirm. `user` is who confirmed it. `ship_to_id`, `carrier_id`, `ship_date`: the
     header a sales rep settled on after adding the lines, given to every line (and so to the
     documents)."""
-    limits = (
-        Customer.objects.filter(company=company, pk=customer_id)
-        .values_list("credit_limit", "credit_hold")
-        .first()
+    numbers = {}
+    if not connection.in_atomic_block:
+        # Called on its own (the API, the web app): the documents' numbers are taken first,
+        # each by a statement that commits at once, so no checkout waits on another's number
+        # counter while it holds the lines. One that then fails leaves its number unused.
+        numbers = {
+            (location_id, kind): next_number(company, location_id, kind)
+            for location_id, kind in _document_kinds(company, customer_id, web_order_id)
+        }
+    return _checkout(
+        company=company,
+        customer_id=customer_id,
+        web_order_id=web_order_id,
+        customer_po=customer_po,
+        via_api=via_api,
+        confirm=confirm,
+        user=user,
+        ship_to_id=ship_to_id,
+        carrier_id=carrier_id,
+        ship_date=ship_date,
+        numbers=numbers,
     )
-    if limits is not None and (limits[0] is not None or limits[1]):
+
+
+def _document_kinds(company: Company, customer_id: int, web_order_id: int) -> list[tuple]:
+    """(location id, "invoice" / "prebook") of the documents a pending order would make."""
+    kinds = {Origin.ON_HAND: "invoice", Origin.FUTURE: "prebook"}
+    found = (
+        WebOrderItem.objects.filter(
+            company=company,
+            web_order_id=web_order_id,
+            web_order__customer_id=customer_id,
+            web_order__status=WebOrder.Status.PENDING,
+        )
+        .order_by()
+        .values_list("web_order__location_id", "origin")
+        .distinct()
+    )
+    return sorted({(location_id, kinds[origin]) for location_id, origin in found})
+
+
+@transaction.atomic
+def _checkout(
+    *,
+    company,
+    customer_id,
+    web_order_id,
+    customer_po,
+    via_api,
+    confirm,
+    user,
+    ship_to_id,
+    carrier_id,
+    ship_date,
+    numbers,
+) -> Checkout:
+    # The customer with its company as they are now (fee rate, auto-confirm, credit).
+    customer = (
+        Customer.objects.select_related("company").filter(company=company, pk=customer_id).first()
+    )
+    if customer is not None and (customer.credit_limit is not None or customer.credit_hold):
         # A customer with a credit limit (or on hold) checks out one order at a time, its row
         # locked first as add_items locks it: two orders at once cannot both pass the limit.
         list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk"))
@@ -618,43 +766,65 @@ def checkout(
         raise Conflict(f"web order {web_order_id} has no lines", field="webOrderId")
     if ship_to_id is not None or carrier_id is not None or ship_date is not None:
         _set_header(company, order, items, ship_to_id, carrier_id, ship_date)
-    company = Company.objects.get(pk=company.pk)  # fee rate and auto-confirm as they are now
-    stock.commit_held(company=company, held=[(i.line_id, i.quantity) for i in items])
+    company = customer.company
+    order.company, order.customer = company, customer
     order.customer_po = customer_po or order.customer_po
     confirmed = company.auto_confirm if confirm is None else confirm
     status = DocumentStatus.CONFIRMED if confirmed else DocumentStatus.PENDING_APPROVAL
     on_hand = [i for i in items if i.origin == Origin.ON_HAND]
     # Future boxes and growers' offers (vendor availability) are sold ahead, on the prebook.
     future = [i for i in items if i.origin != Origin.ON_HAND]
-    rate = channels.fee_rate_for(company, order.customer_id)
+    rate = fee_rate_for(company, customer_id)
     # A customer on credit hold or over its limit: the invoice arrives but waits for a rep.
     held = hold_reason(
-        order.customer,
+        customer,
         sum((i.quantity * i.line.units_per_box * i.price for i in on_hand), Decimal("0")),
     )
+    ship_to = None
+    if any(not part[0].ship_to_id for part in (on_hand, future) if part):
+        ship_to = customer.ship_tos.filter(removed_at__isnull=True).first()
+
+    def header(kind: str) -> dict:
+        number = numbers.get((order.location_id, kind))
+        return {
+            "number": number or next_number(company, order.location_id, kind),
+            "ship_to": ship_to,
+            "confirmed_by": user if user is not None and confirmed else None,
+            "hold_reason": held,
+        }
+
     invoice_status = DocumentStatus.PENDING_APPROVAL if held else status
     invoice = (
-        _document(Invoice, InvoiceItem, order, on_hand, rate, invoice_status, via_api)
+        _document(
+            Invoice,
+            InvoiceItem,
+            order,
+            on_hand,
+            rate,
+            invoice_status,
+            via_api,
+            **header("invoice"),
+        )
         if on_hand
         else None
     )
-    if invoice is not None and held:
-        invoice.hold_reason = held[:200]
-        invoice.save(update_fields=["hold_reason"])
     prebook = (
-        _document(Prebook, PrebookItem, order, future, rate, status, via_api) if future else None
+        _document(Prebook, PrebookItem, order, future, rate, status, via_api, **header("prebook"))
+        if future
+        else None
     )
-    if user is not None and confirmed:
-        for document in (invoice, prebook):
-            if document is not None:
-                document.confirmed_by = user
-                document.save(update_fields=["confirmed_by"])
     order.status = WebOrder.Status.CHECKED_OUT
     order.checked_out_at = timezone.now()
     order.save(update_fields=["status", "checked_out_at", "customer_po"])
     for document in (invoice, prebook):
         if document is not None:
             record_change(document, "created")
+    # The lines last: from their guarded UPDATEs to the commit, only the feed rows.
+    stock.commit_held(
+        company=company,
+        held=[(i.line_id, i.quantity) for i in items],
+        lines={i.line_id: i.line for i in items},
+    )
     return Checkout(order, invoice, prebook)
 
 
