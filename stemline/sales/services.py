@@ -816,15 +816,18 @@ def _checkout(
     order.status = WebOrder.Status.CHECKED_OUT
     order.checked_out_at = timezone.now()
     order.save(update_fields=["status", "checked_out_at", "customer_po"])
-    for document in (invoice, prebook):
-        if document is not None:
-            record_change(document, "created")
-    # The lines last: from their guarded UPDATEs to the commit, only the feed rows.
+    if invoice is not None:
+        record_change(invoice, "created")
+    # The lines last: from their guarded UPDATEs to the commit, only the feed rows ...
     stock.commit_held(
         company=company,
         held=[(i.line_id, i.quantity) for i in items],
         lines={i.line_id: i.line for i in items},
     )
+    if prebook is not None:
+        # ... and the prebook's hooks, which need its boxes sold: a prebook of a grower's offer
+        # hands them over to a purchase order (availability), under the offer's lock already.
+        record_change(prebook, "created")
     return Checkout(order, invoice, prebook)
 
 
