@@ -34,19 +34,23 @@ class Dispatcher:
     holds back another endpoint's fresh events; one endpoint's events stay in order (one
     thread for it at a time here, the lease across processes).
 
-    Only where the worker process lives on (the database backend's `stemline worker`); an RQ
-    work horse ends with its job, so there each task delivers in place and more RQ workers
-    give the side by side."""
+    Only where the worker process lives on: the database backend's `stemline worker`, and an
+    RQ worker that runs its jobs in its own process (`--worker-class simple`, which sets
+    `long_lived`). A forking RQ worker's work horse ends with its job, so there each task
+    delivers in place and more RQ workers give the side by side."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.pool: ThreadPoolExecutor | None = None
         self.running: set[int] = set()
         self.again: set[int] = set()
+        self.long_lived = False
 
     def enabled(self) -> bool:
+        if settings.WEBHOOK_DELIVERY_THREADS <= 0:
+            return False
         backend = settings.TASKS.get(deliver_endpoint.backend, {}).get("BACKEND", "")
-        return settings.WEBHOOK_DELIVERY_THREADS > 0 and backend.endswith("DatabaseBackend")
+        return self.long_lived or backend.endswith("DatabaseBackend")
 
     def submit(self, endpoint_id: int) -> None:
         with self.lock:

@@ -131,6 +131,7 @@ class Worker(db_worker.Worker):
 # which forks a work horse per job (a new database connection each time): bench/tasks.py
 # measures both (docs/operations.md has the figures).
 WORKER_CLASSES = ("simple", "fork")
+RQ_MAINTENANCE_SECONDS = 30
 DEFAULT_WORKER_CLASS = "simple"
 
 
@@ -152,7 +153,12 @@ def rq_worker_class(name: str) -> type[rq.worker.BaseWorker]:
         raise CommandError(
             f"the RQ worker class is one of {', '.join(WORKER_CLASSES)}, not {name!r}"
         )
-    return SimpleWorker if name == "simple" else rq.Worker
+    if name == "simple":
+        # This process lives on between jobs: deliveries go to its delivery threads, as in
+        # the database backend's worker, so endpoints are served side by side.
+        channel_tasks.dispatcher.long_lived = True
+        return SimpleWorker
+    return rq.Worker
 
 
 def run_rq(
@@ -178,6 +184,10 @@ def run_rq(
             )
             # RQ's own reconnect loop waits up to a minute between tries; a few seconds here.
             worker.max_connection_wait_time = RETRY_MOST
+            # One RQ scheduler runs at a time (a lock in Redis); the others try to take over at
+            # each maintenance pass, 10 minutes apart by default: a killed one's retries would
+            # wait that long once its lock expired (after a minute).
+            worker.maintenance_interval = RQ_MAINTENANCE_SECONDS
             reset_db_connections()  # none open across the fork of a forking worker's job
             worker.work(burst=burst, with_scheduler=True, logging_level=level)
             return
