@@ -312,12 +312,12 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
     print()
-    print(f"{'backend':<22} {'workers':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-          f"{'lost':>5} {'tasks/s':>8}")  # fmt: skip
+    print(f"{'backend':<22} {'workers':>7} {'changes/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'max ms':>7} {'lost':>5} {'tasks/s':>8}")  # fmt: skip
     for r in results:
         print(
-            f"{KINDS[r['kind']]:<22} {r['workers']:>7} {r['p50']:>7.0f} {r['p99']:>7.0f} "
-            f"{r['max']:>7.0f} {r['lost']:>5} {r['tasks_per_s']:>8.0f}"
+            f"{KINDS[r['kind']]:<22} {r['workers']:>7} {r['rate']:>9.1f} {r['p50']:>7.0f} "
+            f"{r['p99']:>7.0f} {r['max']:>7.0f} {r['lost']:>5} {r['tasks_per_s']:>8.0f}"
         )
     status = 0
     if any(r["lost"] or not r["alive"] or r["tasks"] < args.tasks for r in results):
