@@ -20,11 +20,21 @@ log = logging.getLogger("stemline.channels")
 KEEP_DELIVERED = timedelta(days=7)
 
 
+def not_before(moment: datetime) -> datetime:
+    """`moment` rounded up to a whole second. RQ's scheduler keeps a job's time in whole
+    seconds, rounded down, and may run it up to a second early: a retry run before its event
+    is due finds it waiting and queues nothing, so the event would wait for the sweep (or, with
+    no periodic tick running, for ever)."""
+    if moment.microsecond:
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
+
+
 def deliver_now(endpoint_id: int) -> int:
     """Deliver what is due for one endpoint here and now; the number of events sent."""
     outcome = delivery.drain(endpoint_id)
     if outcome.retry_at is not None:
-        deliver_endpoint.using(run_after=outcome.retry_at).enqueue(endpoint_id)
+        deliver_endpoint.using(run_after=not_before(outcome.retry_at)).enqueue(endpoint_id)
     return outcome.sent
 
 

@@ -77,3 +77,8 @@ def test_a_failed_delivery_is_retried_later_through_rq(
     scheduled = django_rq.get_queue("default").scheduled_job_registry
     assert scheduled.count == 1
     assert Event.objects.get(endpoint_id=channel.endpoint_id).attempts == 1
+    # Not before the event is due: RQ keeps the time in whole seconds, rounded down, and a
+    # retry run early would find the event waiting and leave it to the sweep.
+    (job_id,) = scheduled.get_job_ids()
+    event = Event.objects.get(endpoint_id=channel.endpoint_id)
+    assert scheduled.get_scheduled_time(job_id) >= event.next_attempt_at
