@@ -17,8 +17,9 @@ RQ's forking Worker, `simple` the non-forking one; `:N` workers), starts the wor
   and the tasks finished a second, from the first enqueue to the last finish.
 Every worker runs the periodic tick (`--schedule-every 1`), as deployed. Only 127.0.0.1 is
 contacted; every loop is bounded in time; the database, Redis and files are removed afterwards.
-Exits non-zero when a delta is lost or an RQ configuration's p99 is worse than the database
-backend's with as many workers by more than `--slack` (1.25).
+Exits non-zero when a delta is lost, a worker died, a task did not finish, or the non-forking
+RQ worker's p99 (the documented deployment) is worse than the database backend's with as many
+workers by more than `--slack` (1.25: the machine is shared, the figures are noisy).
 """
 
 from __future__ import annotations
@@ -326,7 +327,9 @@ def main() -> int:
     db = {r["workers"]: r for r in results if r["kind"] == "db"}
     for r in results:
         base = db.get(r["workers"])
-        if r["kind"] != "db" and base and r["p99"] > base["p99"] * args.slack:
+        # The deployed configuration (the non-forking worker) must hold its own; the forking
+        # one is measured to show why it is not the default.
+        if r["kind"] == "simple" and base and r["p99"] > base["p99"] * args.slack:
             print(
                 f"FAILED: {KINDS[r['kind']]} x {r['workers']}: p99 {r['p99']:.0f} ms against "
                 f"the database backend's {base['p99']:.0f} ms"
