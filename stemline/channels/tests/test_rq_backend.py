@@ -82,3 +82,16 @@ def test_a_failed_delivery_is_retried_later_through_rq(
     (job_id,) = scheduled.get_job_ids()
     event = Event.objects.get(endpoint_id=channel.endpoint_id)
     assert scheduled.get_scheduled_time(job_id) >= event.next_attempt_at
+
+
+def test_the_worker_refuses_an_unknown_rq_worker_class(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from stemline.sales.management.commands import worker
+
+    with pytest.raises(CommandError, match="invalid choice: 'spawn'"):
+        call_command("worker", "--worker-class", "spawn")
+    # From the environment too (argparse does not check a default against the choices).
+    with pytest.raises(CommandError, match="one of simple, fork, not 'threads'"):
+        worker.rq_worker_class("threads")
+    assert worker.rq_worker_class("fork").__name__ == "Worker"
