@@ -18,11 +18,21 @@ from .models import SNAPSHOT, Attempt, Channel, Endpoint, Event, SnapshotSlot
 log = logging.getLogger("stemline.channels")
 
 
+def not_before(moment: datetime) -> datetime:
+    """`moment` rounded up to a whole second. RQ's scheduler keeps a job's time in whole
+    seconds, rounded down, and may run it up to a second early: a retry run before its event
+    is due finds it waiting and queues nothing, so the event would wait for the sweep (or, with
+    no periodic tick running, for ever)."""
+    if moment.microsecond:
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
+
+
 def deliver_now(endpoint_id: int) -> int:
     """Deliver what is due for one endpoint here and now; the number of events sent."""
     outcome = delivery.drain(endpoint_id)
     if outcome.retry_at is not None:
-        deliver_endpoint.using(run_after=outcome.retry_at).enqueue(endpoint_id)
+        deliver_endpoint.using(run_after=not_before(outcome.retry_at)).enqueue(endpoint_id)
     return outcome.sent
 
 
@@ -88,17 +98,21 @@ class Dispatcher:
     their own (`WEBHOOK_SNAPSHOT_THREADS`): building and sending 20,000 lines never takes a
     thread a delta is waiting for.
 
-    Only where the worker process lives on (the database backend's `stemline worker`); an RQ
-    work horse ends with its job, so there each task delivers in place and more RQ workers
-    give the side by side."""
+    Only where the worker process lives on: the database backend's `stemline worker`, and an
+    RQ worker that runs its jobs in its own process (`--worker-class simple`, which sets
+    `long_lived`). A forking RQ worker's work horse ends with its job, so there each task
+    delivers in place and more RQ workers give the side by side."""
 
     def __init__(self):
         self.deltas = Lane("delivery", deliver_now, lambda: settings.WEBHOOK_DELIVERY_THREADS)
         self.snapshots = Lane("snapshot", snapshot_now, lambda: settings.WEBHOOK_SNAPSHOT_THREADS)
+        self.long_lived = False
 
     def enabled(self) -> bool:
+        if settings.WEBHOOK_DELIVERY_THREADS <= 0:
+            return False
         backend = settings.TASKS.get(deliver_endpoint.backend, {}).get("BACKEND", "")
-        return settings.WEBHOOK_DELIVERY_THREADS > 0 and backend.endswith("DatabaseBackend")
+        return self.long_lived or backend.endswith("DatabaseBackend")
 
     def submit(self, endpoint_id: int) -> None:
         self.deltas.submit(endpoint_id)

@@ -292,10 +292,17 @@ def test_the_database_queue_worker_outlives_a_postgresql_outage(
         stop([worker])
 
 
-def rq_deployment(extra: dict, tmp_path: Path) -> list[subprocess.Popen]:
-    """One RQ worker and two schedulers: the deployment docs/operations.md describes."""
+def rq_deployment(
+    extra: dict, tmp_path: Path, worker_class: str = "simple"
+) -> list[subprocess.Popen]:
+    """One RQ worker and two schedulers (the variant of the deployment docs/operations.md
+    describes that keeps the periodic tick apart)."""
     return [
-        start(["worker", "--no-schedule"], extra, tmp_path / "rq-worker.log"),
+        start(
+            ["worker", "--no-schedule", "--worker-class", worker_class],
+            extra,
+            tmp_path / "rq-worker.log",
+        ),
         *(
             start(
                 ["worker", "--schedule-only", "--schedule-every", "1"],
@@ -330,16 +337,19 @@ def test_the_rq_deployment_outlives_a_redis_outage(
 
 
 @needs_redis
+@pytest.mark.parametrize("worker_class", ["simple", "fork"])
 def test_the_rq_deployment_outlives_a_postgresql_outage(
-    cluster, database, redis_server, receiver, tmp_path
+    cluster, database, redis_server, receiver, tmp_path, worker_class
 ):
+    """The non-forking worker keeps its connections between tasks: the one the outage broke is
+    replaced before the next task. The forking one opens one per task."""
     extra = {
         "DATABASE_URL": database,
         "TASKS_BACKEND": "django_tasks_rq.RQBackend",
         "REDIS_URL": redis_server.url(),
     }
     env = setup_company(database, receiver, extra)
-    workers = rq_deployment(extra, tmp_path)
+    workers = rq_deployment(extra, tmp_path, worker_class)
     try:
         assert wait_for(lambda: receiver.posts, 30), (tmp_path / "rq-worker.log").read_text()
         seen = outage(database, env, receiver, workers, cluster, tmp_path)

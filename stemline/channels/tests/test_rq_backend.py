@@ -77,3 +77,21 @@ def test_a_failed_delivery_is_retried_later_through_rq(
     scheduled = django_rq.get_queue("default").scheduled_job_registry
     assert scheduled.count == 1
     assert Event.objects.get(endpoint_id=channel.endpoint_id).attempts == 1
+    # Not before the event is due: RQ keeps the time in whole seconds, rounded down, and a
+    # retry run early would find the event waiting and leave it to the sweep.
+    (job_id,) = scheduled.get_job_ids()
+    event = Event.objects.get(endpoint_id=channel.endpoint_id)
+    assert scheduled.get_scheduled_time(job_id) >= event.next_attempt_at
+
+
+def test_the_worker_refuses_an_unknown_rq_worker_class(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from stemline.sales.management.commands import worker
+
+    with pytest.raises(CommandError, match="invalid choice: 'spawn'"):
+        call_command("worker", "--worker-class", "spawn")
+    # From the environment too (argparse does not check a default against the choices).
+    with pytest.raises(CommandError, match="one of simple, fork, not 'threads'"):
+        worker.rq_worker_class("threads")
+    assert worker.rq_worker_class("fork").__name__ == "Worker"

@@ -112,9 +112,11 @@ class ThrowawayPostgres:
 
 class ThrowawayRedis:
     """A redis-server on a free port that keeps its data across a stop (append-only file,
-    synced on every write), as a production Redis would."""
+    synced on every write), as a production Redis would; `durable=False` (benchmarks): no
+    append-only file, Redis's default."""
 
-    def __init__(self):
+    def __init__(self, *, durable: bool = True):
+        self.durable = durable
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="stemline-redis-"))
         self.process: subprocess.Popen | None = None
@@ -129,8 +131,7 @@ class ThrowawayRedis:
                 "--port", str(self.port),
                 "--bind", "127.0.0.1",
                 "--dir", str(self.dir),
-                "--appendonly", "yes",
-                "--appendfsync", "always",
+                *(("--appendonly", "yes", "--appendfsync", "always") if self.durable else ()),
                 "--save", "",
             ],
             stdout=subprocess.DEVNULL,

@@ -8,8 +8,9 @@ import threading
 import time
 from argparse import ArgumentTypeError
 
+import rq
 from django.core.management.base import CommandError
-from django.db import InterfaceError, OperationalError, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks import TaskResultStatus, task_backends
@@ -128,7 +129,48 @@ class Worker(db_worker.Worker):
             log.warning("task %s was cut off by the outage; marked failed", result.pk)
 
 
-def run_rq(queue_names: list[str], *, burst: bool, verbosity: int) -> None:
+# RQ worker classes of `--worker-class`. "simple" (the default) runs each job in the worker's
+# own process, on connections kept from one job to the next; "fork" is RQ's default Worker,
+# which forks a work horse per job (a new database connection each time): bench/tasks.py
+# measures both (docs/operations.md has the figures).
+WORKER_CLASSES = ("simple", "fork")
+RQ_MAINTENANCE_SECONDS = 30
+DEFAULT_WORKER_CLASS = "simple"
+
+
+class SimpleWorker(rq.SimpleWorker):
+    """RQ's SimpleWorker, with db_worker's connection hygiene around each job: a connection
+    broken by a database outage, or older than CONN_MAX_AGE, is closed before the next job
+    instead of failing every job after it."""
+
+    def execute_job(self, job, queue):
+        close_old_connections()
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            close_old_connections()
+
+
+def rq_worker_class(name: str) -> type[rq.worker.BaseWorker]:
+    if name not in WORKER_CLASSES:
+        raise CommandError(
+            f"the RQ worker class is one of {', '.join(WORKER_CLASSES)}, not {name!r}"
+        )
+    if name == "simple":
+        # This process lives on between jobs: deliveries go to its delivery threads, as in
+        # the database backend's worker, so endpoints are served side by side.
+        channel_tasks.dispatcher.long_lived = True
+        return SimpleWorker
+    return rq.Worker
+
+
+def run_rq(
+    queue_names: list[str],
+    *,
+    burst: bool,
+    verbosity: int,
+    worker_class: str = DEFAULT_WORKER_CLASS,
+) -> None:
     """An RQ worker with its scheduler (which moves retries due later onto the queue), started
     again whenever Redis goes away. django-rq's `rqworker` exits on a Redis outage."""
     import django_rq
@@ -140,10 +182,16 @@ def run_rq(queue_names: list[str], *, burst: bool, verbosity: int) -> None:
     backoff = Backoff()
     while True:
         try:
-            worker = django_rq.get_worker(*queue_names, job_class=Job)
+            worker = django_rq.get_worker(
+                *queue_names, job_class=Job, worker_class=rq_worker_class(worker_class)
+            )
             # RQ's own reconnect loop waits up to a minute between tries; a few seconds here.
             worker.max_connection_wait_time = RETRY_MOST
-            reset_db_connections()  # none open across the fork of each job
+            # One RQ scheduler runs at a time (a lock in Redis); the others try to take over at
+            # each maintenance pass, 10 minutes apart by default: a killed one's retries would
+            # wait that long once its lock expired (after a minute).
+            worker.maintenance_interval = RQ_MAINTENANCE_SECONDS
+            reset_db_connections()  # none open across the fork of a forking worker's job
             worker.work(burst=burst, with_scheduler=True, logging_level=level)
             return
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
@@ -193,6 +241,13 @@ class Command(db_worker.Command):
             help="only run tasks; enqueue no periodic ones",
         )
         parser.add_argument(
+            "--worker-class",
+            choices=WORKER_CLASSES,
+            default=os.environ.get("STEMLINE_RQ_WORKER_CLASS") or DEFAULT_WORKER_CLASS,
+            help="RQ backend only: 'simple' runs each task in this process (the default, "
+            "STEMLINE_RQ_WORKER_CLASS), 'fork' forks a process per task (RQ's default)",
+        )
+        parser.add_argument(
             "--schedule-every",
             type=seconds,
             default=5.0,
@@ -224,7 +279,12 @@ class Command(db_worker.Command):
                 ).start()
         if rq:
             queues = [q for q in options["queue_name"].split(",") if q and q != "*"]
-            run_rq(queues or ["default"], burst=options["batch"], verbosity=options["verbosity"])
+            run_rq(
+                queues or ["default"],
+                burst=options["batch"],
+                verbosity=options["verbosity"],
+                worker_class=options["worker_class"],
+            )
             return
         self.run_database_queue(**options)
 
