@@ -82,6 +82,5 @@ def _product_sql(
         "p.grade, p.legacy_code, p.tags, p.default_unit_type "
         f"FROM {quote(Product._meta.db_table)} p "
         f"JOIN {quote(Category._meta.db_table)} c ON c.id = p.category_id "
-        f"WHERE {' AND '.join(where)}"
-        + ("" if by_id else " ORDER BY p.description, p.id")
+        f"WHERE {' AND '.join(where)}" + ("" if by_id else " ORDER BY p.description, p.id")
     )

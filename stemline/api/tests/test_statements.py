@@ -64,9 +64,7 @@ def _prepared_here() -> list[str]:
 
 
 @pytest.mark.skipif(not POSTGRES, reason="prepared statements are PostgreSQL's")
-def test_the_token_check_and_the_read_are_planned_once_per_connection(
-    api, company_token, product
-):
+def test_the_token_check_and_the_read_are_planned_once_per_connection(api, company_token, product):
     _statements(api, company_token, product)
     prepared = _prepared_here()
     assert any(ApiToken._meta.db_table in sql for sql in prepared), prepared
