@@ -41,18 +41,12 @@ payment.mark.sync credit.details.list credit.mark.sync open.credit.balance.creat
 REFERENCE_ALIASES = {"v2/web-order-details.list": "web-order-details.list"}
 
 UNITS = "issue 14: units inventory (sell by units) is not built yet"
-HARD_GOODS = "issue 14: hard goods are not built yet"
 VENDOR_AVAILABILITY = "issue 14: vendor availability (VA/K2K origins) is not built yet"
 
 # Left out on purpose, until the issue named brings them.
 LEFT_OUT = {
     "inventory.units.add": UNITS,
     "inventory.units.delete": UNITS,
-    "hardgood/inventory.list": HARD_GOODS,
-    "hardgood.inventory.add": HARD_GOODS,
-    "hardgood.inventory.update": HARD_GOODS,
-    "hardgood.product.add": HARD_GOODS,
-    "hardgood.product.update": HARD_GOODS,
     "vendor.availability.items.list": VENDOR_AVAILABILITY,
     "prebook.vendor.availability.item.add": VENDOR_AVAILABILITY,
     "purchase.order.va.details.list": VENDOR_AVAILABILITY,
