@@ -383,6 +383,10 @@ def release(*, company: Company, document_kind: str, document_id: int) -> int:
     sales = list(sales_on(company.pk, document_kind, document_id))
     if not sales:
         return 0
+    return _give_back(company, sales, document_kind)
+
+
+def _give_back(company: Company, sales: list[HardGoodSale], document_kind: str) -> int:
     field = "held" if document_kind == HardGoodSale.Document.WEB_ORDER else "committed"
     takes = _lock_sales_rows(sales)
     for take in takes:
@@ -397,6 +401,17 @@ def release(*, company: Company, document_kind: str, document_id: int) -> int:
     for sale in {s.product_id: s for s in sales}.values():
         _changed(sale.product, sale.location_id, "released")
     return sum(s.quantity for s in sales)
+
+
+@transaction.atomic
+def release_sale(*, company: Company, sale_id: int) -> int:
+    """Give back the units of one sale line (taken off its document); the units given back."""
+    sale = HardGoodSale.objects.filter(
+        company=company, pk=sale_id, released_at__isnull=True
+    ).first()
+    if sale is None:
+        raise NotFound(f"hard-goods line {sale_id} does not exist", field="saleId")
+    return _give_back(company, [sale], sale.document_kind)
 
 
 @transaction.atomic

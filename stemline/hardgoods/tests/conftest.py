@@ -19,8 +19,9 @@ class Supplies:
             port_origin="MIA",
             vendor_type=VendorType.HARD_GOODS,
         )
-        self.grower = Vendor.objects.create(
-            company=company, name="Rosas del Monte", code="RDM", port_origin="UIO"
+        # The grower of `stocked` when that fixture is used too.
+        self.grower, _ = Vendor.objects.get_or_create(
+            company=company, code="RDM", defaults={"name": "Rosas del Monte", "port_origin": "UIO"}
         )
         self.location = Location.objects.get(company=company, is_default=True)
 
