@@ -25,6 +25,8 @@ from .models import (
 )
 
 MAX_UNITS_PER_CALL = 999  # hardgood.inventory.add (reference §1.5)
+# update_product: clear an optional value (None alone means "unchanged").
+CLEAR = object()
 
 PRODUCT_FIELDS = (
     "subcategory",
@@ -166,7 +168,9 @@ def update_product(
     if category is not None:
         product.category = category_named(company, category)
     for name, value in changes.items():
-        if value is not None:
+        if value is CLEAR:
+            setattr(product, name, None)
+        elif value is not None:
             setattr(product, name, value)
     _check_product(company, product)
     product.save()
