@@ -9,6 +9,9 @@ from stemline.core.models import Company
 from .models import HardGoodInventory, HardGoodProduct, HardGoodSettings
 
 AVAILABLE = Q(total__gt=F("committed") + F("held"))
+# The inventoryOrigin of hard goods in the shop and in web-order-item.add (Stemline's own:
+# the reference's origins are 1 to 4, all boxes).
+HARD_GOODS_ORIGIN = 5
 
 
 def products(company: Company) -> QuerySet:
@@ -106,3 +109,31 @@ def shown_in_ecommerce(company_id: int) -> bool:
 
 def shown_in_channels(company_id: int) -> bool:
     return HardGoodSettings.objects.filter(company_id=company_id, in_channels=True).exists()
+
+
+def shop_rows(company: Company, buyer, *, location_id: int, search: str | None = None):
+    """Hard goods a shop shows (ecommerce/inventory.list), or None when the company does not
+    show them; registered with inventory.services.on_shop_list."""
+    if not shown_in_ecommerce(company.pk):
+        return None
+    return [
+        {
+            "inventoryIds": str(row.product.pk),
+            "inventoryOrigin": HARD_GOODS_ORIGIN,
+            "productId": row.product.pk,
+            "sku": row.product.sku,
+            "productDescription": row.product.description,
+            "category": row.product.category.name,
+            "subcategory": row.product.subcategory,
+            "color": row.product.color,
+            "packSize": row.product.pack_size,
+            "quantity": row.available,
+            "price": row.unit_price,
+            "discount": row.product.discount,
+            "qtyForDiscount": row.product.qty_for_discount,
+            "vendorId": row.product.vendor_id,
+            "vendor": row.product.vendor.name,
+            "companyLocationId": row.location.pk,
+        }
+        for row in stock(company, location_id=location_id, search=search)
+    ]

@@ -715,11 +715,34 @@ class ShopListIn(Params):
     color: Str(100) | None = None
 
 
+class ShopHardGoodOut(Out):
+    """A hard good in the shop (sold by the unit; ordered with inventoryOrigin 5)."""
+
+    inventoryIds: str
+    inventoryOrigin: int
+    productId: int
+    sku: str
+    productDescription: str
+    category: str
+    subcategory: str
+    color: str
+    packSize: int
+    quantity: int
+    price: Number
+    discount: Number
+    qtyForDiscount: int
+    vendorId: int
+    vendor: str
+    companyLocationId: int
+
+
 class ShopListOut(Envelope):
     total: int
     page: int
     rows: int
     inventoryItems: list[ShopItemOut]
+    # Only when the company shows hard goods in its shop (Setup > Hard goods), on page 1.
+    hardGoodItems: list[ShopHardGoodOut] | None = None
 
 
 @api_method(
@@ -732,7 +755,12 @@ class ShopListOut(Envelope):
     account_required=True,
 )
 def ecommerce_inventory_list(call, p: ShopListIn):
-    """What a customer can buy, on hand and future, at its own price, a page at a time."""
+    """What a customer can buy, on hand and future, at its own price, a page at a time.
+
+    When the company shows hard goods in its shop, page 1 also carries `hardGoodItems`: the
+    hard goods in stock at the location (matching `searchText`), in units, at their unit
+    price; `inventoryIds` is the hard good's productId, to order with web-order-item.add and
+    `inventoryOrigin` 5."""
     company = call.company
     buyer = _buyer(call, p.customerId)
     queries.location(company, p.companyLocationId, "companyLocationId", required_if_multi=True)
@@ -751,12 +779,20 @@ def ecommerce_inventory_list(call, p: ShopListIn):
     total = qs.count()
     start = (p.page - 1) * p.rows
     page = queries.page(qs, start, p.rows) if start < total else []
-    return {
+    answer = {
         "total": total,
         "page": p.page,
         "rows": p.rows,
         "inventoryItems": [_shop_row(line, buyer, today) for line in page],
     }
+    if p.page == 1:
+        # Hard goods (a higher app's rows, through a hook: inventory imports none of it).
+        location = p.companyLocationId or queries.default_location(company).pk
+        for hook in services.SHOP_HOOKS:
+            extra = hook(company, buyer, location_id=location, search=p.searchText)
+            if extra is not None:
+                answer["hardGoodItems"] = extra
+    return answer
 
 
 class ShopGetIn(Params):

@@ -21,9 +21,10 @@ from stemline.api.schemas import (
     blank_to_none,
 )
 from stemline.core.errors import Invalid
+from stemline.hardgoods.queries import HARD_GOODS_ORIGIN
 from stemline.inventory.models import Origin
 
-from . import queries, services
+from . import api_hardgoods, queries, services
 from .models import WebOrder
 
 CENT = Decimal("0.01")
@@ -186,8 +187,15 @@ def _requests_by_spec(call, p: WebOrderItemAddIn, customer_id: int, origin: int)
     creates=True,
 )
 def web_order_item_add(call, p: WebOrderItemAddIn):
-    """Add lines to the customer's pending web order, holding their boxes at once."""
+    """Add lines to the customer's pending web order, holding their boxes at once.
+
+    `inventoryOrigin` 5 (Stemline's own): hard goods, `inventoryIds` their productIds (as
+    ecommerce/inventory.list's `hardGoodItems` give them) and `quantity` in units; they are
+    held until checkout sells them on the order's invoice. `webOrderItemIds` are then the
+    hard-goods lines' ids."""
     customer_id = _customer_id(call, p.customerId)
+    if p.inventoryOrigin == HARD_GOODS_ORIGIN:
+        return api_hardgoods.web_order_item_add(call, p, customer_id)
     by_spec = bool(p.productCode or p.companyProductId)
     origin = _origin(p.inventoryOrigin, by_spec=by_spec)
     web_order_id = p.webOrderId

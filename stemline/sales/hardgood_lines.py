@@ -8,13 +8,13 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from stemline.core.errors import NotFound
+from stemline.core.errors import Conflict, NotFound
 from stemline.core.models import Company
 from stemline.hardgoods import services as hard_goods
 from stemline.hardgoods.models import HardGoodSale
 from stemline.hardgoods.services import Wanted
 
-from . import invoicing
+from . import invoicing, services
 from .models import Invoice, WebOrder
 
 INVOICE = HardGoodSale.Document.INVOICE
@@ -74,31 +74,34 @@ def remove_from_invoice(*, company: Company, invoice_id: int, sale_id: int) -> N
 def add_to_web_order(
     *,
     company: Company,
-    order: WebOrder,
-    product_id: int,
+    customer_id: int,
+    product_ids: list[int],
     quantity: int,
-    unit_price: Decimal | None = None,
-) -> HardGoodSale:
-    """Hold units of a hard good in a pending web order (its row locked by the caller)."""
-    (sale,) = hard_goods.hold(
-        company=company,
-        location=order.location,
-        wanted=[Wanted(product_id, quantity, unit_price)],
-        web_order_id=order.pk,
+    location_id: int | None = None,
+    web_order_id: int | None = None,
+    price: Decimal | None = None,
+    token=None,
+) -> tuple[WebOrder, list[HardGoodSale]]:
+    """Hold units of hard goods in the customer's pending web order (found or made, and
+    locked first, as every web-order write locks it); checkout sells them on its invoice.
+    `price`, when sent, must be the unit price the customer would pay."""
+    customer = services.customer_of(company, customer_id)
+    location = services.location_of(company, location_id)
+    order = services.pending_order(company, customer, location, web_order_id, token)
+    wanted = [Wanted(pk, quantity) for pk in product_ids]
+    sales = hard_goods.hold(
+        company=company, location=order.location, wanted=wanted, web_order_id=order.pk
     )
-    return sale
+    for sale in sales:
+        if price is not None and price.quantize(Decimal("0.01")) != sale.unit_price:
+            raise Conflict(
+                f"hard good {sale.product.sku} sells at {sale.unit_price}, not {price}",
+                field="price",
+                price=float(sale.unit_price),
+            )
+    return order, sales
 
 
 def release_web_order(order: WebOrder) -> None:
     """A web order canceled or expired: its held hard goods go back to stock."""
     hard_goods.release(company=order.company, document_kind=WEB_ORDER, document_id=order.pk)
-
-
-def check_out(order: WebOrder, invoice: Invoice) -> None:
-    """The web order's held hard goods become sold on its invoice, and count in its amount."""
-    if not hard_goods.check_out(
-        company=order.company, web_order_id=order.pk, invoice_id=invoice.pk
-    ):
-        return
-    invoicing.recompute(invoice)
-    invoice.save(update_fields=["amount", "transaction_fee", "updated_at"])

@@ -14,6 +14,7 @@ from stemline.channels import services as channels
 from stemline.core import timezones
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
+from stemline.hardgoods import services as hard_goods
 from stemline.inventory import feeds
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
@@ -406,6 +407,7 @@ def _release_order(order: WebOrder, status: int) -> None:
     held = [(i.line_id, i.quantity) for i in order.items.all()]
     if held:
         stock.release(company=order.company, held=held)
+    hard_goods.release(company=order.company, document_kind="web_order", document_id=order.pk)
     order.status = status
     order.canceled_at = timezone.now()
     order.save(update_fields=["status", "canceled_at"])
@@ -493,14 +495,15 @@ def document_ship_date(company: Company, items) -> date:
 
 def _document(model, item_model, order, items, fee_rate, status, via_api):
     company = order.company
-    first = items[0]
+    first = items[0] if items else None  # an invoice of hard goods only has no box line
     document = model.objects.create(
         company=company,
         location=order.location,
         number=next_number(company, order.location, model.__name__.lower()),
         customer=order.customer,
-        ship_to=first.ship_to or order.customer.ship_tos.filter(removed_at__isnull=True).first(),
-        carrier=first.carrier,
+        ship_to=(first.ship_to if first else None)
+        or order.customer.ship_tos.filter(removed_at__isnull=True).first(),
+        carrier=first.carrier if first else None,
         ship_date=document_ship_date(company, items),
         customer_po=order.customer_po,
         status=status,
@@ -525,7 +528,12 @@ def _document(model, item_model, order, items, fee_rate, status, via_api):
         for i in items
     ]
     item_model.objects.bulk_create(rows)
-    document.amount = sum((r.amount for r in rows), Decimal("0")).quantize(CENT, ROUND_HALF_UP)
+    amount = sum((r.amount for r in rows), Decimal("0"))
+    if model is Invoice:
+        # The order's held hard goods are sold on its invoice too (hardgoods, issue 14).
+        hard_goods.check_out(company=company, web_order_id=order.pk, invoice_id=document.pk)
+        amount += hard_goods.amount_on(company.pk, "invoice", document.pk)
+    document.amount = amount.quantize(CENT, ROUND_HALF_UP)
     document.transaction_fee = fee_for(document.amount, document.fee_rate)
     if status == DocumentStatus.CONFIRMED:
         document.confirmed_at = timezone.now()
@@ -599,7 +607,8 @@ def checkout(
             field="webOrderId",
         )
     items = list(order.items.select_related("line", "carrier", "ship_to").order_by("id"))
-    if not items:
+    with_hard_goods = hard_goods.sales_on(company.pk, "web_order", order.pk).exists()
+    if not items and not with_hard_goods:
         raise Conflict(f"web order {web_order_id} has no lines", field="webOrderId")
     if ship_to_id is not None or carrier_id is not None or ship_date is not None:
         _set_header(company, order, items, ship_to_id, carrier_id, ship_date)
@@ -619,7 +628,7 @@ def checkout(
     invoice_status = DocumentStatus.PENDING_APPROVAL if held else status
     invoice = (
         _document(Invoice, InvoiceItem, order, on_hand, rate, invoice_status, via_api)
-        if on_hand
+        if on_hand or with_hard_goods
         else None
     )
     if invoice is not None and held:

@@ -101,3 +101,111 @@ def test_an_invoice_cannot_sell_more_than_its_location_has_or_change_when_voided
             company=stocked.company, invoice_id=invoice.pk, product_id=vase.pk, quantity=1
         )
     assert _available(vase) == 3
+
+
+# ---------------------------------------------------------------- through the API
+
+
+@pytest.fixture
+def florist_token(stocked, make_token):
+    return make_token(stocked.company, "customer", customer_id=stocked.florist.pk)
+
+
+def _shop(api, token, customer):
+    r = api("ecommerce/inventory.list", token, {"customerId": customer.pk}, verb="GET")
+    assert r.status_code == 200, r.json_body
+    return r.json_body
+
+
+def test_the_shop_shows_hard_goods_only_when_the_company_chooses(
+    api, stocked, supplies, florist_token
+):
+    from stemline.hardgoods import services as hard_goods
+
+    vase = supplies.product()
+    supplies.stock(vase, 30)
+    stocked.add(3)
+    assert _shop(api, florist_token, stocked.florist).get("hardGoodItems") is None
+    hard_goods.set_settings(company=stocked.company, in_ecommerce=True, in_channels=False)
+    body = _shop(api, florist_token, stocked.florist)
+    assert len(body["inventoryItems"]) == 1  # the boxes as before
+    (row,) = body["hardGoodItems"]
+    assert (row["inventoryIds"], row["inventoryOrigin"], row["sku"]) == (str(vase.pk), 5, "VAS-01")
+    assert (row["quantity"], row["price"], row["packSize"]) == (30, 4.5, 12)
+    r = api(
+        "ecommerce/inventory.list",
+        florist_token,
+        {"customerId": stocked.florist.pk, "searchText": "ribbon"},
+        verb="GET",
+    )
+    assert r.json_body["hardGoodItems"] == []
+
+
+def test_a_web_order_holds_hard_goods_and_checkout_sells_them_on_its_invoice(
+    api, stocked, supplies, florist_token
+):
+    vase = supplies.product()
+    supplies.stock(vase, 30)
+    line = stocked.add(3)
+    r = api(
+        "web-order-item.add",
+        florist_token,
+        {"inventoryIds": [line.pk], "inventoryOrigin": 1, "quantity": 2},
+    )
+    assert r.status_code == 200, r.json_body
+    order_id = r.json_body["webOrderId"]
+    add = {"inventoryIds": [vase.pk], "inventoryOrigin": 5, "quantity": 10}
+    r = api("web-order-item.add", florist_token, add)
+    assert r.status_code == 200, r.json_body
+    assert r.json_body["webOrderId"] == order_id
+    assert _available(vase) == 20
+    # More than is left: refused, and nothing more is held.
+    r = api("web-order-item.add", florist_token, {**add, "quantity": 21})
+    assert r.status_code == 409, r.json_body
+    assert "has 20 units available, 21 asked" in r.json_body["message"]
+    r = api("web-order-item.add", florist_token, {**add, "quantity": 1, "price": "9.99"})
+    assert r.status_code == 409
+    assert r.json_body["errors"][0]["field"] == "price"
+    assert _available(vase) == 20
+    r = api("web-order.checkout", florist_token, {"webOrderId": order_id})
+    assert r.status_code == 200, r.json_body
+    invoice = Invoice.objects.get(pk=r.json_body["invoiceId"])
+    # 2 boxes x 250 stems x 0.50 + 10 vases x 4.50
+    assert invoice.amount == Decimal("250.00") + Decimal("45.00")
+    assert [(s.product_id, s.quantity) for s in hardgood_lines.on_invoice(invoice)] == [
+        (vase.pk, 10)
+    ]
+    rows = HardGoodInventory.objects.filter(product=vase)
+    assert (sum(r.held for r in rows), sum(r.committed for r in rows)) == (0, 10)
+
+
+def test_an_order_of_hard_goods_only_checks_out_into_an_invoice(
+    api, stocked, supplies, florist_token
+):
+    vase = supplies.product()
+    supplies.stock(vase, 30)
+    add = {"inventoryIds": [vase.pk], "inventoryOrigin": 5, "quantity": 24}
+    r = api("web-order-item.add", florist_token, add)
+    assert r.status_code == 200, r.json_body
+    r = api("web-order.checkout", florist_token, {"webOrderId": r.json_body["webOrderId"]})
+    assert r.status_code == 200, r.json_body
+    assert r.json_body["prebookId"] is None
+    invoice = Invoice.objects.get(pk=r.json_body["invoiceId"])
+    assert invoice.amount == Decimal("108.00")
+    assert invoice.transaction_fee == (Decimal("108.00") * invoice.fee_rate).quantize(
+        Decimal("0.01")
+    )
+
+
+def test_a_canceled_web_order_gives_its_hard_goods_back(api, stocked, supplies, florist_token):
+    vase = supplies.product()
+    supplies.stock(vase, 30)
+    add = {"inventoryIds": [vase.pk], "inventoryOrigin": 5, "quantity": 12}
+    r = api("web-order-item.add", florist_token, add)
+    order_id = r.json_body["webOrderId"]
+    assert _available(vase) == 18
+    r = api("web-order.delete", florist_token, {"webOrderId": order_id})
+    assert r.status_code == 200, r.json_body
+    assert _available(vase) == 30
+    r = api("web-order.checkout", florist_token, {"webOrderId": order_id})
+    assert r.status_code == 409
