@@ -37,3 +37,9 @@ class ChannelsConfig(AppConfig):
         # Every inventory change reaches the channels' outbox in its own transaction.
         on_change(outbox.inventory_changed)
         on_confirmation(outbox.confirmation)
+        # Hard goods too, when the company offers them to channels (issue 14).
+        from stemline.hardgoods.services import on_change as on_hard_good_change
+
+        from .hardgoods import hard_good_changed
+
+        on_hard_good_change(hard_good_changed)
