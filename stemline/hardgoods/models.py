@@ -185,19 +185,3 @@ class HardGoodTake(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} units of hard-goods inventory {self.inventory_id}"
-
-
-class HardGoodSettings(CompanyOwned):
-    """Where the company shows its hard goods besides Sales: the e-commerce catalogue and the
-    marketplace channels' feeds (each off until the company chooses)."""
-
-    in_ecommerce = models.BooleanField(default=False)
-    in_channels = models.BooleanField(default=False)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["company"], name="hardgood_settings_one_per_company"),
-        ]
-
-    def __str__(self) -> str:
-        return f"hard-goods settings of company {self.company_id}"

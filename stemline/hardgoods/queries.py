@@ -4,9 +4,9 @@ from decimal import Decimal
 
 from django.db.models import F, Q, QuerySet
 
-from stemline.core.models import Company
+from stemline.core.models import Company, Location
 
-from .models import HardGoodInventory, HardGoodProduct, HardGoodSettings
+from .models import HardGoodInventory, HardGoodProduct
 
 AVAILABLE = Q(total__gt=F("committed") + F("held"))
 # The inventoryOrigin of hard goods in the shop and in web-order-item.add (Stemline's own:
@@ -103,19 +103,19 @@ def stock(
     return out
 
 
-def shown_in_ecommerce(company_id: int) -> bool:
-    return HardGoodSettings.objects.filter(company_id=company_id, in_ecommerce=True).exists()
-
-
 def shown_in_channels(company_id: int) -> bool:
-    return HardGoodSettings.objects.filter(company_id=company_id, in_channels=True).exists()
+    # Read from the row: a channel's event is written in the change's transaction.
+    return Company.objects.filter(pk=company_id, hard_goods_in_channels=True).exists()
 
 
 def shop_rows(company: Company, buyer, *, location_id: int, search: str | None = None):
     """Hard goods a shop shows (ecommerce/inventory.list), or None when the company does not
-    show them; registered with inventory.services.on_shop_list."""
-    if not shown_in_ecommerce(company.pk):
+    show them (its setting as the API call's company has it: no query then); registered with
+    inventory.services.on_shop_list."""
+    if not company.hard_goods_in_shop:
         return None
+    if location_id is None:
+        location_id = Location.objects.get(company=company, is_default=True).pk
     return [
         {
             "inventoryIds": str(row.product.pk),

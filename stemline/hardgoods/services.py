@@ -20,7 +20,6 @@ from .models import (
     HardGoodInventory,
     HardGoodProduct,
     HardGoodSale,
-    HardGoodSettings,
     HardGoodTake,
 )
 
@@ -447,15 +446,11 @@ def amount_on(company_id: int, document_kind: str, document_id: int) -> Decimal:
 # ---------------------------------------------------------------- settings
 
 
-def settings_of(company: Company) -> HardGoodSettings:
-    obj, _ = HardGoodSettings.objects.get_or_create(company=company)
-    return obj
-
-
 @transaction.atomic
-def set_settings(*, company: Company, in_ecommerce: bool, in_channels: bool) -> HardGoodSettings:
-    obj = settings_of(company)
-    obj.in_ecommerce = in_ecommerce
-    obj.in_channels = in_channels
-    obj.save()
-    return obj
+def set_settings(*, company: Company, in_ecommerce: bool, in_channels: bool) -> Company:
+    """Where the company shows its hard goods: its e-commerce catalogue, its channels."""
+    Company.objects.filter(pk=company.pk).update(
+        hard_goods_in_shop=in_ecommerce, hard_goods_in_channels=in_channels
+    )
+    company.hard_goods_in_shop, company.hard_goods_in_channels = in_ecommerce, in_channels
+    return company

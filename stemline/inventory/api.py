@@ -787,9 +787,8 @@ def ecommerce_inventory_list(call, p: ShopListIn):
     }
     if p.page == 1:
         # Hard goods (a higher app's rows, through a hook: inventory imports none of it).
-        location = p.companyLocationId or queries.default_location(company).pk
         for hook in services.SHOP_HOOKS:
-            extra = hook(company, buyer, location_id=location, search=p.searchText)
+            extra = hook(company, buyer, location_id=p.companyLocationId, search=p.searchText)
             if extra is not None:
                 answer["hardGoodItems"] = extra
     return answer

@@ -76,7 +76,8 @@ def on_change(hook) -> None:
 
 
 # Rows a higher app adds to the shop's first page (hard goods register here):
-# hook(company, buyer, *, location_id, search) -> list of rows, or None to add nothing.
+# hook(company, buyer, *, location_id, search) -> list of rows, or None to add nothing;
+# location_id None: the company's default location.
 SHOP_HOOKS: list = []
 
 

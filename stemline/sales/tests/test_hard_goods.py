@@ -127,6 +127,11 @@ def test_the_shop_shows_hard_goods_only_when_the_company_chooses(
     stocked.add(3)
     assert _shop(api, florist_token, stocked.florist).get("hardGoodItems") is None
     hard_goods.set_settings(company=stocked.company, in_ecommerce=True, in_channels=False)
+    # The shop reads the setting from the caller's company as its token snapshot has it: a
+    # change shows within the snapshot's 10 seconds; here, at once.
+    from stemline.api import auth
+
+    auth.forget_all()
     body = _shop(api, florist_token, stocked.florist)
     assert len(body["inventoryItems"]) == 1  # the boxes as before
     (row,) = body["hardGoodItems"]

@@ -8,7 +8,7 @@ import pytest
 
 from stemline.core.models import Role
 from stemline.hardgoods import services
-from stemline.hardgoods.models import HardGoodInventory, HardGoodSettings
+from stemline.hardgoods.models import HardGoodInventory
 from stemline.hardgoods.tests.conftest import Supplies
 from stemline.sales import invoicing
 
@@ -52,8 +52,8 @@ def test_the_company_chooses_where_hard_goods_are_shown(as_role, company):
     client = as_role(Role.SETUP)
     r = client.post("/setup/hard-goods/shown/", {"in_ecommerce": "on"})
     assert r.status_code == 302
-    settings = HardGoodSettings.objects.get(company=company)
-    assert (settings.in_ecommerce, settings.in_channels) == (True, False)
+    company.refresh_from_db()
+    assert (company.hard_goods_in_shop, company.hard_goods_in_channels) == (True, False)
     page = client.get("/setup/hard-goods/").content.decode()
     assert re.search(r"<input[^>]*name=\"in_ecommerce\"[^>]*checked", page)
     assert not re.search(r"<input[^>]*name=\"in_channels\"[^>]*checked", page)

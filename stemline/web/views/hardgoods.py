@@ -113,9 +113,11 @@ def product_list(request):
         default="description",
         search=lambda qs, q: queries.search_products(company, q).filter(pk__in=qs.values("pk")),
     )
-    settings = services.settings_of(company)
     shown = ShownForm(
-        initial={"in_ecommerce": settings.in_ecommerce, "in_channels": settings.in_channels}
+        initial={
+            "in_ecommerce": company.hard_goods_in_shop,
+            "in_channels": company.hard_goods_in_channels,
+        }
     )
     units = {
         row.product.pk: row.available
