@@ -107,9 +107,9 @@ def _common(p: ProductFields) -> dict:
     creates=True,
 )
 def hardgood_product_add(call, p: HardGoodProductAddIn):
-    """Create a hard-goods product (SKU, pack size, UPCs, cost, price or markup, quantity
-    discount) of a hard-goods vendor (vendorType 3).
+    """Create a hard-goods product of a hard-goods vendor (vendorType 3).
 
+    SKU, category and subcategory, pack size, UPCs, cost, price or markup, quantity discount.
     `discount` (percent) applies when at least `qtyForDiscount` packs of `packSize` units are
     bought at once. Without `unitPrice` the unit sells at `unitCost` plus `unitPriceMarkup`
     percent. The SKU is unique per vendor.
@@ -142,8 +142,9 @@ def hardgood_product_add(call, p: HardGoodProductAddIn):
     area="master",
 )
 def hardgood_product_update(call, p: HardGoodProductUpdateIn):
-    """Update a hard-goods product by its `Id` (capital I, as the reference has it); fields
-    not sent keep their value, `activePerItem` is always sent."""
+    """Update a hard-goods product by its `Id` (capital I, as the reference has it).
+
+    Fields not sent keep their value; `activePerItem` is always sent."""
     sent = p.model_fields_set
     product = services.update_product(
         company=call.company,
@@ -225,8 +226,9 @@ class HardGoodInventoryUpdatedOut(Envelope):
     area="inventory",
 )
 def hardgood_inventory_update(call, p: HardGoodInventoryUpdateIn):
-    """Change the cost (and price) of a product's stock at a location; units already sold
-    keep the price they were sold at."""
+    """Change the cost (and price) of a product's stock at a location.
+
+    Units already sold keep the price they were sold at."""
     where = _location(call, p.locationId)
     services.update_inventory(
         company=call.company,
@@ -321,9 +323,10 @@ def item_row(row: queries.StockRow) -> dict:
     read=True,
 )
 def hardgood_inventory_list(call, p: HardGoodInventoryListIn):
-    """Hard goods in stock, one row per product and location (`inventoryIds` lists the rows
-    added by hardgood.inventory.add); `quantity` and `totalUnits` are the units that can
-    still be sold (received less sold and held)."""
+    """Hard goods in stock, one row per product and location.
+
+    `inventoryIds` lists the rows added by hardgood.inventory.add; `quantity` and
+    `totalUnits` are the units that can still be sold (received less sold and held)."""
     where = stock_queries.location(call.company, p.locationId, "locationId", required_if_multi=True)
     rows = queries.stock(
         call.company,
