@@ -358,6 +358,8 @@ class WebOrderOut(Out):
     prebookId: int | None
     prebookNumber: int | None
     items: list[WebOrderItemOut]
+    # Hard goods in the order (inventoryOrigin 5), in units; counted in subtotal and total.
+    hardGoodItems: list[api_hardgoods.HardGoodLineOut] = []
 
 
 class WebOrderDetailsOut(Envelope):
@@ -389,7 +391,8 @@ def _item_row(item) -> dict:
 
 def _order_row(order) -> dict:
     items = [_item_row(i) for i in order.lines]
-    subtotal = _money(sum((i["amount"] for i in items), Decimal("0")))
+    hard_goods = api_hardgoods.lines_of(order)
+    subtotal = _money(sum((i["amount"] for i in [*items, *hard_goods]), Decimal("0")))
     documents = [d for d in (order.invoice, order.prebook) if d is not None]
     return {
         "id": order.pk,
@@ -409,6 +412,7 @@ def _order_row(order) -> dict:
         "prebookId": order.prebook.pk if order.prebook else None,
         "prebookNumber": order.prebook.number if order.prebook else None,
         "items": items,
+        "hardGoodItems": hard_goods,
     }
 
 

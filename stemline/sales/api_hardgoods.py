@@ -1,9 +1,44 @@
 """Hard goods through web-order-item.add (inventoryOrigin 5): the answer's shape; the rules
 are sales.hardgood_lines'."""
 
+from stemline.api.schemas import Number, Out
 from stemline.core.errors import Invalid
+from stemline.hardgoods import services as hard_goods
 
 from . import hardgood_lines
+from .models import WebOrder
+
+
+class HardGoodLineOut(Out):
+    webOrderItemId: int
+    productId: int
+    sku: str
+    product: str
+    quantity: int
+    price: Number
+    amount: Number
+
+
+def lines_of(order: WebOrder) -> list[dict]:
+    """The order's hard goods: held while it is pending, on its invoice once checked out."""
+    if order.status == WebOrder.Status.PENDING:
+        sales = hard_goods.sales_on(order.company_id, "web_order", order.pk)
+    elif getattr(order, "invoice", None) is not None:
+        sales = hard_goods.sales_on(order.company_id, "invoice", order.invoice.pk)
+    else:
+        return []
+    return [
+        {
+            "webOrderItemId": sale.pk,
+            "productId": sale.product_id,
+            "sku": sale.product.sku,
+            "product": sale.product.description,
+            "quantity": sale.quantity,
+            "price": sale.unit_price,
+            "amount": sale.amount,
+        }
+        for sale in sales
+    ]
 
 
 def web_order_item_add(call, p, customer_id: int) -> dict:

@@ -172,6 +172,13 @@ def test_a_web_order_holds_hard_goods_and_checkout_sells_them_on_its_invoice(
     assert r.status_code == 409
     assert r.json_body["errors"][0]["field"] == "price"
     assert _available(vase) == 20
+    r = api("web-order-details.list", florist_token, {"webOrderId": order_id}, verb="GET")
+    assert r.status_code == 200, r.json_body
+    (order,) = r.json_body["webOrders"]
+    assert [(h["sku"], h["quantity"], h["amount"]) for h in order["hardGoodItems"]] == [
+        ("VAS-01", 10, 45.0)
+    ]
+    assert order["subtotal"] == 295.0
     r = api("web-order.checkout", florist_token, {"webOrderId": order_id})
     assert r.status_code == 200, r.json_body
     invoice = Invoice.objects.get(pk=r.json_body["invoiceId"])
@@ -182,6 +189,14 @@ def test_a_web_order_holds_hard_goods_and_checkout_sells_them_on_its_invoice(
     ]
     rows = HardGoodInventory.objects.filter(product=vase)
     assert (sum(r.held for r in rows), sum(r.committed for r in rows)) == (0, 10)
+    r = api(
+        "web-order-details.list",
+        florist_token,
+        {"webOrderId": order_id, "statusId": 2},
+        verb="GET",
+    )
+    (order,) = r.json_body["webOrders"]
+    assert [h["quantity"] for h in order["hardGoodItems"]] == [10]
 
 
 def test_an_order_of_hard_goods_only_checks_out_into_an_invoice(
