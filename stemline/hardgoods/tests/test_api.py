@@ -363,3 +363,24 @@ def test_methods_need_their_grant(api, company, make_token, supplies):
     assert api("hardgood/inventory.list", token, verb="GET").status_code == 200
     customer_token = make_token(company, "customer")
     assert api("hardgood/inventory.list", customer_token, verb="GET").status_code == 403
+
+
+def test_the_list_costs_the_same_few_queries_however_many_products(
+    api, company_token, supplies
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            r = api("hardgood/inventory.list", company_token, verb="GET")
+        assert r.json_body["inventoryItems"]
+        return sum("tokens_apitoken" not in q["sql"] for q in captured.captured_queries)
+
+    supplies.stock(supplies.product(), 5)
+    few = count()
+    for n in range(30):
+        product = supplies.product(sku=f"RIB-{n}", category=f"Ribbon {n % 3}")
+        supplies.stock(product, 5)
+        supplies.stock(product, 5)
+    assert count() == few <= 2
