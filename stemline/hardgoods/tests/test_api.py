@@ -365,9 +365,7 @@ def test_methods_need_their_grant(api, company, make_token, supplies):
     assert api("hardgood/inventory.list", customer_token, verb="GET").status_code == 403
 
 
-def test_the_list_costs_the_same_few_queries_however_many_products(
-    api, company_token, supplies
-):
+def test_the_list_costs_the_same_few_queries_however_many_products(api, company_token, supplies):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
