@@ -229,3 +229,21 @@ def test_a_canceled_web_order_gives_its_hard_goods_back(api, stocked, supplies, 
     assert _available(vase) == 30
     r = api("web-order.checkout", florist_token, {"webOrderId": order_id})
     assert r.status_code == 409
+
+
+def test_an_expired_hold_gives_its_hard_goods_back(api, stocked, supplies, florist_token):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from stemline.sales import services
+    from stemline.sales.models import WebOrder
+
+    vase = supplies.product()
+    supplies.stock(vase, 30)
+    add = {"inventoryIds": [vase.pk], "inventoryOrigin": 5, "quantity": 12}
+    order_id = api("web-order-item.add", florist_token, add).json_body["webOrderId"]
+    assert _available(vase) == 18
+    assert services.expire_holds(now=timezone.now() + timedelta(days=2)) == 1
+    assert WebOrder.objects.get(pk=order_id).status == WebOrder.Status.EXPIRED
+    assert _available(vase) == 30
