@@ -529,10 +529,10 @@ def _document(model, item_model, order, items, fee_rate, status, via_api):
     ]
     item_model.objects.bulk_create(rows)
     amount = sum((r.amount for r in rows), Decimal("0"))
-    if model is Invoice:
+    if model is Invoice and getattr(order, "with_hard_goods", False):
         # The order's held hard goods are sold on its invoice too (hardgoods, issue 14).
-        hard_goods.check_out(company=company, web_order_id=order.pk, invoice_id=document.pk)
-        amount += hard_goods.amount_on(company.pk, "invoice", document.pk)
+        sold = hard_goods.check_out(company=company, web_order_id=order.pk, invoice_id=document.pk)
+        amount += sum((sale.amount for sale in sold), Decimal("0"))
     document.amount = amount.quantize(CENT, ROUND_HALF_UP)
     document.transaction_fee = fee_for(document.amount, document.fee_rate)
     if status == DocumentStatus.CONFIRMED:
@@ -608,6 +608,7 @@ def checkout(
         )
     items = list(order.items.select_related("line", "carrier", "ship_to").order_by("id"))
     with_hard_goods = hard_goods.sales_on(company.pk, "web_order", order.pk).exists()
+    order.with_hard_goods = with_hard_goods  # read by _document (one query, not three)
     if not items and not with_hard_goods:
         raise Conflict(f"web order {web_order_id} has no lines", field="webOrderId")
     if ship_to_id is not None or carrier_id is not None or ship_date is not None:
