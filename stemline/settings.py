@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "stemline.catalog",
     "stemline.tokens",
     "stemline.inventory",
+    "stemline.hardgoods",
     "stemline.sales",
     "stemline.purchasing",
     "stemline.availability",

@@ -25,6 +25,7 @@ EMPTY: dict[str, str] = {
     "ecommerce/inventory.get": "Inventory not found.",
     "ecommerce/inventory.list": "Inventory not found.",
     "future.inventory.openmarket.list": "Inventory not found.",
+    "hardgood/inventory.list": "Inventory not found.",
     "inventory.list": "Inventory not found.",
     "inventory.openmarket.list": "Inventory not found.",
     "inventory.consolidated.openmarket.list": "Inventory not found.",

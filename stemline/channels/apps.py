@@ -55,3 +55,9 @@ class ChannelsConfig(AppConfig):
         on_confirmation(outbox.confirmation)
         # A marketplace's orders: its fee rate, hoarding limits and what its feed shows.
         on_customer_channel(services.channel_for_customer, services.check_channel_quantities)
+        # Hard goods too, when the company offers them to channels (issue 14).
+        from stemline.hardgoods.services import on_change as on_hard_good_change
+
+        from .hardgoods import hard_good_changed
+
+        on_hard_good_change(hard_good_changed)

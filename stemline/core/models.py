@@ -67,6 +67,10 @@ class Company(models.Model):
     email = models.EmailField(blank=True)
     # A PNG or JPEG checked by its content (core.files.sniff) before it is stored.
     logo = models.FileField(upload_to=_logo_path, max_length=200, blank=True)
+    # Where hard goods are shown besides Sales (Setup > Hard goods): the e-commerce catalogue
+    # and the marketplace channels' feeds.
+    hard_goods_in_shop = models.BooleanField(default=False)
+    hard_goods_in_channels = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

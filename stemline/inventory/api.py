@@ -741,6 +741,27 @@ class ShopListIn(Params):
     cursor: Str(400) | None = None
 
 
+class ShopHardGoodOut(Out):
+    """A hard good in the shop (sold by the unit; ordered with inventoryOrigin 5)."""
+
+    inventoryIds: str
+    inventoryOrigin: int
+    productId: int
+    sku: str
+    productDescription: str
+    category: str
+    subcategory: str
+    color: str
+    packSize: int
+    quantity: int
+    price: Number
+    discount: Number
+    qtyForDiscount: int
+    vendorId: int
+    vendor: str
+    companyLocationId: int
+
+
 class ShopListOut(Envelope):
     total: int
     page: int | None
@@ -748,6 +769,8 @@ class ShopListOut(Envelope):
     # Stemline: the next page by keyset (send it as `cursor`); null on the last page.
     nextCursor: str | None = None
     inventoryItems: list[ShopItemOut]
+    # Only when the company shows hard goods in its shop (Setup > Hard goods), on page 1.
+    hardGoodItems: list[ShopHardGoodOut] | None = None
 
 
 @api_method(
@@ -766,7 +789,12 @@ def ecommerce_inventory_list(call, p: ShopListIn):
     names the next page: send it back as `cursor` (with the same filters and `rows`) to get
     that page by keyset, which costs the same on the last page as on the first (`page` is then
     null in the answer, and `total` the count of the first page, carried by the cursor). A
-    cursor that cannot be read is refused (422, `cursor`)."""
+    cursor that cannot be read is refused (422, `cursor`).
+
+    When the company shows hard goods in its shop, page 1 also carries `hardGoodItems`: the
+    hard goods in stock at the location (matching `searchText`), in units, at their unit
+    price; `inventoryIds` is the hard good's productId, to order with web-order-item.add and
+    `inventoryOrigin` 5."""
     company = call.company
     buyer = _buyer(call, p.customerId)
     queries.location(company, p.companyLocationId, "companyLocationId", required_if_multi=True)
@@ -789,13 +817,20 @@ def ecommerce_inventory_list(call, p: ShopListIn):
         total = qs.count()
         start = (p.page - 1) * p.rows
         page, more = queries.page(qs, start, p.rows, more=True) if start < total else ([], False)
-    return {
+    answer = {
         "total": total,
         "page": None if p.cursor is not None else p.page,
         "rows": p.rows,
         "nextCursor": queries.cursor_of(page[-1], total) if more else None,
         "inventoryItems": [_shop_row(line, buyer, today) for line in page],
     }
+    if p.page == 1 and p.cursor is None:
+        # Hard goods (a higher app's rows, through a hook: inventory imports none of it).
+        for hook in services.SHOP_HOOKS:
+            extra = hook(company, buyer, location_id=p.companyLocationId, search=p.searchText)
+            if extra is not None:
+                answer["hardGoodItems"] = extra
+    return answer
 
 
 class ShopGetIn(Params):

@@ -76,6 +76,17 @@ def on_change(hook) -> None:
         CHANGE_HOOKS.append(hook)
 
 
+# Rows a higher app adds to the shop's first page (hard goods register here):
+# hook(company, buyer, *, location_id, search) -> list of rows, or None to add nothing;
+# location_id None: the company's default location.
+SHOP_HOOKS: list = []
+
+
+def on_shop_list(hook) -> None:
+    if hook not in SHOP_HOOKS:
+        SHOP_HOOKS.append(hook)
+
+
 def on_confirmation(hook) -> None:
     """hook(token_id, company_id, payload): a confirmInventory event, inside its transaction."""
     if hook not in CONFIRMATION_HOOKS:

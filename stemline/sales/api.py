@@ -21,9 +21,10 @@ from stemline.api.schemas import (
     blank_to_none,
 )
 from stemline.core.errors import Invalid
+from stemline.hardgoods.queries import HARD_GOODS_ORIGIN
 from stemline.inventory.models import Origin
 
-from . import queries, services
+from . import api_hardgoods, queries, services
 from .models import WebOrder
 
 CENT = Decimal("0.01")
@@ -189,8 +190,15 @@ def _requests_by_spec(call, p: WebOrderItemAddIn, customer_id: int, origin: int)
     creates=True,
 )
 def web_order_item_add(call, p: WebOrderItemAddIn):
-    """Add lines to the customer's pending web order, holding their boxes at once."""
+    """Add lines to the customer's pending web order, holding their boxes at once.
+
+    `inventoryOrigin` 5 (Stemline's own): hard goods, `inventoryIds` their productIds (as
+    ecommerce/inventory.list's `hardGoodItems` give them) and `quantity` in units; they are
+    held until checkout sells them on the order's invoice. `webOrderItemIds` are then the
+    hard-goods lines' ids."""
     customer_id = _customer_id(call, p.customerId)
+    if p.inventoryOrigin == HARD_GOODS_ORIGIN:
+        return api_hardgoods.web_order_item_add(call, p, customer_id)
     by_spec = bool(p.productCode or p.companyProductId)
     origin = _origin(p.inventoryOrigin, by_spec=by_spec)
     web_order_id = p.webOrderId
@@ -357,6 +365,8 @@ class WebOrderOut(Out):
     prebookId: int | None
     prebookNumber: int | None
     items: list[WebOrderItemOut]
+    # Hard goods in the order (inventoryOrigin 5), in units; counted in subtotal and total.
+    hardGoodItems: list[api_hardgoods.HardGoodLineOut] = []
 
 
 class WebOrderDetailsOut(Envelope):
@@ -391,7 +401,8 @@ def _item_row(item) -> dict:
 
 def _order_row(order) -> dict:
     items = [_item_row(i) for i in order.lines]
-    subtotal = _money(sum((i["amount"] for i in items), Decimal("0")))
+    hard_goods = api_hardgoods.lines_of(order)
+    subtotal = _money(sum((i["amount"] for i in [*items, *hard_goods]), Decimal("0")))
     documents = [d for d in (order.invoice, order.prebook) if d is not None]
     return {
         "id": order.pk,
@@ -411,6 +422,7 @@ def _order_row(order) -> dict:
         "prebookId": order.prebook.pk if order.prebook else None,
         "prebookNumber": order.prebook.number if order.prebook else None,
         "items": items,
+        "hardGoodItems": hard_goods,
     }
 
 

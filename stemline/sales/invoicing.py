@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
+from stemline.hardgoods import services as hard_goods
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
 from stemline.parties.models import Carrier, Customer, ShipTo
@@ -141,7 +142,10 @@ def recompute(invoice: Invoice) -> None:
     """Amount (the lines' total) and the transaction fee on it, after any line change; the
     customer's additional charges and tax on that amount are written at once."""
     items = InvoiceItem.objects.filter(invoice=invoice).only("boxes", "units_per_box", "price")
-    invoice.amount = sum((i.amount for i in items), Decimal("0")).quantize(CENT, ROUND_HALF_UP)
+    amount = sum((i.amount for i in items), Decimal("0"))
+    # Hard goods sold on it count too (sales.hardgood_lines).
+    amount += hard_goods.amount_on(invoice.company_id, "invoice", invoice.pk)
+    invoice.amount = amount.quantize(CENT, ROUND_HALF_UP)
     invoice.transaction_fee = fee_for(invoice.amount, invoice.fee_rate)
     charges.apply(invoice)
 
@@ -407,6 +411,7 @@ def void(*, company: Company, invoice_id: int, reason: str) -> Invoice:
     sold = [(i.line_id, i.boxes) for i in invoice.items.all() if i.line_id]
     if sold:
         stock.uncommit(company=company, sold=sold)
+    hard_goods.release(company=company, document_kind="invoice", document_id=invoice.pk)
     invoice.status = DocumentStatus.VOIDED
     invoice.void_reason = reason
     invoice.voided_at = timezone.now()

@@ -13,6 +13,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from stemline.core import timezones
+from stemline.hardgoods import services as hard_goods_stock
 
 from .charges import label
 from .models import Invoice
@@ -357,6 +358,47 @@ class InvoicePdf(FPDF):
             self.multi_cell(0, 4.8, _text("\n".join(notes)))
 
 
+HARD_GOODS_COLUMNS = (
+    ("Hard goods", 70, "L"),
+    ("SKU", 32, "L"),
+    ("Units", 20, "R"),
+    ("", 18, "C"),
+    ("Unit price", 20, "R"),
+    ("Amount", 26, "R"),
+)
+
+
+def hard_goods(pdf: InvoicePdf, sales) -> None:
+    """The hard goods sold on the invoice, a table of their own under the boxes."""
+    if not sales:
+        return
+    pdf.need(ROW_HEIGHT * 2, repeat_header=False)
+    pdf.set_font("Helvetica", "B", 8.5)
+    pdf.set_fill_color(*ACCENT)
+    pdf.set_text_color(255, 255, 255)
+    for head, width, align in HARD_GOODS_COLUMNS:
+        pdf.cell(width, 7, head, align=align, fill=True)
+    pdf.ln()
+    pdf.set_text_color(*INK)
+    for n, sale in enumerate(sales):
+        pdf.need(ROW_HEIGHT, repeat_header=False)
+        cells = (
+            _text(sale.product.description)[:44],
+            _text(sale.product.sku),
+            f"{sale.quantity:,}",
+            "",
+            f"{sale.unit_price:.2f}",
+            _money(sale.amount),
+        )
+        pdf.set_fill_color(*BAND)
+        pdf.set_font("Helvetica", "", 8.5)
+        for (_, width, align), value in zip(HARD_GOODS_COLUMNS, cells, strict=True):
+            pdf.cell(width, ROW_HEIGHT, value, align=align, fill=n % 2 == 1)
+        pdf.ln()
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+    pdf.ln(3)
+
+
 def render(invoice: Invoice, lines) -> bytes:
     """`lines`: the invoice's items with product and box type loaded."""
     pdf = InvoicePdf(invoice)
@@ -364,6 +406,7 @@ def render(invoice: Invoice, lines) -> bytes:
     pdf.letterhead()
     pdf.parties()
     pdf.lines(list(lines))
+    hard_goods(pdf, list(hard_goods_stock.sales_on(invoice.company_id, "invoice", invoice.pk)))
     pdf.totals(list(lines))
     return bytes(pdf.output())
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from stemline.core import timezones
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
+from stemline.hardgoods import services as hard_goods
 from stemline.inventory import feeds
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
@@ -505,6 +506,7 @@ def _release_order(order: WebOrder, status: int) -> None:
     held = [(i.line_id, i.quantity) for i in order.items.all()]
     if held:
         stock.release(company=order.company, held=held)
+    hard_goods.release(company=order.company, document_kind="web_order", document_id=order.pk)
     order.status = status
     order.canceled_at = timezone.now()
     order.save(update_fields=["status", "canceled_at"])
@@ -595,7 +597,7 @@ def _document(model, item_model, order, items, fee_rate, status, via_api, **head
     (one INSERT of the header, one of the lines, one of the charges). `header`: the number,
     the default ship-to, who confirmed it and why it waits, as checkout settled them."""
     company = order.company
-    first = items[0]
+    first = items[0] if items else None  # an invoice of hard goods only has no box line
     rows = [
         item_model(
             company=company,
@@ -618,8 +620,8 @@ def _document(model, item_model, order, items, fee_rate, status, via_api, **head
         location_id=order.location_id,
         number=header["number"],
         customer=order.customer,
-        ship_to=first.ship_to or header["ship_to"],
-        carrier=first.carrier,
+        ship_to=(first.ship_to if first else None) or header["ship_to"],
+        carrier=first.carrier if first else None,
         ship_date=document_ship_date(company, items),
         customer_po=order.customer_po,
         status=status,
@@ -641,6 +643,16 @@ def _document(model, item_model, order, items, fee_rate, status, via_api, **head
     item_model.objects.bulk_create(rows)
     if added:
         InvoiceCharge.objects.bulk_create(added)
+    if model is Invoice and getattr(order, "with_hard_goods", False):
+        # The order's held hard goods are sold on its invoice too (hardgoods, issue 14): the
+        # amount, fee and charges then count them.
+        sold = hard_goods.check_out(company=company, web_order_id=order.pk, invoice_id=document.pk)
+        document.amount = (
+            document.amount + sum((sale.amount for sale in sold), Decimal("0"))
+        ).quantize(CENT, ROUND_HALF_UP)
+        document.transaction_fee = fee_for(document.amount, document.fee_rate)
+        document.save(update_fields=["amount", "transaction_fee"])
+        charges.apply(document)
     if model is Invoice and status == DocumentStatus.CONFIRMED:
         mailing.send_when_committed(document)
     return document
@@ -762,7 +774,9 @@ def _checkout(
             field="webOrderId",
         )
     items = list(order.items.select_related("line", "carrier", "ship_to").order_by("id"))
-    if not items:
+    with_hard_goods = hard_goods.sales_on(company.pk, "web_order", order.pk).exists()
+    order.with_hard_goods = with_hard_goods  # read by _document (one query, not three)
+    if not items and not with_hard_goods:
         raise Conflict(f"web order {web_order_id} has no lines", field="webOrderId")
     if ship_to_id is not None or carrier_id is not None or ship_date is not None:
         _set_header(company, order, items, ship_to_id, carrier_id, ship_date)
@@ -805,7 +819,7 @@ def _checkout(
             via_api,
             **header("invoice"),
         )
-        if on_hand
+        if on_hand or with_hard_goods
         else None
     )
     prebook = (
