@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from stemline.api.registry import COMPANY, USER, api_method
-from stemline.api.schemas import Envelope, OptId, OptInt, Params, Required, Str
+from stemline.api.schemas import Envelope, OptId, Params, Required, Str, blank_to_none
 from stemline.catalog.models import BoxType, Product
 from stemline.core.errors import Invalid, NotFound
 from stemline.parties.models import Customer
@@ -34,7 +34,9 @@ class UnitsIn(Params):
     quantity: Units
     block: Str(20) = ""
     bed: Str(20) = ""
-    cutter: Annotated[OptInt, Field(ge=0, le=9_999_999_999)] = None
+    cutter: Annotated[
+        Annotated[int, Field(ge=0, le=9_999_999_999)] | None, BeforeValidator(blank_to_none)
+    ] = None
     customerCode: Str(20) | None = None
     locationId: OptId = None
 
