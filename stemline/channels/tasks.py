@@ -41,7 +41,7 @@ def snapshot_now(endpoint_id: int) -> int:
     outcome = delivery.send_snapshot(endpoint_id)
     later = outcome.retry_at or outcome.waiting_until
     if later is not None:
-        deliver_snapshot.using(run_after=later).enqueue(endpoint_id)
+        deliver_snapshot.using(run_after=not_before(later)).enqueue(endpoint_id)
     return outcome.sent
 
 
