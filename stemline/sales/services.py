@@ -414,6 +414,9 @@ def add_items(
     # Everything that can be read and checked before the lines' locks is: the lines as they
     # are now, where and what they sell, at which price.
     lines = stock.lines_of(company, held)
+    for r in requests:
+        # Stems sell in whole bunches: a broken bunch is refused as such, short or not.
+        stock.check_whole_bunches(lines[r.inventory_id], r.quantity)
     stock.refuse_short(lines, held)
     today = stock.today()
     prices: dict[int, Decimal] = {}
