@@ -48,6 +48,19 @@ class ConnectForm(forms.Form):
 class ChannelForm(forms.Form):
     sells_on_hand = forms.BooleanField(label="Sells on-hand boxes", required=False)
     sells_future = forms.BooleanField(label="Sells future boxes", required=False)
+    sells_units = forms.BooleanField(
+        label="Sells bunches and stems", required=False, help_text="Units of opened boxes."
+    )
+    sells_availability = forms.BooleanField(
+        label="Sells growers' availability",
+        required=False,
+        help_text="Growers' offers (origin 3), at the company's markup.",
+    )
+    sells_hard_goods = forms.BooleanField(
+        label="Sells hard goods",
+        required=False,
+        help_text="When the company offers hard goods to channels (Setup > Hard goods).",
+    )
     price_level = forms.ChoiceField(
         choices=[("A", "Price A"), ("B", "Price B")],
         help_text="The channel's customer's price level: shown in the feed and charged alike.",

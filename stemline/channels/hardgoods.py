@@ -32,7 +32,12 @@ def hard_good_changed(product, location_id: int | None, change: str) -> None:
     if not hard_goods.shown_in_channels(product.company_id):
         return
     channels = list(
-        Channel.objects.filter(company_id=product.company_id, active=True, endpoint__active=True)
+        Channel.objects.filter(
+            company_id=product.company_id,
+            active=True,
+            endpoint__active=True,
+            sells_hard_goods=True,
+        )
         .select_related("customer")
         .order_by("endpoint_id")
     )

@@ -68,6 +68,11 @@ class Channel(CompanyOwned):
     tokens = models.ManyToManyField("tokens.ApiToken", blank=True, related_name="channels")
     sells_on_hand = models.BooleanField(default=True)
     sells_future = models.BooleanField(default=False)
+    # Beside whole boxes (issue 14): bunches and stems of opened boxes, growers' offers
+    # (vendor availability, origin 3) and hard goods (when the company offers them to channels).
+    sells_units = models.BooleanField(default=True)
+    sells_availability = models.BooleanField(default=False)
+    sells_hard_goods = models.BooleanField(default=True)
     # At most this many boxes of one line are shown; `buffer` boxes of each line are kept back.
     line_cap = models.PositiveIntegerField(null=True, blank=True)
     buffer = models.PositiveIntegerField(default=0)

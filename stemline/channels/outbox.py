@@ -203,8 +203,10 @@ def sells(channel: Channel, line: InventoryLine, today: date) -> bool:
         return False
     if origin == Origin.FUTURE and not channel.sells_future:
         return False
-    # Growers' offers are sold ahead like future boxes (the snapshot filters them alike).
-    if origin == Origin.VENDOR_AVAILABILITY and not channel.sells_future:
+    # Each channel chooses whether it sells growers' offers and units (the snapshot alike).
+    if origin == Origin.VENDOR_AVAILABILITY and not channel.sells_availability:
+        return False
+    if line.in_units and not channel.sells_units:
         return False
     from stemline.inventory.services import customer_price
 
@@ -342,6 +344,7 @@ SNAPSHOT_FIELDS = (
     "id",
     "arrival_date",
     "in_transit",
+    "offered_until",
     "product_id",
     "product__description",
     "product__legacy_code",
@@ -395,7 +398,13 @@ def snapshot_rows(channel: Channel, qs, today: date):
         start = arrival if arrival is not None and arrival > today else today
         yield {
             "inventoryIds": str(r["id"]),
-            "inventoryOrigin": Origin.FUTURE if future else Origin.ON_HAND,
+            "inventoryOrigin": (
+                Origin.VENDOR_AVAILABILITY
+                if r["offered_until"] is not None
+                else Origin.FUTURE
+                if future
+                else Origin.ON_HAND
+            ),
             "availableDate": start,
             "availableDateTo": start + last,
             "productId": r["product_id"],
@@ -432,10 +441,19 @@ def snapshot_payload(channel: Channel, seq: int, snapshot: int = 0) -> dict:
     qs = qs.filter(stock_queries.priced_for(channel.customer))
     if channel.location_id is not None:
         qs = qs.filter(location_id=channel.location_id)
-    if not channel.sells_future:
-        qs = qs.filter(stock_queries.on_hand(today))
-    if not channel.sells_on_hand:
-        qs = qs.filter(stock_queries.future(today))
+    # The origins the channel sells, as `sells` has them: on hand, future, growers' offers.
+    kinds = [
+        (channel.sells_on_hand, stock_queries.on_hand(today)),
+        (channel.sells_future, stock_queries.future(today)),
+        (channel.sells_availability, stock_queries.vendor_availability(today)),
+    ]
+    chosen = [q for wanted, q in kinds if wanted]
+    origins = chosen[0]
+    for q in chosen[1:]:
+        origins |= q
+    qs = qs.filter(origins)
+    if not channel.sells_units:
+        qs = qs.filter(in_units=False)
     return {
         "type": "inventory.snapshot",
         "seq": seq,

@@ -218,6 +218,8 @@ def connect(
         location=location,
         sells_on_hand=True,
         sells_future=preset.sells_future,
+        # Growers' offers are sold ahead, as future boxes are: a marketplace that takes those.
+        sells_availability=preset.sells_future,
         fee_rate=company.transaction_fee_rate,
     )
     for token_type, methods in preset.tokens:
@@ -326,6 +328,9 @@ def update(
     channel: Channel,
     sells_on_hand: bool | None = None,
     sells_future: bool | None = None,
+    sells_units: bool | None = None,
+    sells_availability: bool | None = None,
+    sells_hard_goods: bool | None = None,
     price_level: str | None = None,
     markup: Decimal | None = None,
     line_cap: int | None | type[Ellipsis] = ...,
@@ -344,6 +349,13 @@ def update(
         channel.sells_future = sells_future
     if not (channel.sells_on_hand or channel.sells_future):
         raise Invalid("a channel sells on-hand boxes, future ones or both", field="sells")
+    for name, value in (
+        ("sells_units", sells_units),
+        ("sells_availability", sells_availability),
+        ("sells_hard_goods", sells_hard_goods),
+    ):
+        if value is not None:
+            setattr(channel, name, value)
     if line_cap is not ...:
         if line_cap is not None and line_cap < 1:
             raise Invalid("must be at least 1 box, or empty for no cap", field="lineCap")

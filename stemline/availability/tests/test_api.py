@@ -1,8 +1,11 @@
 """Vendor availability through the API: offering, listing, buying through a web order and
 onto a prebook, the purchase order to the grower, and the rules on quantities."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
+
+from django.core.serializers.json import DjangoJSONEncoder
 
 from stemline.availability import services
 from stemline.availability.models import Offer
@@ -335,10 +338,30 @@ def test_shop_detail_and_the_channels_feed_carry_origin_3(api, va):
         customer=g.market,
     )
     today = g.today
-    # A channel sells growers' offers when it sells ahead (future boxes), as its snapshot does.
+    # Each channel chooses whether it sells growers' offers; its snapshot agrees with its deltas.
+    assert channel.sells_availability is False
     assert outbox.item(channel, found.line, today) is None
-    channel.sells_future = True
+    assert found.pk not in {
+        int(r["inventoryIds"]) for r in outbox.snapshot_payload(channel, 0)["items"]
+    }
+    channel.sells_availability = True
+    channel.save()
     assert outbox.item(channel, found.line, today)["inventoryOrigin"] == 3
+    [row] = [
+        r
+        for r in outbox.snapshot_payload(channel, 0)["items"]
+        if r["inventoryIds"] == str(found.pk)
+    ]
+    assert row["inventoryOrigin"] == 3
+    # The snapshot's row is the delta's row.
+    as_json = lambda v: json.loads(json.dumps(v, cls=DjangoJSONEncoder))  # noqa: E731
+    assert as_json(row) == as_json(outbox.item(channel, found.line, today))
+    # A channel that sells future boxes only (not on hand) still gets the offers it chose.
+    channel.sells_on_hand, channel.sells_future = False, True
+    channel.save()
+    assert str(found.pk) in {
+        r["inventoryIds"] for r in outbox.snapshot_payload(channel, 0)["items"]
+    }
 
 
 def test_an_offer_is_changed_by_its_grower_only_and_leaves_when_its_window_ends(api, va):

@@ -59,3 +59,16 @@ def test_a_refused_sale_leaves_no_event(connect, stocked):
             invoice_id=1,
         )
     assert len(_events(ftd)) == before
+
+
+def test_a_channel_chooses_whether_it_sells_hard_goods(connect, stocked):
+    from stemline.channels import services
+
+    ftd, _, _ = connect("ftd", customer_id=stocked.florist.pk)
+    dwf, _, _ = connect("dwf", customer_id=stocked.market.pk)
+    services.update(channel=dwf, sells_hard_goods=False)
+    hard_goods.set_settings(company=stocked.company, in_ecommerce=False, in_channels=True)
+    supplies = Supplies(stocked.company)
+    supplies.stock(supplies.product(), 10)
+    assert [e.payload["change"] for e in _events(ftd)] == ["added"]
+    assert _events(dwf) == []

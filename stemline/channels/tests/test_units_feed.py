@@ -42,3 +42,17 @@ def test_opening_a_box_and_selling_its_bunches_reach_the_channel(connect, stocke
     [row] = [r for r in rows if r["inventoryIds"] == str(units.pk)]
     assert row == latest[units.pk]
     assert row["unitsInventory"] is True and row["quantity"] == 6
+
+
+def test_a_channel_that_sells_no_units_hears_of_the_box_only(connect, stocked):
+    channel, _, _ = connect("dwf", customer_id=stocked.market.pk)
+    services.update(channel=channel, buffer=0, sells_units=False)
+    channel.refresh_from_db()
+    line = stocked.add(4, price_a="0.500", price_b="0.480")
+    opened = stock.open_boxes(company=stocked.company, line_id=line.pk, boxes=1, unit_type="Bunch")
+    events = changed_events(channel)
+    assert [e.payload["item"]["quantity"] for e in events if e.line_id == line.pk][-1] == 3
+    # The units line is not for this channel: no row of it, in the deltas or the snapshot.
+    assert all(e.payload["item"] is None for e in events if e.line_id == opened.units_line.pk)
+    ids = {r["inventoryIds"] for r in outbox.snapshot_payload(channel, 0)["items"]}
+    assert str(line.pk) in ids and str(opened.units_line.pk) not in ids
