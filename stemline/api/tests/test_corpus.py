@@ -18,11 +18,19 @@ from pathlib import Path
 
 import pytest
 
+from stemline.availability import services as availability
 from stemline.catalog.models import BoxType, Category, Product
 from stemline.core.models import Location, Role
 from stemline.core.services import create_company, create_user
 from stemline.inventory import services as stock
-from stemline.parties.models import Carrier, Customer, PaymentMethod, ShipTo, Vendor
+from stemline.parties.models import (
+    Carrier,
+    Customer,
+    PaymentMethod,
+    ShipTo,
+    Vendor,
+    VendorType,
+)
 from stemline.tokens.models import ApiToken
 from stemline.tokens.services import create_token
 
@@ -87,6 +95,48 @@ def seed() -> dict:
         )
 
     on_hand, second, future = line(20), line(10), line(10, today + timedelta(days=3))
+    # Hard goods come from a vendor of vendorType 3 (hardgood.product.add names it).
+    supplies = Vendor.objects.create(
+        company=company,
+        name="Floral Supplies Co",
+        code="FSC",
+        port_origin="MIA",
+        vendor_type=VendorType.HARD_GOODS,
+    )
+    # Loose bunches from block A1, bed 3 (inventory.units.add adds to them, .delete takes).
+    stock.add_units(
+        company=company,
+        product=product,
+        unit_type="Bunch",
+        stems_bunch=25,
+        quantity=20,
+        location=location,
+        box_type=box,
+        block="A1",
+        bed="3",
+        cutter=7,
+    )
+    # The grower's offers (vendor availability, origin 3) shipping from today to later.
+    offered = availability.offer(
+        company=company,
+        vendor=vendor,
+        rows=[
+            availability.OfferRow(
+                line_number=n,
+                product=product,
+                box_type=box,
+                unit_type="Stem",
+                bunches=bunches,
+                stems_bunch=25,
+                boxes=8,
+                unit_cost=Decimal("0.280"),
+                available_from=today,
+                available_to=today + timedelta(days=5),
+                vendor_product="Freedom 50",
+            )
+            for n, bunches in enumerate((10, 12))
+        ],
+    )
     password = "corpus-password-1234"
     create_user(company=company, email="sales@corpus.example", role=Role.ADMIN, password=password)
 
@@ -125,6 +175,10 @@ def seed() -> dict:
         "lineId": on_hand.pk,
         "line2Id": second.pk,
         "futureLineId": future.pk,
+        "hardGoodsVendorId": supplies.pk,
+        "hardGoodsVendorCode": supplies.code,
+        "vaItemId": offered[0].offer.pk,
+        "vaItem2Id": offered[1].offer.pk,
         "today": str(today),
         "todayUS": today.strftime("%m/%d/%Y"),
         "ship": str(today + timedelta(days=3)),
