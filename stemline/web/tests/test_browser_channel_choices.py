@@ -1,0 +1,55 @@
+"""Setup > Integrations, a channel's page in a real browser (Debian's Chromium via Playwright),
+under the strict CSP: an admin chooses what the marketplace sells beside whole boxes (bunches
+and stems, growers' availability, hard goods) and the choice is kept. Screenshot into
+docs/screenshots/ with STEMLINE_SCREENSHOTS=1."""
+
+import pytest
+
+from stemline.channels import services as channels
+from stemline.channels.models import Channel
+from stemline.core.models import Role
+
+from .test_browser import CHROMIUM, browser, shot, sign_in  # noqa: F401 (fixtures)
+from .test_browser_csp import WATCH
+
+pytestmark = [
+    pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing"),
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def page(browser, live_server):  # noqa: F811
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    context.add_init_script(WATCH)
+    page = context.new_page()
+    yield page
+    assert page.evaluate("window.__violations") == []
+    context.close()
+
+
+def test_an_admin_chooses_what_a_channel_sells_beside_boxes(page, person, stocked, shot):  # noqa: F811
+    channel = channels.connect(company=stocked.company, marketplace="dwf").channel
+    assert (channel.sells_units, channel.sells_availability, channel.sells_hard_goods) == (
+        True,
+        True,  # DWF sells future boxes, so growers' offers too
+        True,
+    )
+    sign_in(page, person(Role.ADMIN))
+    page.goto(f"/setup/integrations/{channel.pk}/")
+    assert page.is_checked("#id_sells_units") and page.is_checked("#id_sells_availability")
+    page.uncheck("#id_sells_units")
+    page.uncheck("#id_sells_hard_goods")
+    shot(page, "integration-sells-beside-boxes")
+    page.click("#channel-form button[type=submit]")
+    page.wait_for_load_state()
+    channel = Channel.objects.get(pk=channel.pk)
+    assert (channel.sells_units, channel.sells_availability, channel.sells_hard_goods) == (
+        False,
+        True,
+        False,
+    )
+    page.goto(f"/setup/integrations/{channel.pk}/")
+    assert not page.is_checked("#id_sells_units") and page.is_checked("#id_sells_availability")
