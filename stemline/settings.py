@@ -177,9 +177,10 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("STEMLINE_WEBHOOK_TIMEOUT_SECONDS
 # Endpoints a `stemline worker` delivers side by side (one thread each): a slow one never holds
 # back another's events while fewer than this many are slow at once. 0: one after the other.
 WEBHOOK_DELIVERY_THREADS = int(os.environ.get("STEMLINE_WEBHOOK_DELIVERY_THREADS", "16"))
-# Of those threads, at most this many build and send snapshots (beside the deltas, never
-# ahead of them).
-WEBHOOK_SNAPSHOT_THREADS = int(os.environ.get("STEMLINE_WEBHOOK_SNAPSHOT_THREADS", "2"))
+# Snapshots have threads of their own, beside the deltas' (never ahead of them): as many
+# endpoints side by side, so a snapshot to a slow marketplace (held until its deadline) never
+# holds back another's while fewer than this many are slow at once.
+WEBHOOK_SNAPSHOT_THREADS = int(os.environ.get("STEMLINE_WEBHOOK_SNAPSHOT_THREADS", "8"))
 # Each process keeps a company's channels this long, so an inventory change writes its outbox
 # rows without reading them; a change of a channel made in another process is seen after at
 # most this long (and the snapshot it triggers waits as long). 0: read them at every change.

@@ -731,7 +731,12 @@ def checkout(
 
 def _document_kinds(company: Company, customer_id: int, web_order_id: int) -> list[tuple]:
     """(location id, "invoice" / "prebook") of the documents a pending order would make."""
-    kinds = {Origin.ON_HAND: "invoice", Origin.FUTURE: "prebook"}
+    # Future boxes and growers' offers (origin 3) go on the prebook, as _checkout puts them.
+    kinds = {
+        Origin.ON_HAND: "invoice",
+        Origin.FUTURE: "prebook",
+        Origin.VENDOR_AVAILABILITY: "prebook",
+    }
     found = (
         WebOrderItem.objects.filter(
             company=company,

@@ -43,11 +43,17 @@ def test_feeds_keep_every_number_while_whole_orders_race(stocked):
             for i in range(ORDERS):
                 # Two lines named in either order: the locks are taken by primary key anyway.
                 a, b = lines[(n + i) % 3], lines[(n + i + 1) % 3]
+                # Each buyer its own order (two buyers of one customer would otherwise add to
+                # the customer's one pending order, and the second checkout find it done).
+                order = services.create_web_order(
+                    company=company, customer_id=customers[n % 2].pk, location_id=None
+                )
                 added = services.add_items(
                     company=company,
                     customer_id=customers[n % 2].pk,
                     requests=[services.ItemRequest(a.pk, 1), services.ItemRequest(b.pk, 2)],
                     origin=Origin.ON_HAND,
+                    web_order_id=order.pk,
                 )
                 services.checkout(
                     company=company,
