@@ -336,24 +336,7 @@ def add_to_prebook(
                     f"vendor availability item {pk} has {name} {getattr(line, name)}",
                     field="inventoryIds",
                 )
-        items.append(
-            PrebookItem.objects.create(
-                company=company,
-                prebook=prebook,
-                line=line,
-                product_id=line.product_id,
-                box_type_id=line.box_type_id,
-                vendor_id=line.vendor_id,
-                boxes=boxes,
-                unit_type=line.unit_type,
-                units_per_box=line.units_per_box,
-                bunches=line.bunches,
-                stems_bunch=line.stems_bunch,
-                cost=line.unit_cost,
-                price=price,
-                mark_code=mark_code or line.mark_code,
-            )
-        )
+        items.append(prebooking.line_item(prebook, line, boxes, price, mark_code))
     prebooking.recompute(prebook)
     prebook.save(update_fields=["amount", "transaction_fee", "updated_at"])
     sales.record_change(prebook, "updated")

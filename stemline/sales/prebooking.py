@@ -22,6 +22,27 @@ from .models import DocumentStatus, Prebook, PrebookBreakdown, PrebookItem
 from .services import CENT, fee_for, fee_rate_for, next_number, record_change
 
 
+def line_item(prebook: Prebook, line, boxes: int, price, mark_code: str = "") -> PrebookItem:
+    """A prebook line of `boxes` boxes of an inventory line (its product, pack, grower and
+    cost), at `price`; its mark code, else the line's."""
+    return PrebookItem.objects.create(
+        company_id=prebook.company_id,
+        prebook=prebook,
+        line=line,
+        product_id=line.product_id,
+        box_type_id=line.box_type_id,
+        vendor_id=line.vendor_id,
+        boxes=boxes,
+        unit_type=line.unit_type,
+        units_per_box=line.units_per_box,
+        bunches=line.bunches,
+        stems_bunch=line.stems_bunch,
+        cost=line.unit_cost,
+        price=price,
+        mark_code=mark_code or line.mark_code,
+    )
+
+
 @dataclass
 class PartRequest:
     product_id: int
@@ -328,22 +349,7 @@ def add_future_item(
             "invoice",
             field="inventoryId",
         )
-    item = PrebookItem.objects.create(
-        company=company,
-        prebook=prebook,
-        line=line,
-        product_id=line.product_id,
-        box_type_id=line.box_type_id,
-        vendor_id=line.vendor_id,
-        boxes=boxes,
-        unit_type=line.unit_type,
-        units_per_box=line.units_per_box,
-        bunches=line.bunches,
-        stems_bunch=line.stems_bunch,
-        cost=line.unit_cost,
-        price=price,
-        mark_code=mark_code or line.mark_code,
-    )
+    item = line_item(prebook, line, boxes, price, mark_code)
     recompute(prebook)
     prebook.save(update_fields=["amount", "transaction_fee", "updated_at"])
     record_change(prebook, "updated")

@@ -10,24 +10,13 @@ from stemline.channels.models import Channel
 from stemline.core.models import Role
 
 from .test_browser import CHROMIUM, browser, shot, sign_in  # noqa: F401 (fixtures)
-from .test_browser_csp import WATCH
+from .test_browser_units import page  # noqa: F401 (the page under the CSP watch)
 
 pytestmark = [
     pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing"),
     pytest.mark.xdist_group("browser"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def page(browser, live_server):  # noqa: F811
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(15_000)
-    context.add_init_script(WATCH)
-    page = context.new_page()
-    yield page
-    assert page.evaluate("window.__violations") == []
-    context.close()
 
 
 def test_an_admin_chooses_what_a_channel_sells_beside_boxes(page, person, stocked, shot):  # noqa: F811
