@@ -225,12 +225,14 @@ def lines_of(company: Company, line_ids: Iterable[int]) -> dict[int, InventoryLi
     return lines
 
 
+def expired(line: InventoryLine, day: date) -> bool:
+    """A grower's offer whose last shipping day has passed: it has nothing left to sell."""
+    return line.offered_until is not None and line.offered_until < day
+
+
 def left(line: InventoryLine, day: date | None = None) -> int:
-    """What a line has to sell as read: a grower's offer whose last shipping day has passed
-    has nothing left."""
-    if line.offered_until is not None and line.offered_until < (day or today()):
-        return 0
-    return max(0, line.available)
+    """What a line has to sell as read (none for an expired offer)."""
+    return 0 if expired(line, day or today()) else max(0, line.available)
 
 
 def refuse_short(lines: dict[int, InventoryLine], totals: dict[int, int]) -> None:
@@ -364,14 +366,10 @@ def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str, lines=
     for line_id, units in wanted:
         check_whole_bunches(lines[line_id], units)
     day = today()
-    expired = [
-        pk
-        for pk in sorted(totals)
-        if lines[pk].offered_until is not None and lines[pk].offered_until < day
-    ]
-    if expired:
+    gone = [pk for pk in sorted(totals) if expired(lines[pk], day)]
+    if gone:
         raise NotEnoughStock(
-            [{"inventoryId": pk, "requested": totals[pk], "available": 0} for pk in expired]
+            [{"inventoryId": pk, "requested": totals[pk], "available": 0} for pk in gone]
         )
     lines, refused = _moved(
         company,

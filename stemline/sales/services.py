@@ -731,12 +731,6 @@ def checkout(
 
 def _document_kinds(company: Company, customer_id: int, web_order_id: int) -> list[tuple]:
     """(location id, "invoice" / "prebook") of the documents a pending order would make."""
-    # Future boxes and growers' offers (origin 3) go on the prebook, as _checkout puts them.
-    kinds = {
-        Origin.ON_HAND: "invoice",
-        Origin.FUTURE: "prebook",
-        Origin.VENDOR_AVAILABILITY: "prebook",
-    }
     found = (
         WebOrderItem.objects.filter(
             company=company,
@@ -748,7 +742,14 @@ def _document_kinds(company: Company, customer_id: int, web_order_id: int) -> li
         .values_list("web_order__location_id", "origin")
         .distinct()
     )
-    return sorted({(location_id, kinds[origin]) for location_id, origin in found})
+    # On-hand boxes go on the invoice; future boxes and growers' offers on the prebook, as
+    # _checkout splits them.
+    return sorted(
+        {
+            (location_id, "invoice" if origin == Origin.ON_HAND else "prebook")
+            for location_id, origin in found
+        }
+    )
 
 
 @transaction.atomic
