@@ -2,7 +2,8 @@
 and delivered signed, in order, again after an outage, never twice in effect."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
 from decimal import Decimal
 
 import pytest
@@ -208,7 +209,9 @@ def test_one_snapshot_per_interval_however_often_the_scheduler_runs(connect, sto
     Event.objects.all().delete()
     now = timezone.now()
     assert tasks.schedule_snapshots(now) == 0  # not another one right behind it
-    later = now + timedelta(seconds=300)
+    # The middle of the next interval, so a second later is still inside it.
+    slot = int(now.timestamp()) // 300
+    later = datetime.fromtimestamp((slot + 1) * 300 + 150, tz=UTC)
     assert tasks.schedule_snapshots(later) == 1
     assert tasks.schedule_snapshots(later + timedelta(seconds=1)) == 0
     assert tasks.schedule_snapshots(later + timedelta(seconds=600)) == 1
