@@ -3,7 +3,6 @@ and delivered signed, in order, again after an outage, never twice in effect."""
 
 import json
 from datetime import UTC, datetime, timedelta
-
 from decimal import Decimal
 
 import pytest
