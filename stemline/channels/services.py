@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from stemline.core import netguard
+from stemline.core import netguard, shapes
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.parties.models import Carrier, Customer, Vendor, VendorType
@@ -414,8 +414,16 @@ def channel_of(company: Company, channel_id: int) -> Channel:
     return channel
 
 
+_CUSTOMER_CHANNEL = shapes.Select(
+    lambda company_id, customer_id: Channel.objects.filter(
+        company_id=company_id, customer_id=customer_id
+    ).order_by("pk")[:1]
+)
+
+
 def channel_for_customer(company_id: int, customer_id: int) -> Channel | None:
-    return Channel.objects.filter(company_id=company_id, customer_id=customer_id).first()
+    """Asked twice by every order (add, checkout): one statement compiled once."""
+    return _CUSTOMER_CHANNEL.first(company_id, customer_id)
 
 
 def check_channel_quantities(channel: Channel | None, lines, totals) -> None:

@@ -18,8 +18,8 @@ hands one client several server sessions (PgBouncer in transaction mode) set
 STEMLINE_DB_PREPARE=0: these cursors then plan each time like any other.
 
 Only for statements whose text does not vary per call except in its parameters (each text is
-one prepared statement on each connection, at most psycopg's `prepared_max` of them), and
-that return no time stamps (the cursor is made without Django's per-cursor time-zone loader).
+one prepared statement on each connection, at most psycopg's `prepared_max` of them). Time
+stamps come back in the connection's zone, as from Django's cursors.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -54,6 +54,18 @@ class _DebugCursor(CursorDebugWrapper):
             return CursorWrapper.execute(self, sql, params)
 
 
+def _same_time_zone(db, raw, made) -> None:
+    """Time stamps read in the connection's zone, as Django's own cursors read them (it
+    registers a loader on a cursor only when the connection's disagrees)."""
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    loader = raw.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if db.timezone != loader.timezone:
+        register_tzloader(db.timezone, made)
+
+
 def cursor(alias: str = DEFAULT_DB_ALIAS):
     """A Django cursor whose statements are planned once per connection (PostgreSQL), else
     Django's own cursor. Use it as `with prepared.cursor() as cursor: ...`."""
@@ -69,4 +81,5 @@ def cursor(alias: str = DEFAULT_DB_ALIAS):
     with db.wrap_database_errors:
         db.validate_thread_sharing()
         made = _preparing_cursor_class()(raw)
+        _same_time_zone(db, raw, made)
         return _DebugCursor(made, db) if db.queries_logged else CursorWrapper(made, db)

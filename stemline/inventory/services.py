@@ -14,6 +14,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from stemline.catalog.models import Product, UnitType
+from stemline.core import shapes
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company
 
@@ -104,7 +105,7 @@ def record_many(lines: list[InventoryLine], kind: str) -> None:
     for each line, in the order given."""
     if not lines:
         return
-    InventoryChange.objects.bulk_create(
+    shapes.insert(
         [
             InventoryChange(
                 company_id=line.company_id,
@@ -214,11 +215,16 @@ def _guarded(line_id: int, condition, **changes) -> bool:
     return bool(InventoryLine.objects.filter(pk=line_id).filter(condition).update(**changes))
 
 
+_LINES = shapes.Select(
+    lambda company_id, *ids: InventoryLine.objects.filter(company_id=company_id, pk__in=ids)
+)
+
+
 def lines_of(company: Company, line_ids: Iterable[int]) -> dict[int, InventoryLine]:
     """The company's lines as they are now, not locked: what a writer reads and checks before
     it takes the lines' locks (`hold`, `commit`, `commit_held` with `lines=`)."""
     ids = sorted(set(line_ids))
-    lines = InventoryLine.objects.filter(company=company, pk__in=ids).in_bulk()
+    lines = {line.pk: line for line in _LINES.all(company.pk, *ids)} if ids else {}
     missing = [i for i in ids if i not in lines]
     if missing:
         raise NotFound(f"inventory line {missing[0]} does not exist", field="inventoryIds")

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
 
+from stemline.core import shapes
 from stemline.core.errors import NotFound
 from stemline.core.models import Company, Location
 
@@ -101,13 +102,18 @@ class AppliedCharge:
     value: Decimal
 
 
+_ACTIVE_CHARGES = shapes.Select(
+    lambda company_id: AdditionalCharge.objects.filter(company_id=company_id, active=True)
+)
+
+
 def charges_for(customer: Customer) -> list[AppliedCharge]:
     """The additional charges applied on this customer's invoices, in code order: the fuel
     surcharge when chargeFuelSurcharge, the tax when chargeTax (both at the customer's own
     value if it has one, else the company's default), and every other active charge the
     customer has as an automatic charge. At most two queries: the customer's own charges are
     not read when none of the company's could apply (checkout works this out for every order)."""
-    active = list(AdditionalCharge.objects.filter(company_id=customer.company_id, active=True))
+    active = _ACTIVE_CHARGES.all(customer.company_id)
     fuel, tax = AdditionalCharge.Purpose.FUEL, AdditionalCharge.Purpose.TAX
     if not any(
         (c.purpose == fuel and customer.charge_fuel_surcharge)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from stemline.core import timezones
+from stemline.core import shapes, timezones
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.hardgoods import services as hard_goods
@@ -24,7 +24,6 @@ from .models import (
     DocumentChange,
     DocumentStatus,
     Invoice,
-    InvoiceCharge,
     InvoiceItem,
     NumberCounter,
     Prebook,
@@ -35,9 +34,65 @@ from .models import (
 
 CENT = Decimal("0.01")
 
+# The order path's reads, each compiled once per process (core.shapes: issue 16).
+_CUSTOMER = shapes.Select(
+    lambda company_id, pk: Customer.objects.filter(company_id=company_id, pk=pk, active=True)[:1]
+)
+_DEFAULT_LOCATION = shapes.Select(
+    lambda company_id: Location.objects.filter(company_id=company_id, is_default=True)[:1]
+)
+_LOCATION = shapes.Select(
+    lambda company_id, pk: Location.objects.filter(company_id=company_id, pk=pk, active=True)[:1]
+)
+_ORDER_NAMED = shapes.Select(
+    lambda company_id, customer_id, pk: WebOrder.objects.select_for_update().filter(
+        company_id=company_id, customer_id=customer_id, pk=pk
+    )[:1]
+)
+_ORDER_PENDING = shapes.Select(
+    lambda company_id, customer_id, location_id: (
+        WebOrder.objects.select_for_update()
+        .filter(
+            company_id=company_id,
+            customer_id=customer_id,
+            location_id=location_id,
+            status=WebOrder.Status.PENDING,
+        )
+        .order_by("-id")[:1]
+    )
+)
+_ORDER_KINDS = shapes.Select(
+    lambda company_id, customer_id, web_order_id: (
+        WebOrderItem.objects.filter(
+            company_id=company_id,
+            web_order_id=web_order_id,
+            web_order__customer_id=customer_id,
+            web_order__status=WebOrder.Status.PENDING,
+        )
+        .order_by()
+        .values_list("web_order__location_id", "origin")
+        .distinct()
+    )
+)
+_CUSTOMER_WITH_COMPANY = shapes.Select(
+    lambda company_id, pk: Customer.objects.select_related("company").filter(
+        company_id=company_id, pk=pk
+    )[:1]
+)
+_ORDER_ITEMS = shapes.Select(
+    lambda web_order_id: (
+        WebOrderItem.objects.filter(web_order_id=web_order_id)
+        .select_related("line", "carrier", "ship_to")
+        .order_by("id")
+    )
+)
+_FIRST_SHIP_TO = shapes.Select(
+    lambda customer_id: ShipTo.objects.filter(customer_id=customer_id, removed_at__isnull=True)[:1]
+)
+
 
 def customer_of(company: Company, customer_id: int) -> Customer:
-    customer = Customer.objects.filter(company=company, pk=customer_id, active=True).first()
+    customer = _CUSTOMER.first(company.pk, customer_id)
     if customer is None:
         raise NotFound(f"customer {customer_id} does not exist", field="customerId")
     return customer
@@ -47,9 +102,9 @@ def location_of(company: Company, location_id: int | None) -> Location:
     if location_id is None:
         if company.multi_location:
             raise Invalid("required for a multi-location company", field="companyLocationId")
-        location = Location.objects.filter(company=company, is_default=True).first()
+        location = _DEFAULT_LOCATION.first(company.pk)
     else:
-        location = Location.objects.filter(company=company, pk=location_id, active=True).first()
+        location = _LOCATION.first(company.pk, location_id)
     if location is None:
         raise NotFound(f"location {location_id} does not exist", field="companyLocationId")
     return location
@@ -174,8 +229,16 @@ def record_change(document, kind: str) -> None:
         for hook in _prebook_hooks:
             hook(document, kind)
     feed = FEEDS[type(document).__name__]
-    DocumentChange.objects.create(
-        company_id=document.company_id, feed=feed, seq=None, document_id=document.pk, kind=kind
+    shapes.insert(
+        [
+            DocumentChange(
+                company_id=document.company_id,
+                feed=feed,
+                seq=None,
+                document_id=document.pk,
+                kind=kind,
+            )
+        ]
     )
     # Numbered once committed (inventory.feeds): no writer waits on the feed's counter.
     feeds.sequence_after_commit(document.company_id, feed, DocumentChange, {"feed": feed})
@@ -221,11 +284,7 @@ def _pending_order(
     if not queued:
         queue_if_limited(company, customer)
     if web_order_id is not None:
-        order = (
-            WebOrder.objects.select_for_update()
-            .filter(company=company, customer=customer, pk=web_order_id)
-            .first()
-        )
+        order = _ORDER_NAMED.first(company.pk, customer.pk, web_order_id)
         if order is None:
             raise NotFound(f"web order {web_order_id} does not exist", field="webOrderId")
         if order.status != WebOrder.Status.PENDING:
@@ -235,23 +294,17 @@ def _pending_order(
                 field="webOrderId",
             )
         return order, False
-    order = (
-        WebOrder.objects.select_for_update()
-        .filter(
-            company=company, customer=customer, location=location, status=WebOrder.Status.PENDING
-        )
-        .order_by("-id")
-        .first()
-    )
+    order = _ORDER_PENDING.first(company.pk, customer.pk, location.pk)
     if order is not None:
         return order, False
-    order = WebOrder.objects.create(
+    order = WebOrder(
         company=company,
         customer=customer,
         location=location,
         token=token,
         hold_expires_at=_hold_deadline(),
     )
+    shapes.insert([order])
     return order, True
 
 
@@ -453,8 +506,8 @@ def add_items(
         prices[line.pk] = unit_price
     if not created:
         order.hold_expires_at = _hold_deadline()
-        order.save(update_fields=["hold_expires_at"])
-    items = WebOrderItem.objects.bulk_create(
+        shapes.update(order, ["hold_expires_at"])
+    items = shapes.insert(
         [
             WebOrderItem(
                 company=company,
@@ -481,11 +534,7 @@ def add_items(
 
 
 def _order(company: Company, customer_id: int, web_order_id: int) -> WebOrder:
-    order = (
-        WebOrder.objects.select_for_update()
-        .filter(company=company, customer_id=customer_id, pk=web_order_id)
-        .first()
-    )
+    order = _ORDER_NAMED.first(company.pk, customer_id, web_order_id)
     if order is None:
         raise NotFound(f"web order {web_order_id} does not exist", field="webOrderId")
     return order
@@ -640,12 +689,12 @@ def _document(model, item_model, order, items, fee_rate, status, via_api, **head
     if model is Invoice:
         document.hold_reason = header.get("hold_reason", "")[:200]
         added = charges.worked_out(document)
-    document.save(force_insert=True)
+    shapes.insert([document])
     for row in rows:
         setattr(row, model.__name__.lower(), document)
-    item_model.objects.bulk_create(rows)
+    shapes.insert(rows)
     if added:
-        InvoiceCharge.objects.bulk_create(added)
+        shapes.insert(added)
     if model is Invoice and getattr(order, "with_hard_goods", False):
         # The order's held hard goods are sold on its invoice too (hardgoods, issue 14): the
         # amount, fee and charges then count them.
@@ -731,17 +780,7 @@ def checkout(
 
 def _document_kinds(company: Company, customer_id: int, web_order_id: int) -> list[tuple]:
     """(location id, "invoice" / "prebook") of the documents a pending order would make."""
-    found = (
-        WebOrderItem.objects.filter(
-            company=company,
-            web_order_id=web_order_id,
-            web_order__customer_id=customer_id,
-            web_order__status=WebOrder.Status.PENDING,
-        )
-        .order_by()
-        .values_list("web_order__location_id", "origin")
-        .distinct()
-    )
+    found = _ORDER_KINDS.all(company.pk, customer_id, web_order_id)
     # On-hand boxes go on the invoice; future boxes and growers' offers on the prebook, as
     # _checkout splits them.
     return sorted(
@@ -768,9 +807,7 @@ def _checkout(
     numbers,
 ) -> Checkout:
     # The customer with its company as they are now (fee rate, auto-confirm, credit).
-    customer = (
-        Customer.objects.select_related("company").filter(company=company, pk=customer_id).first()
-    )
+    customer = _CUSTOMER_WITH_COMPANY.first(company.pk, customer_id)
     if customer is not None and (customer.credit_limit is not None or customer.credit_hold):
         # A customer with a credit limit (or on hold) checks out one order at a time, its row
         # locked first as add_items locks it: two orders at once cannot both pass the limit.
@@ -782,8 +819,8 @@ def _checkout(
             "be checked out",
             field="webOrderId",
         )
-    items = list(order.items.select_related("line", "carrier", "ship_to").order_by("id"))
-    with_hard_goods = hard_goods.sales_on(company.pk, "web_order", order.pk).exists()
+    items = _ORDER_ITEMS.all(order.pk)
+    with_hard_goods = hard_goods.any_sale_on(company.pk, "web_order", order.pk)
     order.with_hard_goods = with_hard_goods  # read by _document (one query, not three)
     if not items and not with_hard_goods:
         raise Conflict(f"web order {web_order_id} has no lines", field="webOrderId")
@@ -805,7 +842,7 @@ def _checkout(
     )
     ship_to = None
     if any(not part[0].ship_to_id for part in (on_hand, future) if part):
-        ship_to = customer.ship_tos.filter(removed_at__isnull=True).first()
+        ship_to = _FIRST_SHIP_TO.first(customer.pk)
 
     def header(kind: str) -> dict:
         number = numbers.get((order.location_id, kind))
@@ -838,7 +875,7 @@ def _checkout(
     )
     order.status = WebOrder.Status.CHECKED_OUT
     order.checked_out_at = timezone.now()
-    order.save(update_fields=["status", "checked_out_at", "customer_po"])
+    shapes.update(order, ["status", "checked_out_at", "customer_po"])
     if invoice is not None:
         record_change(invoice, "created")
     # The lines last: from their guarded UPDATEs to the commit, only the feed rows ...

@@ -1,0 +1,257 @@
+"""Hot ORM statements built once per process, run many times.
+
+Building a statement through the ORM (filters, joins, the compiler) costs far more Python than
+running it: on the order path (issue 16) about two thirds of a request's CPU went to compiling
+~30 small statements that differ from one request to the next only in their parameters. A
+`Select` is a queryset written as usual, by a function of its parameters; the first call on a
+database alias compiles it once with stand-in values and remembers where each parameter goes;
+every later call sends that text with the real values (through `prepared.cursor`, so on
+PostgreSQL it is also planned once per connection) and makes model instances the way the ORM
+does (`Model.from_db`, the compiler's converters, `select_related` populators). `insert` and
+`update` write rows of a model the way `bulk_create` and `save(update_fields=...)` do
+(`pre_save`, `get_db_prep_save`), from statement text kept per model and shape.
+
+What they do not do, on purpose: signals (bulk_create sends none either; use them only for
+models nobody listens to: core.tests.test_shapes keeps a list), custom `save()` methods, and
+parameters the ORM would rewrite (a stand-in that does not come through unchanged refuses to
+compile: `ShapeError`). Parameters are ints unless named in `strings=`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable, Iterable
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+
+from . import prepared
+
+# Stand-ins: inside a 32-bit integer's range (Django refuses a lookup with an integer out of a
+# column's range), and unlikely as real constants of a statement.
+_INT_BASE = 1_987_654_300
+_STR_BASE = "\ue000stemline-shape-"
+
+
+class ShapeError(RuntimeError):
+    pass
+
+
+class _Compiled:
+    __slots__ = ("sql", "slots", "model", "init_list", "width", "converters", "populators", "flat")
+
+    def __init__(self, sql, slots, model, init_list, width, converters, populators, flat):
+        self.sql = sql
+        self.slots = slots  # per statement parameter: ("arg", i) or ("const", value)
+        self.model = model
+        self.init_list = init_list
+        self.width = width
+        self.converters = converters
+        self.populators = populators
+        self.flat = flat
+
+
+class Select:
+    """`Select(lambda company_id, pk: Customer.objects.filter(company_id=company_id, pk=pk))`:
+    `.first(company.pk, 5)`, `.all(...)`, `.exists(...)`. A function of `*ids` takes any
+    number of them (one compiled text per number). Model querysets give instances;
+    `values_list(...)` ones give tuples (`flat=True`: values)."""
+
+    def __init__(self, build: Callable[..., QuerySet], *, strings: Iterable[str] = ()):
+        self.build = build
+        signature = inspect.signature(build)
+        self.names = [
+            p.name
+            for p in signature.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        self.variadic = any(p.kind == p.VAR_POSITIONAL for p in signature.parameters.values())
+        self.strings = set(strings)
+        self._compiled: dict[tuple[str, int], _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def _stand_ins(self, count: int) -> list:
+        values = []
+        for i in range(count):
+            name = self.names[i] if i < len(self.names) else None
+            values.append(f"{_STR_BASE}{i}" if name in self.strings else _INT_BASE + i)
+        return values
+
+    def _compile(self, alias: str, count: int) -> _Compiled:
+        stand_ins = self._stand_ins(count)
+        queryset = self.build(*stand_ins)
+        query = queryset.query
+        compiler = query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        where = {value: i for i, value in enumerate(stand_ins)}
+        slots = []
+        seen = set()
+        for value in params:
+            if isinstance(value, (int, str)) and not isinstance(value, bool) and value in where:
+                slots.append(("arg", where[value]))
+                seen.add(where[value])
+            else:
+                slots.append(("const", value))
+        if len(seen) != count:
+            missing = [
+                self.names[i] if i < len(self.names) else i for i in range(count) if i not in seen
+            ]
+            raise ShapeError(f"parameters {missing} do not reach the statement unchanged: {sql}")
+        select = compiler.select
+        expressions = [s[0] for s in select]
+        converters = list(compiler.get_converters(expressions).items())
+        iterable = queryset._iterable_class.__name__
+        if iterable == "ModelIterable":
+            klass_info = compiler.klass_info
+            fields = klass_info["select_fields"]
+            start, end = fields[0], fields[-1] + 1
+            if compiler.annotation_col_map or start != 0:
+                raise ShapeError("annotations and extra columns are not supported")
+            init_list = [f[0].target.attname for f in select[start:end]]
+            populators = get_related_populators(klass_info, select, alias)
+            return _Compiled(
+                sql, slots, klass_info["model"], init_list, end, converters, populators, False
+            )
+        if iterable in ("ValuesListIterable", "FlatValuesListIterable"):
+            return _Compiled(
+                sql,
+                slots,
+                None,
+                None,
+                len(select),
+                converters,
+                (),
+                iterable == "FlatValuesListIterable",
+            )
+        raise ShapeError(f"{iterable} querysets are not supported")
+
+    def compiled(self, alias: str, count: int) -> _Compiled:
+        key = (alias, count)
+        found = self._compiled.get(key)
+        if found is None:
+            with self._lock:
+                found = self._compiled.get(key)
+                if found is None:
+                    found = self._compiled[key] = self._compile(alias, count)
+        return found
+
+    def rows(self, *args, using: str = DEFAULT_DB_ALIAS) -> list:
+        if not self.variadic and len(args) != len(self.names):
+            raise TypeError(f"{len(self.names)} parameters expected, {len(args)} given")
+        shape = self.compiled(using, len(args))
+        params = [args[v] if kind == "arg" else v for kind, v in shape.slots]
+        with prepared.cursor(using) as cursor:
+            cursor.execute(shape.sql, params)
+            fetched = cursor.fetchall()
+        if shape.converters and fetched:
+            connection = connections[using]
+            converted = []
+            for row in fetched:
+                row = list(row)
+                for pos, (convs, expression) in shape.converters:
+                    value = row[pos]
+                    for convert in convs:
+                        value = convert(value, expression, connection)
+                    row[pos] = value
+                converted.append(row)
+            fetched = converted
+        if shape.model is None:
+            if shape.flat:
+                return [row[0] for row in fetched]
+            return [tuple(row[: shape.width]) for row in fetched]
+        made = []
+        from_db = shape.model.from_db
+        for row in fetched:
+            obj = from_db(using, shape.init_list, row[: shape.width])
+            for populator in shape.populators:
+                populator.populate(row, obj)
+            made.append(obj)
+        return made
+
+    def all(self, *args, using: str = DEFAULT_DB_ALIAS) -> list:
+        return self.rows(*args, using=using)
+
+    def first(self, *args, using: str = DEFAULT_DB_ALIAS):
+        found = self.rows(*args, using=using)
+        return found[0] if found else None
+
+
+# Writes -----------------------------------------------------------------------------------
+
+_insert_sql: dict[tuple, tuple[str, list]] = {}
+
+
+def _insert_fields(model: type[Model]) -> list:
+    meta = model._meta
+    return [
+        f
+        for f in meta.concrete_fields
+        if not (f.primary_key and getattr(f, "db_returning", False)) and not f.generated
+    ]
+
+
+def insert(objs: list[Model], *, using: str = DEFAULT_DB_ALIAS) -> list[Model]:
+    """Insert unsaved instances of one model in one statement, as `bulk_create` would (their
+    fields' `pre_save`, so `auto_now_add` stamps), and give each its primary key."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    connection = connections[using]
+    key = (using, model, len(objs))
+    found = _insert_sql.get(key)
+    if found is None:
+        fields = _insert_fields(model)
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        pk = model._meta.pk
+        sql = (
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
+            + ", ".join([row] * len(objs))
+            + f" RETURNING {quote(pk.column)}"
+        )
+        found = _insert_sql[key] = (sql, fields)
+    sql, fields = found
+    params = []
+    for obj in objs:
+        # A related object assigned before it was saved gives its key now (as bulk_create).
+        obj._prepare_related_fields_for_save(operation_name="insert")
+        for f in fields:
+            params.append(f.get_db_prep_save(f.pre_save(obj, add=True), connection))
+    with prepared.cursor(using) as cursor:
+        cursor.execute(sql, params)
+        keys = [row[0] for row in cursor.fetchall()]
+    # RETURNING gives the rows in the order of VALUES on both databases.
+    attname = model._meta.pk.attname
+    for obj, pk in zip(objs, keys, strict=True):
+        setattr(obj, attname, pk)
+        obj._state.adding = False
+        obj._state.db = using
+    return objs
+
+
+_update_sql: dict[tuple, tuple[str, list]] = {}
+
+
+def update(obj: Model, fields: Iterable[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """`obj.save(update_fields=fields)` without its signals: the fields' `pre_save` (so
+    `auto_now` stamps when named), one UPDATE by primary key."""
+    model = type(obj)
+    names = tuple(fields)
+    connection = connections[using]
+    key = (using, model, names)
+    found = _update_sql.get(key)
+    if found is None:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        chosen = [meta.get_field(name) for name in names]
+        sets = ", ".join(f"{quote(f.column)} = %s" for f in chosen)
+        sql = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s"
+        found = _update_sql[key] = (sql, chosen)
+    sql, chosen = found
+    params = [f.get_db_prep_save(f.pre_save(obj, add=False), connection) for f in chosen]
+    params.append(obj.pk)
+    with prepared.cursor(using) as cursor:
+        cursor.execute(sql, params)

@@ -1,0 +1,156 @@
+"""core.shapes: a statement compiled once answers as the ORM would, on both databases, and a
+shape that cannot be reused refuses to compile instead of answering wrongly."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from stemline.core import shapes
+from stemline.core.models import Location
+from stemline.inventory.models import InventoryLine
+from stemline.parties.models import Customer
+from stemline.sales.models import DocumentChange, WebOrder, WebOrderItem
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMER = shapes.Select(
+    lambda company_id, pk: Customer.objects.filter(company_id=company_id, pk=pk, active=True)[:1]
+)
+WITH_COMPANY = shapes.Select(
+    lambda company_id, pk: Customer.objects.select_related("company").filter(
+        company_id=company_id, pk=pk
+    )[:1]
+)
+LINES = shapes.Select(
+    lambda company_id, *ids: InventoryLine.objects.filter(company_id=company_id, pk__in=ids)
+)
+BY_CODE = shapes.Select(
+    lambda company_id, code: Customer.objects.filter(company_id=company_id, code=code).values_list(
+        "pk", "name"
+    ),
+    strings=("code",),
+)
+
+
+def fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_a_select_gives_the_instances_the_orm_gives(stocked):
+    company = stocked.company
+    found = CUSTOMER.first(company.pk, stocked.florist.pk)
+    assert fields(found) == fields(Customer.objects.get(pk=stocked.florist.pk))
+    assert found._state.adding is False and found._state.db == "default"
+    # Another parameter, the same compiled text: the other customer.
+    assert CUSTOMER.first(company.pk, stocked.market.pk).name == "DWF Wholesale"
+    # Scoped as written: the other company's id finds nothing, nor does an inactive customer.
+    assert CUSTOMER.first(company.pk + 1000, stocked.florist.pk) is None
+    Customer.objects.filter(pk=stocked.florist.pk).update(active=False)
+    assert CUSTOMER.first(company.pk, stocked.florist.pk) is None
+
+
+def test_select_related_rows_come_with_their_related_object(stocked):
+    found = WITH_COMPANY.first(stocked.company.pk, stocked.market.pk)
+    with CaptureQueriesContext(connection) as reads:
+        assert found.company.name == stocked.company.name
+        assert found.company.transaction_fee_rate == stocked.company.transaction_fee_rate
+    assert len(reads) == 0  # joined, not read again
+
+
+def test_any_number_of_ids_and_values_lists(stocked):
+    a, b, c = stocked.add(3), stocked.add(4), stocked.add(5)
+    company = stocked.company
+    assert {line.pk for line in LINES.all(company.pk, a.pk)} == {a.pk}
+    assert {line.pk: line.total for line in LINES.all(company.pk, a.pk, c.pk)} == {
+        a.pk: 3,
+        c.pk: 5,
+    }
+    three = LINES.all(company.pk, a.pk, b.pk, c.pk)
+    assert sorted(fields(x)["total"] for x in three) == [3, 4, 5]
+    # Decimals and dates come back typed, as the ORM gives them (SQLite needs converters).
+    line = next(x for x in three if x.pk == a.pk)
+    assert line.price_a == Decimal("0.500") and isinstance(line.price_a, Decimal)
+    assert fields(line) == fields(InventoryLine.objects.get(pk=a.pk))
+    assert BY_CODE.all(company.pk, "BLOOM") == [(stocked.florist.pk, "Bloom Florist")]
+    assert BY_CODE.all(company.pk, "NOPE") == []
+
+
+def test_a_parameter_the_orm_rewrites_refuses_to_compile(company):
+    # `contains` wraps its value in %...%: the compiled text could not take another value.
+    shape = shapes.Select(
+        lambda company_id, name: Customer.objects.filter(
+            company_id=company_id, name__contains=name
+        ),
+        strings=("name",),
+    )
+    with pytest.raises(shapes.ShapeError, match="name"):
+        shape.all(company.pk, "Bloom")
+    with pytest.raises(TypeError):
+        CUSTOMER.first(company.pk)
+
+
+def test_insert_writes_what_bulk_create_would(stocked):
+    company = stocked.company
+    location = Location.objects.get(company=company, is_default=True)
+    line = stocked.add(5)
+    before = timezone.now()
+    order = WebOrder(
+        company=company,
+        customer=stocked.florist,
+        location=location,
+        hold_expires_at=before + timedelta(minutes=30),
+    )
+    item = WebOrderItem(
+        company=company, web_order=order, line=line, origin=1, quantity=2, price=Decimal("0.5")
+    )
+    shapes.insert([order])
+    assert order.pk is not None and order._state.adding is False
+    shapes.insert([item])  # its order was assigned before it had a key
+    stored = WebOrder.objects.get(pk=order.pk)
+    assert stored.created_at >= before  # auto_now_add stamped
+    assert stored.hold_expires_at == order.hold_expires_at
+    assert stored.status == WebOrder.Status.PENDING  # the field's default
+    assert list(stored.items.values_list("line_id", "quantity", "price")) == [
+        (line.pk, 2, Decimal("0.500"))
+    ]
+    # Several rows in one statement, each given its own key in order.
+    rows = [
+        DocumentChange(company=company, feed="invoices", document_id=n, kind="created")
+        for n in (7, 8, 9)
+    ]
+    with CaptureQueriesContext(connection) as writes:
+        shapes.insert(rows)
+    assert len(writes) == 1
+    assert [DocumentChange.objects.get(pk=row.pk).document_id for row in rows] == [7, 8, 9]
+
+
+def test_update_writes_only_the_fields_named(stocked):
+    company = stocked.company
+    order = WebOrder.objects.create(
+        company=company,
+        customer=stocked.florist,
+        location=Location.objects.get(company=company, is_default=True),
+        hold_expires_at=timezone.now(),
+        customer_po="PO-1",
+    )
+    order.status = WebOrder.Status.CHECKED_OUT
+    order.customer_po = "PO-2"  # changed in memory, not named: not written
+    shapes.update(order, ["status"])
+    stored = WebOrder.objects.get(pk=order.pk)
+    assert stored.status == WebOrder.Status.CHECKED_OUT and stored.customer_po == "PO-1"
+
+
+def test_nobody_listens_to_the_models_written_without_signals():
+    """insert and update send no signals: the models the order path writes through them must
+    have no receiver that would miss the write."""
+    from stemline.inventory.models import InventoryChange
+    from stemline.sales.models import Invoice, InvoiceCharge, InvoiceItem, Prebook, PrebookItem
+
+    written = (WebOrder, WebOrderItem, DocumentChange, InventoryChange, Invoice, InvoiceItem)
+    for model in (*written, InvoiceCharge, Prebook, PrebookItem):
+        assert not post_save.has_listeners(model), model
