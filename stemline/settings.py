@@ -185,6 +185,9 @@ WEBHOOK_SNAPSHOT_THREADS = int(os.environ.get("STEMLINE_WEBHOOK_SNAPSHOT_THREADS
 # rows without reading them; a change of a channel made in another process is seen after at
 # most this long (and the snapshot it triggers waits as long). 0: read them at every change.
 CHANNELS_CACHE_SECONDS = float(os.environ.get("STEMLINE_CHANNELS_CACHE_SECONDS", "2"))
+# A busy feed (inventory changes, documents) is numbered by its writers at most this often per
+# process; readers and the worker's tick number the rest (inventory.feeds).
+FEED_NUMBER_SECONDS = float(os.environ.get("STEMLINE_FEED_NUMBER_SECONDS", "0.1"))
 # Tenants' webhook and feed URLs must be public addresses (no loopback, private network or
 # cloud metadata); on-premises installs whose marketplaces live on the private network, and the
 # demo's simulator on 127.0.0.1, allow private addresses with STEMLINE_ALLOW_PRIVATE_WEBHOOKS=1.

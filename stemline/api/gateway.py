@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
 
+from stemline.core import atomic, outage, timezones
 from stemline.core import errors as domain
-from stemline.core import outage, timezones
 from stemline.tokens import crypto
 from stemline.tokens.models import ApiToken
 
@@ -497,7 +497,7 @@ def _run_idempotent(call: Call, params: dict, params_model, key: str) -> HttpRes
             record = IdempotencyRecord.objects.get(token=token, key=key)
             return _replay(record, request_hash)
         try:
-            with transaction.atomic():
+            with atomic.whole():
                 body, status = _run(call, params_model)
         except ApiError as exc:
             response = error_response(exc)
@@ -593,7 +593,7 @@ def _dispatch(request: HttpRequest, method_name: str) -> HttpResponse:
             response = _run_idempotent(call, params, params_model, key)
         else:
             if method.atomic:
-                with transaction.atomic():
+                with atomic.whole():
                     body, status = _run(call, params_model)
             else:
                 body, status = _run(call, params_model)

@@ -250,6 +250,7 @@ class ChannelCache:
     def __init__(self):
         self.lock = threading.Lock()
         self.entries: dict[int, tuple[float, list[Channel]]] = {}
+        self.customers: dict[int, tuple[float, dict[int, Channel]]] = {}
 
     def get(self, company_id: int) -> list[Channel]:
         ttl = settings.CHANNELS_CACHE_SECONDS
@@ -267,12 +268,31 @@ class ChannelCache:
                 self.entries[company_id] = (now, channels)
         return channels
 
+    def by_customer(self, company_id: int, read) -> dict[int, Channel]:
+        """Every channel of the company (active or not) by the customer it stands for, kept as
+        long as the active ones: what an order reads of its customer's channel (fee rate,
+        buffer, limits) twice per order. `read(company_id)` reads them."""
+        ttl = settings.CHANNELS_CACHE_SECONDS
+        now = time.monotonic()
+        hit = self.customers.get(company_id)
+        if hit is not None and now - hit[0] < ttl:
+            return hit[1]
+        found: dict[int, Channel] = {}
+        for channel in read(company_id):
+            found.setdefault(channel.customer_id, channel)
+        if ttl > 0 and not _writes_channels_here():
+            with self.lock:
+                self.customers[company_id] = (now, found)
+        return found
+
     def forget(self, company_id: int | None = None) -> None:
         with self.lock:
             if company_id is None:
                 self.entries.clear()
+                self.customers.clear()
             else:
                 self.entries.pop(company_id, None)
+                self.customers.pop(company_id, None)
 
 
 def _writes_channels_here() -> bool:

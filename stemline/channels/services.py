@@ -419,11 +419,18 @@ _CUSTOMER_CHANNEL = shapes.Select(
         company_id=company_id, customer_id=customer_id
     ).order_by("pk")[:1]
 )
+_COMPANY_CHANNELS = shapes.Select(
+    lambda company_id: Channel.objects.filter(company_id=company_id).order_by("pk")
+)
 
 
 def channel_for_customer(company_id: int, customer_id: int) -> Channel | None:
-    """Asked twice by every order (add, checkout): one statement compiled once."""
-    return _CUSTOMER_CHANNEL.first(company_id, customer_id)
+    """Asked twice by every order (add, checkout): from the process's channel cache
+    (outbox.ChannelCache: a change made here is seen at once, one made in another process
+    within `CHANNELS_CACHE_SECONDS`), else one statement compiled once."""
+    if settings.CHANNELS_CACHE_SECONDS <= 0:
+        return _CUSTOMER_CHANNEL.first(company_id, customer_id)
+    return outbox.channel_cache.by_customer(company_id, _COMPANY_CHANNELS.all).get(customer_id)
 
 
 def check_channel_quantities(channel: Channel | None, lines, totals) -> None:

@@ -13,7 +13,9 @@ the line's lock, so they are numbered in that order).
 from __future__ import annotations
 
 import logging
+import time
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 
@@ -103,10 +105,28 @@ def sequence(
             return done
 
 
-def sequence_after_commit(company_id: int, feed: str, model, where: dict | None = None) -> None:
-    """Number the feed once the current transaction commits (at once outside one)."""
+# When this process last numbered each feed after a commit (sequence_after_commit, spaced).
+_numbered_at: dict[tuple, float] = {}
+
+
+def sequence_after_commit(
+    company_id: int, feed: str, model, where: dict | None = None, *, spaced: bool = False
+) -> None:
+    """Number the feed once the current transaction commits (at once outside one).
+
+    `spaced`: at most once per `FEED_NUMBER_SECONDS` per process and feed (the busy feeds:
+    inventory changes, documents). A reader numbers the feed before it reads and the worker's
+    tick numbers what is left (`number_waiting`), so a change left for them is never missed,
+    only numbered a little later; what a busy feed saves is a round trip and a commit after
+    every order's two transactions."""
 
     key = (company_id, feed, model._meta.label, tuple(sorted((where or {}).items())))
+    if spaced:
+        every = settings.FEED_NUMBER_SECONDS
+        now = time.monotonic()
+        if every > 0 and now - _numbered_at.get(key, -every) < every:
+            return
+        _numbered_at[key] = now
 
     def run():
         try:
@@ -132,3 +152,18 @@ def once_on_commit(key, func, *, robust: bool = False) -> None:
                 return
     func.once_key = key
     transaction.on_commit(func, robust=robust)
+
+
+def number_waiting(model: type[Model], feed: str | None = None, *, field: str | None = None) -> int:
+    """Number every company's rows of a feed that are still without a number (the worker's
+    tick: a writer that left its rows to the next numbering, and nobody read since). `field`:
+    the column that names the feed in a table of several (`feed` its value), else the table
+    is the one feed `feed`. Reads only the rows without a number (a partial index)."""
+    waiting = model.objects.filter(seq__isnull=True)
+    if field is not None:
+        waiting = waiting.filter(**{field: feed})
+    done = 0
+    for company_id in waiting.order_by().values_list("company_id", flat=True).distinct():
+        where = {field: feed} if field is not None else None
+        done += sequence(company_id, feed, model, where=where, wait=False)
+    return done

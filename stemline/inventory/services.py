@@ -14,7 +14,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from stemline.catalog.models import Product, UnitType
-from stemline.core import shapes
+from stemline.core import prepared, shapes
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company
 
@@ -118,7 +118,7 @@ def record_many(lines: list[InventoryLine], kind: str) -> None:
         ]
     )
     for company_id in sorted({line.company_id for line in lines}):
-        feeds.sequence_after_commit(company_id, "inventory", InventoryChange)
+        feeds.sequence_after_commit(company_id, "inventory", InventoryChange, spaced=True)
     for line in lines:
         for hook in CHANGE_HOOKS:
             hook(line, kind)
@@ -279,23 +279,24 @@ def _move(
         else ""
     )
     quantities, refused = {}, {}
-    with connection.cursor() as cursor:
+    # One text per kind of move, the boxes a parameter: planned once per connection.
+    update = (
+        f"UPDATE {table} SET {changes} WHERE id = %(pk)s AND company_id = %(company)s "
+        f"AND {condition} RETURNING total, committed, held"
+    )
+    with prepared.cursor() as cursor:
         for pk in sorted(totals):
-            n = int(totals[pk])
-            update = (
-                f"UPDATE {table} SET {changes % {'n': n}} WHERE id = %s AND company_id = %s "
-                f"AND {condition % {'n': n}} RETURNING total, committed, held"
-            )
-            cursor.execute(update, [pk, company_id])
+            params = {"n": int(totals[pk]), "pk": pk, "company": company_id}
+            cursor.execute(update, params)
             row = cursor.fetchone()
             if row is None:
                 cursor.execute(
-                    f"SELECT total - committed - held FROM {table} WHERE id = %s AND "
-                    f"company_id = %s {lock}",
-                    [pk, company_id],
+                    f"SELECT total - committed - held FROM {table} WHERE id = %(pk)s AND "
+                    f"company_id = %(company)s {lock}",
+                    {"pk": pk, "company": company_id},
                 )
                 found = cursor.fetchone()
-                cursor.execute(update, [pk, company_id])  # held now: it cannot change
+                cursor.execute(update, params)  # held now: it cannot change
                 row = cursor.fetchone()
                 if row is None:
                     refused[pk] = None if found is None else found[0]

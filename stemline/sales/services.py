@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from stemline.core import shapes, timezones
+from stemline.core import atomic, prepared, shapes, timezones
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.hardgoods import services as hard_goods
@@ -118,7 +118,7 @@ def next_number(company: Company, location: Location | int, kind: str) -> int:
     fails leaves its number unused)."""
     location_id = getattr(location, "pk", location)
     table = connection.ops.quote_name(NumberCounter._meta.db_table)
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET value = value + 1 "
             "WHERE company_id = %s AND location_id = %s AND kind = %s RETURNING value",
@@ -241,7 +241,9 @@ def record_change(document, kind: str) -> None:
         ]
     )
     # Numbered once committed (inventory.feeds): no writer waits on the feed's counter.
-    feeds.sequence_after_commit(document.company_id, feed, DocumentChange, {"feed": feed})
+    feeds.sequence_after_commit(
+        document.company_id, feed, DocumentChange, {"feed": feed}, spaced=True
+    )
 
 
 def refuse_if_synced(invoice: Invoice) -> None:
@@ -422,7 +424,7 @@ def check_shares(
             )
 
 
-@transaction.atomic
+@atomic.atomically  # inside an API call: in its transaction, without a savepoint
 def add_items(
     *,
     company: Company,

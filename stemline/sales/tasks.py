@@ -178,3 +178,19 @@ def schedule_generate_standing_orders(now: datetime | None = None) -> bool:
     return _enqueue_once(
         generate_standing_order_prebooks, now, now.replace(minute=0, second=0, microsecond=0)
     )
+
+
+def number_waiting_feeds() -> int:
+    """Number the busy feeds' rows their writers left to the next numbering (inventory changes,
+    invoices, prebooks: inventory.feeds.sequence_after_commit `spaced`), so a quiet feed is
+    numbered within a tick even when nobody reads it. Several workers at once are harmless:
+    each feed's numbering skips one already under way."""
+    from stemline.inventory import feeds
+    from stemline.inventory.models import InventoryChange
+
+    from .models import DocumentChange
+
+    done = feeds.number_waiting(InventoryChange, "inventory")
+    for feed in services.FEEDS.values():
+        done += feeds.number_waiting(DocumentChange, feed, field="feed")
+    return done

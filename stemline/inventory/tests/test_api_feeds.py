@@ -207,3 +207,40 @@ def test_a_line_without_confirm_inventory_sends_nothing(api, stocked, company_to
 def test_customer_tokens_have_no_confirmations(api, stocked, make_token):
     buyer = make_token(stocked.company, "customer", customer_id=stocked.florist.pk)
     refused(api("inventory.confirmations.list", buyer, {}, verb="GET"), 403)
+
+
+def test_a_change_its_writer_left_unnumbered_is_read_and_numbered_by_the_tick(
+    stocked, api, company_token, settings
+):
+    """A busy feed is numbered by its writers at most once per FEED_NUMBER_SECONDS: the
+    changes in between wait for the next reader, which numbers them before it reads, or for
+    the worker's tick; either way none is missed."""
+    from stemline.sales.models import DocumentChange
+    from stemline.sales.tasks import number_waiting_feeds
+
+    settings.FEED_NUMBER_SECONDS = 3600
+    first = stocked.add(5)  # numbered by its writer (the first this hour)
+    second = stocked.add(6)
+    sell(stocked, first, 1)  # the invoice feed's first: numbered; its inventory change: not
+    waiting = InventoryChange.objects.filter(company=stocked.company, seq__isnull=True)
+    assert waiting.count() >= 2  # the second line's and the sale's
+    # A reader numbers them before it reads, in the order they were made.
+    changes = sync(api, company_token)["changes"]
+    assert not waiting.exists()
+    assert [c["seq"] for c in changes] == list(range(1, len(changes) + 1))
+    assert {first.pk, second.pk} <= {c["inventoryId"] for c in changes}
+    # With nobody reading, the worker's tick numbers what the writers left.
+    sell(stocked, second, 2)
+    sell(stocked, second, 1)
+    assert waiting.exists()
+    assert DocumentChange.objects.filter(company=stocked.company, seq__isnull=True).exists()
+    assert number_waiting_feeds() >= 3
+    assert not waiting.exists()
+    assert not DocumentChange.objects.filter(company=stocked.company, seq__isnull=True).exists()
+    assert number_waiting_feeds() == 0
+    seqs = list(
+        InventoryChange.objects.filter(company=stocked.company)
+        .order_by("id")
+        .values_list("seq", flat=True)
+    )
+    assert seqs == list(range(1, len(seqs) + 1))

@@ -23,6 +23,7 @@ from stemline.channels import tasks as channel_tasks
 from stemline.core.services import prune_login_throttles
 from stemline.sales.tasks import (
     fail_abandoned_tasks,
+    number_waiting_feeds,
     prune_finished_tasks,
     schedule_generate_standing_orders,
     schedule_release_expired_holds,
@@ -43,8 +44,9 @@ def scheduled() -> None:
     most one release of holds a minute, one standing-order run an hour, one snapshot per
     channel and interval, retries of webhook deliveries whose task was lost, tasks of killed
     workers marked failed, sign-in throttle rows, finished task rows and delivered webhook
-    events pruned (bounded deletes)."""
+    events pruned (bounded deletes), feeds their writers left unnumbered numbered."""
     fail_abandoned_tasks()
+    number_waiting_feeds()
     prune_finished_tasks()
     prune_login_throttles()
     schedule_release_expired_holds()
