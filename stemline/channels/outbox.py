@@ -16,6 +16,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from stemline.catalog.models import UnitType
+from stemline.core import shapes
 from stemline.inventory import feeds
 from stemline.inventory import queries as stock_queries
 from stemline.inventory.models import InventoryLine, Origin
@@ -118,6 +119,11 @@ def kick(endpoint_id: int) -> None:
     kick_many([endpoint_id])
 
 
+_IDLE_ENDPOINTS = shapes.Select(
+    lambda *ids: Endpoint.objects.filter(pk__in=ids, kicked=False).values_list("pk", flat=True)
+)
+
+
 def kick_many(endpoint_ids: list[int]) -> None:
     """Queue a delivery of each endpoint unless one is queued and not started yet: a read
     that waits on no row, then one UPDATE for those not flagged yet (a deliverer that resets
@@ -125,9 +131,7 @@ def kick_many(endpoint_ids: list[int]) -> None:
     queued task will see what this transaction wrote)."""
     from .tasks import deliver_endpoint  # the task module imports this one
 
-    idle = list(
-        Endpoint.objects.filter(pk__in=endpoint_ids, kicked=False).values_list("pk", flat=True)
-    )
+    idle = _IDLE_ENDPOINTS.all(*endpoint_ids)
     if not idle:
         return
     table = connection.ops.quote_name(Endpoint._meta.db_table)
@@ -325,6 +329,16 @@ def _channels_of(company_id: int) -> list[Channel]:
     return channel_cache.get(company_id)
 
 
+# What every change reads of its line for the channels' rows, compiled once (core.shapes).
+_CHANGED_LINE = shapes.Select(
+    lambda pk: (
+        InventoryLine.objects.filter(pk=pk)
+        .select_related(*stock_queries.LINE_RELATIONS)
+        .only(*stock_queries.ROW_FIELDS)
+    )
+)
+
+
 def inventory_changed(line: InventoryLine, change: str) -> None:
     """Registered with the inventory services (inventory.services.on_change): for every change
     of a line, inside its transaction, one event per active channel of the company, written
@@ -332,12 +346,7 @@ def inventory_changed(line: InventoryLine, change: str) -> None:
     channels = _channels_of(line.company_id)
     if not channels:
         return
-    line = (
-        InventoryLine.objects.filter(pk=line.pk)
-        .select_related(*stock_queries.LINE_RELATIONS)
-        .only(*stock_queries.ROW_FIELDS)
-        .get()
-    )
+    line = _CHANGED_LINE.first(line.pk)
     today = timezone.localdate()
     events = []
     for channel in channels:
@@ -356,7 +365,7 @@ def inventory_changed(line: InventoryLine, change: str) -> None:
             )
         )
     if events:
-        Event.objects.bulk_create(events)
+        shapes.insert(events)
         _kick_after_commit(event.endpoint_id for event in events)
 
 

@@ -96,7 +96,7 @@ def on_confirmation(hook) -> None:
 
 def record(line: InventoryLine, kind: str) -> None:
     """A row of the inventory feed (numbered after commit: inventory.feeds) and the hooks."""
-    line.refresh_from_db(fields=["total", "committed", "held"])
+    ((line.total, line.committed, line.held),) = _QUANTITIES.all(line.pk)
     record_many([line], kind)
 
 
@@ -193,18 +193,25 @@ def add_line(
     return line
 
 
+# NO KEY UPDATE: the lock an UPDATE of the quantities takes, which does not stop a new row
+# referring to the line (a web order item, a feed row) as FOR UPDATE would.
+_LOCKED_LINES = shapes.Select(
+    lambda company_id, *ids: (
+        InventoryLine.objects.select_for_update(no_key=True)
+        .filter(company_id=company_id, pk__in=ids)
+        .order_by("pk")
+    )
+)
+_QUANTITIES = shapes.Select(
+    lambda pk: InventoryLine.objects.filter(pk=pk).values_list("total", "committed", "held")
+)
+
+
 def lock_lines(company: Company, line_ids: Iterable[int]) -> dict[int, InventoryLine]:
     """The company's lines, locked in primary-key order (the order every writer uses, so two
     writers never wait on each other in a cycle)."""
     ids = sorted(set(line_ids))
-    lines = {
-        line.pk: line
-        # NO KEY UPDATE: the lock an UPDATE of the quantities takes, which does not stop a new
-        # row referring to the line (a web order item, a feed row) as FOR UPDATE would.
-        for line in InventoryLine.objects.select_for_update(no_key=True)
-        .filter(company=company, pk__in=ids)
-        .order_by("pk")
-    }
+    lines = {line.pk: line for line in _LOCKED_LINES.all(company.pk, *ids)} if ids else {}
     missing = [i for i in ids if i not in lines]
     if missing:
         raise NotFound(f"inventory line {missing[0]} does not exist", field="inventoryIds")
