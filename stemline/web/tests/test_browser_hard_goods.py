@@ -40,7 +40,9 @@ def test_adding_a_hard_good_receiving_it_and_selling_it_on_an_invoice(
     page.click("aside >> text=Hard goods")
     assert "No hard goods." in page.inner_text("#hard-good-list")
     page.click("#new-hard-good")
-    # Only hard-goods vendors are offered (the grower of `stocked` is not).
+    # The form has loaded (all_inner_texts does not wait for it), then: only hard-goods vendors
+    # are offered (the grower of `stocked` is not).
+    page.wait_for_selector("#id_vendor option", state="attached")
     offered = page.locator("#id_vendor option").all_inner_texts()
     assert "Floral Supply Co" in offered and "Rosas del Monte" not in offered
     page.select_option("#id_vendor", str(supplier.pk))
