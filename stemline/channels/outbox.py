@@ -256,38 +256,43 @@ class ChannelCache:
         self.entries: dict[int, tuple[float, list[Channel]]] = {}
         self.customers: dict[int, tuple[float, dict[int, Channel]]] = {}
 
-    def get(self, company_id: int) -> list[Channel]:
+    def _kept(self, store: dict, company_id: int, read):
+        """The company's entry in `store` while fresh, else `read()` (kept unless this
+        transaction changed channels: it may yet be rolled back)."""
         ttl = settings.CHANNELS_CACHE_SECONDS
         now = time.monotonic()
-        hit = self.entries.get(company_id)
+        hit = store.get(company_id)
         if hit is not None and now - hit[0] < ttl:
             return hit[1]
-        channels = list(
-            Channel.objects.filter(company_id=company_id, active=True, endpoint__active=True)
-            .select_related("customer")
-            .order_by("endpoint_id")
-        )
+        value = read()
         if ttl > 0 and not _writes_channels_here():
             with self.lock:
-                self.entries[company_id] = (now, channels)
-        return channels
+                store[company_id] = (now, value)
+        return value
+
+    def get(self, company_id: int) -> list[Channel]:
+        return self._kept(
+            self.entries,
+            company_id,
+            lambda: list(
+                Channel.objects.filter(company_id=company_id, active=True, endpoint__active=True)
+                .select_related("customer")
+                .order_by("endpoint_id")
+            ),
+        )
 
     def by_customer(self, company_id: int, read) -> dict[int, Channel]:
         """Every channel of the company (active or not) by the customer it stands for, kept as
         long as the active ones: what an order reads of its customer's channel (fee rate,
         buffer, limits) twice per order. `read(company_id)` reads them."""
-        ttl = settings.CHANNELS_CACHE_SECONDS
-        now = time.monotonic()
-        hit = self.customers.get(company_id)
-        if hit is not None and now - hit[0] < ttl:
-            return hit[1]
-        found: dict[int, Channel] = {}
-        for channel in read(company_id):
-            found.setdefault(channel.customer_id, channel)
-        if ttl > 0 and not _writes_channels_here():
-            with self.lock:
-                self.customers[company_id] = (now, found)
-        return found
+
+        def by_customer() -> dict[int, Channel]:
+            found: dict[int, Channel] = {}
+            for channel in read(company_id):
+                found.setdefault(channel.customer_id, channel)
+            return found
+
+        return self._kept(self.customers, company_id, by_customer)
 
     def forget(self, company_id: int | None = None) -> None:
         with self.lock:
