@@ -25,7 +25,7 @@ from standardwebhooks.webhooks import Webhook
 from stemline.core import netguard
 from stemline.tokens import crypto
 
-from .models import SNAPSHOT, Attempt, Endpoint, Event
+from .models import BATCH, SNAPSHOT, Attempt, Channel, Endpoint, Event
 from .outbox import number
 
 log = logging.getLogger("stemline.webhooks")
@@ -34,7 +34,7 @@ TIMEOUT_SECONDS = 10
 # Komet-style receivers may be down for a night; give them more than a day.
 RETRY_FOR = timedelta(hours=26)
 MAX_BACKOFF_SECONDS = 30 * 60
-BATCH = 200
+BATCH_READ = 200  # events read at a time
 SECRET_UNREADABLE = "the signing secret cannot be read (STEMLINE_TOKEN_KEY changed)"
 
 
@@ -220,9 +220,33 @@ def succeeded(endpoint_id: int, now: datetime) -> None:
     ).update(last_success_at=now, failures=0, last_error="")
 
 
+DELTA = "inventory.changed"
+
+
+def deltas_per_message(endpoint_id: int) -> int:
+    """How many deltas one message may carry: the channel's setting; 1 for a token's endpoint
+    (its receivers take Komet's one event per message)."""
+    found = Channel.objects.filter(endpoint_id=endpoint_id).values_list("deltas_per_message")
+    return max(1, next(iter(found), (1,))[0])
+
+
+def _group(events: list[Event], start: int, size: int, now: datetime) -> list[Event]:
+    """The events sent in one message from `start`: the head alone, or with the due deltas
+    right behind it, up to `size` (a batch is only of deltas, in their order)."""
+    head = events[start]
+    group = [head]
+    if size > 1 and head.kind == DELTA:
+        for event in events[start + 1 : start + size]:
+            if event.kind != DELTA or event.next_attempt_at > now:
+                break
+            group.append(event)
+    return group
+
+
 def _send_due(endpoint_id: int, holder: str, outcome: Outcome) -> None:
     endpoint = Endpoint.objects.get(pk=endpoint_id)
     secret = secret_of(endpoint)
+    per_message = deltas_per_message(endpoint_id)
     renewed = time.monotonic()
     delivered = Delivered(endpoint)
     with Poster(endpoint.url) as poster:
@@ -232,11 +256,13 @@ def _send_due(endpoint_id: int, holder: str, outcome: Outcome) -> None:
                 events = list(
                     Event.objects.filter(
                         endpoint_id=endpoint_id, status=Event.Status.PENDING, seq__isnull=False
-                    ).order_by("seq")[:BATCH]
+                    ).order_by("seq")[:BATCH_READ]
                 )
                 if not events:
                     return
-                for event in events:
+                start = 0
+                while start < len(events):
+                    event = events[start]
                     now = timezone.now()
                     if event.next_attempt_at > now:
                         # Head of line waits, so each line's events arrive in order.
@@ -247,24 +273,51 @@ def _send_due(endpoint_id: int, holder: str, outcome: Outcome) -> None:
                         if not claim(endpoint_id, holder):
                             return  # the lease was lost (this worker stalled): the holder goes on
                         renewed = time.monotonic()
-                    status, error, duration = send(poster, secret, event)
+                    group = _group(events, start, per_message, now)
+                    start += len(group)
+                    status, error, duration = send(poster, secret, *group)
                     if status is not None and 200 <= status < 300:
-                        delivered.add(event, status, duration)
-                        outcome.sent += 1
+                        for sent in group:
+                            delivered.add(sent, status, duration)
+                        outcome.sent += len(group)
                         continue
                     delivered.flush()
-                    record_failure(endpoint, event, status, error, duration)
-                    outcome.failed += 1
-                    if now - event.created_at > RETRY_FOR:
-                        Event.objects.filter(pk=event.pk).update(status=Event.Status.FAILED)
-                        continue  # given up: the ones behind it go on
+                    record_failures(endpoint, group, status, error, duration)
+                    outcome.failed += len(group)
+                    # Given up (tried for the whole retry window): the ones behind go on.
+                    expired = [e.pk for e in group if now - e.created_at > RETRY_FOR]
+                    if expired:
+                        Event.objects.filter(pk__in=expired).update(status=Event.Status.FAILED)
+                    waiting = [e.pk for e in group if e.pk not in expired]
+                    if not waiting:
+                        continue
                     retry_at = now + backoff(event.attempts + 1)
-                    Event.objects.filter(pk=event.pk).update(next_attempt_at=retry_at)
+                    Event.objects.filter(pk__in=waiting).update(next_attempt_at=retry_at)
                     outcome.retry_at = retry_at
                     return
                 delivered.flush()
         finally:
             delivered.flush()
+
+
+def batch_body(events: list[Event]) -> str:
+    """Several deltas in one message (docs/channels.md, "Several deltas in one message"): each
+    exactly as it would come alone, in their order."""
+    deltas = [{"type": e.kind, "seq": e.seq, **(e.payload or {})} for e in events]
+    payload = {
+        "type": BATCH,
+        "channelId": deltas[0].get("channelId"),
+        "first": events[0].seq,
+        "seq": events[-1].seq,
+        "events": deltas,
+    }
+    return json.dumps(payload, separators=(",", ":"), cls=DjangoJSONEncoder)
+
+
+def batch_id(events: list[Event]) -> str:
+    """The same deltas sent again (a retry) carry the same webhook-id: a run of numbered
+    events is named by its first and how many."""
+    return f"batch_{events[0].msg_id}_{len(events)}"
 
 
 def body_of(event: Event) -> str:
@@ -508,39 +561,52 @@ def signed_headers(secret: str, msg_id: str, body: str) -> dict:
     }
 
 
-def send(poster: Poster, secret: str | None, event: Event) -> tuple[int | None, str, int]:
-    """Build, sign and POST one event: (HTTP status or None, error text, milliseconds)."""
+def send(poster: Poster, secret: str | None, *events: Event) -> tuple[int | None, str, int]:
+    """Build, sign and POST one event, or several deltas as one message: (HTTP status or None,
+    error text, milliseconds)."""
     started = time.monotonic()
     status, error = None, ""
+    event = events[0]
+    msg_id = event.msg_id if len(events) == 1 else batch_id(list(events))
     if secret is None:
         error = SECRET_UNREADABLE
     else:
         try:
-            body = body_of(event)
+            body = body_of(event) if len(events) == 1 else batch_body(list(events))
         except Exception:  # a snapshot that cannot be built is logged, not fatal
-            log.exception("could not build %s", event.msg_id)
+            log.exception("could not build %s", msg_id)
             error = "could not build the message"
         else:
             try:
-                status = poster.post(body.encode(), signed_headers(secret, event.msg_id, body))
+                status = poster.post(body.encode(), signed_headers(secret, msg_id, body))
                 if not 200 <= status < 300:
                     error = f"HTTP {status}"
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 error = failure_category(exc)
-                log.warning("delivery of %s failed (%s): %r", event.msg_id, error, exc)
+                log.warning("delivery of %s failed (%s): %r", msg_id, error, exc)
     return status, error, int((time.monotonic() - started) * 1000)
 
 
 def record_failure(endpoint, event, status, error, duration_ms, *, replay=False) -> None:
-    Attempt.objects.create(
-        company_id=event.company_id,
-        event=event,
-        status_code=status,
-        error=error,
-        duration_ms=duration_ms,
-        replay=replay,
+    record_failures(endpoint, [event], status, error, duration_ms, replay=replay)
+
+
+def record_failures(endpoint, events, status, error, duration_ms, *, replay=False) -> None:
+    """A failed message: an attempt for each event it carried."""
+    Attempt.objects.bulk_create(
+        [
+            Attempt(
+                company_id=event.company_id,
+                event=event,
+                status_code=status,
+                error=error,
+                duration_ms=duration_ms,
+                replay=replay,
+            )
+            for event in events
+        ]
     )
-    Event.objects.filter(pk=event.pk).update(
+    Event.objects.filter(pk__in=[event.pk for event in events]).update(
         attempts=F("attempts") + 1, last_status_code=status, last_error=error
     )
     Endpoint.objects.filter(pk=endpoint.pk).update(

@@ -4,7 +4,7 @@ from django import forms
 
 from stemline.core.limits import INT_MAX
 
-from .models import Marketplace
+from .models import MAX_BATCH, Marketplace
 
 
 class ConnectForm(forms.Form):
@@ -87,6 +87,14 @@ class ChannelForm(forms.Form):
     snapshot_every = forms.IntegerField(
         label="Full snapshot every (seconds)", min_value=10, max_value=86400
     )
+    deltas_per_message = forms.IntegerField(
+        label="Changes per message",
+        min_value=1,
+        max_value=MAX_BATCH,
+        required=False,
+        help_text="1 (or empty): one message per change. More: the changes waiting are sent "
+        "together (inventory.batch), for a marketplace whose receiver takes them.",
+    )
     checkout_on_add = forms.BooleanField(label="Check out on every line added", required=False)
     max_share_of_line = forms.IntegerField(
         label="Most of a line held at once (%)",
@@ -115,6 +123,7 @@ class ChannelForm(forms.Form):
         "buffer": "buffer",
         "feeRate": "fee_rate",
         "snapshotEvery": "snapshot_every",
+        "deltasPerMessage": "deltas_per_message",
         "maxShareOfLine": "max_share_of_line",
         "maxShareOfMarket": "max_share_of_market",
         "endpoint": "endpoint",

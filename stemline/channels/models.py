@@ -52,6 +52,9 @@ class Endpoint(CompanyOwned):
 
 
 SNAPSHOT = "inventory.snapshot"
+# Several deltas in one message (Channel.deltas_per_message): at most this many.
+BATCH = "inventory.batch"
+MAX_BATCH = 500
 
 
 class Channel(CompanyOwned):
@@ -81,6 +84,9 @@ class Channel(CompanyOwned):
         Endpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="channel"
     )
     snapshot_every = models.PositiveIntegerField(default=300)  # seconds
+    # Up to this many deltas in one signed message (`inventory.batch`, docs/channels.md) when
+    # several are waiting; 1: one message per delta, for receivers that take only those.
+    deltas_per_message = models.PositiveSmallIntegerField(default=1)
     checkout_on_add = models.BooleanField(default=False)
     # The hoarding limits of the marketplace's customer, in percent; empty: the company's.
     max_share_of_line = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -99,6 +105,10 @@ class Channel(CompanyOwned):
             ),
             models.CheckConstraint(
                 condition=Q(fee_rate__gte=0) & Q(fee_rate__lt=1), name="channel_fee_rate"
+            ),
+            models.CheckConstraint(
+                condition=Q(deltas_per_message__gte=1, deltas_per_message__lte=MAX_BATCH),
+                name="channel_deltas_per_message",
             ),
             models.CheckConstraint(
                 condition=Q(max_share_of_line__gte=1, max_share_of_line__lte=100),

@@ -19,7 +19,7 @@ from stemline.tokens.models import ApiToken, TokenType
 from stemline.tokens.services import create_token
 
 from . import delivery, outbox
-from .models import Attempt, Channel, Endpoint, Event, Marketplace, SnapshotSlot
+from .models import MAX_BATCH, Attempt, Channel, Endpoint, Event, Marketplace, SnapshotSlot
 
 # What a marketplace calls with a Customer token: the web shop and the web-order methods.
 SHOP_METHODS = (
@@ -337,6 +337,7 @@ def update(
     buffer: int | None = None,
     fee_rate: Decimal | None = None,
     snapshot_every: int | None = None,
+    deltas_per_message: int | None = None,
     checkout_on_add: bool | None = None,
     max_share_of_line: int | None | type[Ellipsis] = ...,
     max_share_of_market: int | None | type[Ellipsis] = ...,
@@ -372,6 +373,10 @@ def update(
         if snapshot_every < 10:
             raise Invalid("must be at least 10 seconds", field="snapshotEvery")
         channel.snapshot_every = snapshot_every
+    if deltas_per_message is not None:
+        if not 1 <= deltas_per_message <= MAX_BATCH:
+            raise Invalid(f"must be from 1 to {MAX_BATCH}", field="deltasPerMessage")
+        channel.deltas_per_message = deltas_per_message
     if checkout_on_add is not None:
         channel.checkout_on_add = checkout_on_add
     # Hoarding limits (percent) of the marketplace's customer; None: the company's.

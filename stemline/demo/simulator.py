@@ -122,11 +122,14 @@ class Market:
             kind = message.get("type")
             if kind == "inventory.snapshot":
                 self.apply_snapshot(message)
-            elif kind == "inventory.changed":
-                self.apply_delta(message)
-                at = message.get("at")
-                if at:
-                    self.delays_ms.append((now - datetime.fromisoformat(at).timestamp()) * 1000)
+            elif kind in ("inventory.changed", "inventory.batch"):
+                # A batch carries several deltas, each as it would come alone, in order.
+                deltas = message.get("events", []) if kind == "inventory.batch" else [message]
+                for delta in deltas:
+                    self.apply_delta(delta)
+                    at = delta.get("at")
+                    if at:
+                        self.delays_ms.append((now - datetime.fromisoformat(at).timestamp()) * 1000)
         return 200
 
     def apply_snapshot(self, message: dict) -> None:

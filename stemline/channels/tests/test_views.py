@@ -101,6 +101,20 @@ def test_settings_are_saved_and_refused_beside_the_field(signed_in, stocked):
     assert b'id="id_sells_on_hand_errors"' in answer.content
     answer = client.post(f"/setup/integrations/{channel.pk}/", {**form, "snapshot_every": "3"})
     assert b'id="id_snapshot_every_errors"' in answer.content
+    # Changes per message: saved, refused beyond 500 beside the field, 1 when left empty.
+    answer = client.post(f"/setup/integrations/{channel.pk}/", {**form, "deltas_per_message": "50"})
+    assert answer.status_code == 302
+    channel.refresh_from_db()
+    assert channel.deltas_per_message == 50
+    answer = client.post(
+        f"/setup/integrations/{channel.pk}/", {**form, "deltas_per_message": "501"}
+    )
+    assert b'id="id_deltas_per_message_errors"' in answer.content
+    channel.refresh_from_db()
+    assert channel.deltas_per_message == 50
+    assert client.post(f"/setup/integrations/{channel.pk}/", form).status_code == 302
+    channel.refresh_from_db()
+    assert channel.deltas_per_message == 1
 
 
 def test_the_delivery_log_replays_an_event(signed_in, stocked, simulator):

@@ -75,6 +75,9 @@ class Command(BaseCommand):
         update.add_argument("--buffer", type=int, metavar="BOXES")
         update.add_argument("--fee-rate", metavar="RATE", help="0.015 is 1.5%%")
         update.add_argument("--snapshot-every", type=int, metavar="SECONDS")
+        update.add_argument(
+            "--deltas-per-message", type=int, metavar="N", help="1: one message per change"
+        )
         update.add_argument("--checkout-on-add", choices=["yes", "no"])
         update.add_argument("--active", choices=["yes", "no"], help="no: paused")
 
@@ -151,6 +154,7 @@ class Command(BaseCommand):
             "buffer": o["buffer"],
             "fee_rate": _decimal(o["fee_rate"]) if o["fee_rate"] else None,
             "snapshot_every": o["snapshot_every"],
+            "deltas_per_message": o["deltas_per_message"],
             "checkout_on_add": yes[o["checkout_on_add"]],
             "active": yes[o["active"]],
         }
