@@ -3,6 +3,8 @@ the ids in the list's order (one page, or all), then the rows a chunk of ids at 
 
 from collections.abc import Callable
 
+from stemline.core.sql import id_in
+
 from .schemas import Envelope, Rendered, paging
 from .texts import EMPTY
 
@@ -62,3 +64,22 @@ def listing(
         head.update(total=total, page=p.page or 1, rows=window[1])
     chunks = (rows(part) for part in chunked(ids))
     return Rendered(head, key, chunks, stream=window is None and total > stream_from)
+
+
+def values_in_order(model, ids: list[int], fields) -> list[tuple]:
+    """The rows of these ids as tuples of `fields` (the id first), in the order of `ids`: one
+    query (relations followed by `__` are joined in it)."""
+    found = {
+        row[0]: row
+        for row in model.objects.filter(id_in(ids)).order_by().values_list("pk", *fields)
+    }
+    return [found[pk] for pk in ids]
+
+
+def values_by(qs, key: str, ids: list[int], fields, order=("id",)) -> dict[int, list[tuple]]:
+    """Rows of `qs` whose `key` is one of `ids`, as tuples of `fields` in `order`, by key: one
+    query (the lines, applications, boxes... of a chunk of documents)."""
+    by_key: dict[int, list[tuple]] = {pk: [] for pk in ids}
+    for row in qs.filter(id_in(ids, key)).order_by(*order).values_list(key, *fields):
+        by_key[row[0]].append(row[1:])
+    return by_key
