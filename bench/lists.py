@@ -3,13 +3,16 @@
     python bench/lists.py                       # PostgreSQL on 127.0.0.1 (a throwaway database)
     python bench/lists.py --quick               # 1k and 10k rows only, 3 repeats
     python bench/lists.py --sizes 1000 --only invoice.details.list
+    python bench/lists.py --sizes 50000 --only customer   # seeds the customers only
 
 For each size N it bulk-inserts (the services would take hours) N invoices of 2 lines over a
-4-day window, N purchase orders of 2 lines over 4 days, N inventory lines in the web shop and N
-customers, then through the whole API stack in-process (Django's test client: gateway, token,
-schema, answer; no socket) times, `--repeats` times each:
+4-day window, N purchase orders of 2 lines over 4 days, N prebooks of 2 lines over 4 days, N
+inventory lines in the web shop and N customers (with `--only`, just what those lists read),
+then through the whole API stack in-process (Django's test client: gateway, token, schema,
+answer; no socket) times, `--repeats` times each:
 - `invoice.list`, `invoice.details.list`, `purchase.order.list`: the first and the last page of
   100 (`page`/`rows`), and the whole unpaged list up to `--whole-max` documents (streamed);
+- `prebook.list`, `prebook.details.list`, `customer.list`: the first and the last page of 100;
 - `ecommerce/inventory.list`: the first and the last page of 30 by `page`, and the last page
   reached by `cursor` (keyset);
 - the customer export (`/setup/customers/export.xlsx`, signed in as the Admin) of N customers;
@@ -61,7 +64,7 @@ def child(args) -> None:
     from stemline.inventory.models import InventoryLine
     from stemline.parties.models import Customer, Vendor
     from stemline.purchasing.models import PurchaseOrder, PurchaseOrderItem
-    from stemline.sales.models import Invoice, InvoiceItem
+    from stemline.sales.models import Invoice, InvoiceItem, Prebook, PrebookItem
     from stemline.tokens.models import ApiToken
 
     setup_test_environment()
@@ -113,7 +116,16 @@ def child(args) -> None:
         values.update(kw)
         return InventoryLine(**values)
 
-    seeded = {"customers": 0, "lines": 0, "invoices": 0, "pos": 0}
+    seeded = {"customers": 0, "lines": 0, "invoices": 0, "pos": 0, "prebooks": 0}
+
+    def wanted(*names: str) -> bool:
+        return not args.only or any(n.startswith(o) for n in names for o in args.only)
+
+    # What to seed: with --only, just the tables the chosen lists read.
+    seed_invoices = wanted("invoice.list", "invoice.details.list")
+    seed_pos = wanted("purchase.order.list")
+    seed_prebooks = wanted("prebook.list", "prebook.details.list")
+    seed_lines = seed_invoices or seed_pos or wanted("ecommerce/inventory.list")
 
     def seed_to(size: int) -> float:
         started = time.perf_counter()
@@ -136,7 +148,7 @@ def child(args) -> None:
             customers = list(
                 Customer.objects.filter(company=company).order_by("id")[:1000].only("id")
             )
-            for start in range(seeded["lines"], size, batch):
+            for start in range(seeded["lines"], size if seed_lines else 0, batch):
                 InventoryLine.objects.bulk_create(
                     [
                         line(n, arrival_date=today + timedelta(days=3) if n % 4 == 0 else None)
@@ -147,7 +159,7 @@ def child(args) -> None:
                 InventoryLine.objects.filter(company=company).order_by("id")[:2000].only("id")
             )
             now = timezone.now()
-            for start in range(seeded["invoices"], size, batch):
+            for start in range(seeded["invoices"], size if seed_invoices else 0, batch):
                 made = Invoice.objects.bulk_create(
                     [
                         Invoice(
@@ -180,7 +192,42 @@ def child(args) -> None:
                         for k in range(2)
                     ]
                 )
-            for start in range(seeded["pos"], size, batch):
+            for start in range(seeded["prebooks"], size if seed_prebooks else 0, batch):
+                made = Prebook.objects.bulk_create(
+                    [
+                        Prebook(
+                            company=company,
+                            location=location,
+                            number=n + 1,
+                            customer=customers[n % len(customers)],
+                            ship_date=days[n % 4],
+                            status=(0, 1, 1, 1)[n % 4],
+                            amount=Decimal("250.00"),
+                            created_at=now,
+                        )
+                        for n in range(start, min(start + batch, size))
+                    ]
+                )
+                PrebookItem.objects.bulk_create(
+                    [
+                        PrebookItem(
+                            company=company,
+                            prebook=prebook,
+                            product=products[(prebook.number + k) % len(products)],
+                            box_type=box,
+                            vendor=vendors[(prebook.number + k) % len(vendors)],
+                            boxes=1 + k,
+                            unit_type="Bunch",
+                            units_per_box=10,
+                            bunches=10,
+                            stems_bunch=25,
+                            price=Decimal("4.00"),
+                        )
+                        for prebook in made
+                        for k in range(2)
+                    ]
+                )
+            for start in range(seeded["pos"], size if seed_pos else 0, batch):
                 orders = PurchaseOrder.objects.bulk_create(
                     [
                         PurchaseOrder(
@@ -280,6 +327,20 @@ def child(args) -> None:
         print(json.dumps({"seeded": size, "seed_s": round(took, 1)}), flush=True)
         window = {"orderDateFrom": str(days[0]), "orderDateTo": str(days[-1])}
         last = (size + 99) // 100
+        for method, where in (
+            ("prebook.list", {"dateFrom": str(days[0]), "dateTo": str(days[-1])}),
+            ("prebook.details.list", {"dateFrom": str(days[0]), "dateTo": str(days[-1])}),
+            ("customer.list", {}),
+        ):
+            path = f"/api/{method}"
+            for label, page in (("page 1", 1), ("last page", last)):
+                measure(
+                    f"{method} {label}",
+                    size,
+                    path,
+                    {**where, "page": page, "rows": 100},
+                    target=PAGE_MS,
+                )
         for method in ("invoice.list", "invoice.details.list", "purchase.order.list"):
             where = (
                 window

@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
+from stemline.api.listing import Paged, listing, values_in_order
 from stemline.api.registry import COMPANY, CUSTOMER, USER, VENDOR, api_method
 from stemline.api.schemas import (
     Envelope,
@@ -14,18 +15,24 @@ from stemline.api.schemas import (
     OptId,
     OptInt,
     OptMoney,
+    OptPage,
+    OptRows,
     Out,
     Params,
     Required,
     Str,
     flag,
+    stamp,
 )
 from stemline.core.errors import Invalid
 from stemline.core.filters import icontains, iexact
 from stemline.core.models import Company
 
 from . import queries, services
-from .models import Customer, ShipTo
+from .models import Customer, CustomerType, ShipTo, Vendor
+
+# An unpaged customer.list / vendor.list longer than this is streamed, 500 rows at a time.
+STREAM_FROM = 1000
 
 
 def _stamp(value: datetime) -> datetime:
@@ -158,6 +165,8 @@ class CustomerListIn(Params):
     locationId: OptId = None
     updateAsOf: OptDateTime = None
     customerGroup: Str(50) | None = None
+    page: OptPage = None
+    rows: OptRows = None
 
 
 class CustomerOut(Out):
@@ -173,7 +182,7 @@ class CustomerOut(Out):
     updatedOn: datetime
 
 
-class CustomerListOut(Envelope):
+class CustomerListOut(Paged):
     customers: list[CustomerOut]
 
 
@@ -186,10 +195,15 @@ class CustomerListOut(Envelope):
     read=True,
 )
 def customer_list(call, p: CustomerListIn):
-    """Customers sorted by name (active ones unless includeInactive).
+    """Customers sorted by name, then id (active ones unless includeInactive).
 
     `customerGroup` (a Stemline addition) keeps the customers of one group (exact, any
-    case); each row says its `customerGroup`."""
+    case); each row says its `customerGroup`.
+
+    A long answer is streamed as it is read. Paging: send `page` (from 1) and/or `rows`
+    (1-1,000; 100 when only `page` is sent) for one page in the list's order, with `total`
+    (how many match), `page` and `rows` in the answer; without them the whole list comes, as
+    before."""
     qs = queries.customers(call.company)
     if p.id is not None:
         qs = qs.filter(pk=p.id)
@@ -203,23 +217,70 @@ def customer_list(call, p: CustomerListIn):
     if p.updateAsOf is not None:
         qs = qs.filter(updated_on__gte=p.updateAsOf)
     qs = iexact(qs, "customer_group", p.customerGroup)
-    return {
-        "customers": [
+    return listing(
+        p,
+        qs,
+        order=queries.BY_NAME,
+        key="customers",
+        rows=_customer_rows,
+        method="customer.list",
+        stream_from=STREAM_FROM,
+    )
+
+
+CUSTOMER_TYPES = dict(CustomerType.choices)
+CUSTOMER_VALUES = (
+    "accounting_code",
+    "name",
+    "code",
+    "active",
+    "sales_person_id",
+    "sales_person__first_name",
+    "sales_person__last_name",
+    "sales_person__email",
+    "sales_person__username",
+    "customer_type",
+    "customer_group",
+    "updated_on",
+)
+
+
+def _customer_rows(ids: list[int]) -> list[dict]:
+    """customer.list's rows of these customers, plain values: one query."""
+    rows = []
+    for (
+        pk,
+        accounting_code,
+        name,
+        code,
+        active,
+        person_id,
+        first,
+        last,
+        email,
+        username,
+        customer_type,
+        group,
+        updated_on,
+    ) in values_in_order(Customer, ids, CUSTOMER_VALUES):
+        person = ""
+        if person_id is not None:
+            person = f"{first} {last}".strip() or email or username
+        rows.append(
             {
-                "id": c.pk,
-                "accountingCode": c.accounting_code,
-                "name": c.name,
-                "code": c.code,
-                "active": flag(c.active),
-                "salesPerson": _person(c.sales_person),
-                "salesPersonId": c.sales_person_id,
-                "customerType": c.get_customer_type_display(),
-                "customerGroup": c.customer_group,
-                "updatedOn": _stamp(c.updated_on),
+                "id": pk,
+                "accountingCode": accounting_code,
+                "name": name,
+                "code": code,
+                "active": flag(active),
+                "salesPerson": person,
+                "salesPersonId": person_id,
+                "customerType": CUSTOMER_TYPES.get(customer_type, str(customer_type)),
+                "customerGroup": group,
+                "updatedOn": stamp(_stamp(updated_on)),
             }
-            for c in qs
-        ]
-    }
+        )
+    return rows
 
 
 class CustomerDetailsIn(Params):
@@ -675,6 +736,8 @@ class VendorListIn(Params):
     code: Str(10) | None = None
     portOrigin: Str(5) | None = None
     includeInactive: bool = False
+    page: OptPage = None
+    rows: OptRows = None
 
 
 class VendorOut(Out):
@@ -687,7 +750,7 @@ class VendorOut(Out):
     active: int
 
 
-class VendorListOut(Envelope):
+class VendorListOut(Paged):
     vendors: list[VendorOut]
 
 
@@ -700,7 +763,12 @@ class VendorListOut(Envelope):
     read=True,
 )
 def vendor_list(call, p: VendorListIn):
-    """Vendors (growers) sorted by name (active ones unless includeInactive)."""
+    """Vendors (growers) sorted by name, then id (active ones unless includeInactive).
+
+    A long answer is streamed as it is read. Paging: send `page` (from 1) and/or `rows`
+    (1-1,000; 100 when only `page` is sent) for one page in the list's order, with `total`
+    (how many match), `page` and `rows` in the answer; without them the whole list comes, as
+    before."""
     qs = queries.vendors(call.company)
     if p.id is not None:
         qs = qs.filter(pk=p.id)
@@ -708,20 +776,36 @@ def vendor_list(call, p: VendorListIn):
         qs = qs.filter(active=True)
     qs = iexact(icontains(qs, "name", p.name), "code", p.code)
     qs = iexact(qs, "port_origin", p.portOrigin)
-    return {
-        "vendors": [
-            {
-                "id": v.pk,
-                "name": v.name,
-                "code": v.code,
-                "portOrigin": v.port_origin,
-                "vendorType": v.vendor_type,
-                "cargoMasterCode": v.cargo_master_code,
-                "active": flag(v.active),
-            }
-            for v in qs
-        ]
-    }
+    return listing(
+        p,
+        qs,
+        order=queries.BY_NAME,
+        key="vendors",
+        rows=_vendor_rows,
+        method="vendor.list",
+        stream_from=STREAM_FROM,
+    )
+
+
+VENDOR_VALUES = ("name", "code", "port_origin", "vendor_type", "cargo_master_code", "active")
+
+
+def _vendor_rows(ids: list[int]) -> list[dict]:
+    """vendor.list's rows of these vendors, plain values: one query."""
+    return [
+        {
+            "id": pk,
+            "name": name,
+            "code": code,
+            "portOrigin": port_origin,
+            "vendorType": vendor_type,
+            "cargoMasterCode": cargo_master_code,
+            "active": flag(active),
+        }
+        for pk, name, code, port_origin, vendor_type, cargo_master_code, active in values_in_order(
+            Vendor, ids, VENDOR_VALUES
+        )
+    ]
 
 
 VENDOR_FIELDS = {

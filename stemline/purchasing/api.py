@@ -8,6 +8,7 @@ from django.conf import settings
 from pydantic import BeforeValidator, Field
 
 from stemline.api.errors import ApiError
+from stemline.api.listing import Paged, listing
 from stemline.api.registry import COMPANY, USER, VENDOR, api_method
 from stemline.api.schemas import (
     Envelope,
@@ -41,7 +42,8 @@ from .models import PurchaseOrder, PurchaseOrderItem
 MAX_LINES = 200
 MAX_WINDOW_DAYS = 184  # six months (reference §1.5)
 FUTURE_WINDOW_DAYS = 4
-# An unpaged purchase.order.list longer than this is streamed, a chunk of 500 at a time.
+# An unpaged purchase.order.list (vendor.invoice.list, awb.list) longer than this is streamed,
+# a chunk of 500 at a time.
 STREAM_FROM = 1000
 
 
@@ -755,6 +757,8 @@ class AwbListIn(Params):
     shipDate: OptDay = None
     originCode: Str(5) | None = None
     locationCode: Str(10) | None = None
+    page: OptPage = None
+    rows: OptRows = None
 
 
 class AwbOut(Out):
@@ -771,7 +775,7 @@ class AwbOut(Out):
     status: int
 
 
-class AwbListOut(Envelope):
+class AwbListOut(Paged):
     awbs: list[AwbOut]
 
 
@@ -784,17 +788,30 @@ class AwbListOut(Envelope):
     read=True,
 )
 def awb_list(call, p: AwbListIn):
-    """AWBs with their pieces (boxes shipped) and pieces received, by AWB or ship date."""
+    """AWBs with their pieces (boxes shipped) and pieces received, by AWB or ship date.
+
+    In ship-date order, then id. A long answer is streamed as it is read. Paging: send `page`
+    (from 1) and/or `rows` (1-1,000; 100 when only `page` is sent) for one page, with `total`
+    (how many match), `page` and `rows` in the answer; without them the whole list comes, as
+    before."""
     if not p.awb and p.shipDate is None:
         raise Invalid("send awb (its last 4 digits will do) or shipDate", field="awb")
-    awbs = queries.awbs(
+    qs = queries.awbs(
         call.company,
         awb=p.awb,
         ship_date=p.shipDate,
         origin=p.originCode,
         location_code=p.locationCode,
     )
-    return {"awbs": [queries.awb_row(a) for a in awbs]}
+    return listing(
+        p,
+        qs,
+        order=queries.AWB_ORDER,
+        key="awbs",
+        rows=queries.awb_values,
+        method="awb.list",
+        stream_from=STREAM_FROM,
+    )
 
 
 class AwbFutureListIn(Params):
@@ -1048,6 +1065,8 @@ class VendorInvoiceListIn(Params):
     externalSystemSynced: OptBool = None
     dateFrom: OptDay = None
     dateTo: OptDay = None
+    page: OptPage = None
+    rows: OptRows = None
 
 
 class VendorInvoiceRowOut(Out):
@@ -1066,7 +1085,7 @@ class VendorInvoiceRowOut(Out):
     externalSystemSynced: int
 
 
-class VendorInvoiceListOut(Envelope):
+class VendorInvoiceListOut(Paged):
     vendorInvoices: list[VendorInvoiceRowOut]
 
 
@@ -1079,8 +1098,12 @@ class VendorInvoiceListOut(Envelope):
     read=True,
 )
 def vendor_invoice_list(call, p: VendorInvoiceListIn):
-    """Stemline: the vendor invoices uploaded to the company, newest first (at most 1,000)."""
-    rows = queries.vendor_invoices(
+    """Stemline: the vendor invoices uploaded to the company, newest first.
+
+    Paging: send `page` (from 1) and/or `rows` (1-1,000; 100 when only `page` is sent) for
+    one page, with `total` (how many match), `page` and `rows` in the answer, through all of
+    them; without them the newest 1,000 come, as before."""
+    qs = queries.vendor_invoices(
         call.company,
         po_number=p.poNumber,
         vendor_id=p.vendorId,
@@ -1088,26 +1111,16 @@ def vendor_invoice_list(call, p: VendorInvoiceListIn):
         date_from=p.dateFrom,
         date_to=p.dateTo,
     )
-    return {
-        "vendorInvoices": [
-            {
-                "vendorInvoiceId": v.pk,
-                "poNumber": v.purchase_order.number,
-                "purchaseOrderId": v.purchase_order_id,
-                "vendorId": v.vendor_id,
-                "vendorName": v.vendor.name,
-                "invoiceNumber": v.invoice_number,
-                "invoiceTotal": v.invoice_total,
-                "contentType": v.content_type,
-                "size": v.size,
-                "sha256": v.sha256,
-                "uploadedAt": v.uploaded_at,
-                "mailFrom": v.mail_from,
-                "externalSystemSynced": flag(v.synced_at is not None),
-            }
-            for v in rows
-        ]
-    }
+    return listing(
+        p,
+        qs,
+        order=queries.VENDOR_INVOICE_ORDER,
+        key="vendorInvoices",
+        rows=queries.vendor_invoice_values,
+        method="vendor.invoice.list",
+        stream_from=STREAM_FROM,
+        limit=queries.MAX_VENDOR_INVOICES,
+    )
 
 
 # ---------------------------------------------------------------- multiple.prebooks.create

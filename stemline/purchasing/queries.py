@@ -474,8 +474,8 @@ def awbs(
     ship_date: date | None = None,
     origin: str | None = None,
     location_code: str | None = None,
-) -> list[Awb]:
-    qs = Awb.objects.filter(company=company).select_related("location")
+) -> QuerySet[Awb]:
+    qs = Awb.objects.filter(company=company)
     if awb:
         digits = awb.strip()
         # The last four digits are how people name an AWB (reference §2.G awb.list).
@@ -486,8 +486,56 @@ def awbs(
         qs = qs.filter(origin__iexact=origin)
     if location_code:
         qs = qs.filter(location__code__iexact=location_code)
-    boxes = AwbBox.objects.select_related("box").order_by("box_id")
-    return list(qs.order_by("ship_date", "id").prefetch_related(Prefetch("boxes", queryset=boxes)))
+    return qs
+
+
+AWB_ORDER = ("ship_date", "id")
+AWB_VALUES = (
+    "id",
+    "number",
+    "house_awb",
+    "origin",
+    "ship_date",
+    "arrival_date",
+    "pieces",
+    "pieces_received",
+    "location__code",
+    "closed_at",
+)
+
+
+def awb_values(ids: list[int]) -> list[dict]:
+    """awb.list's rows of these AWBs (in the order of `ids`) with their boxes' codes, already
+    in JSON's types: two queries."""
+    rows = {r[0]: r for r in Awb.objects.filter(id_in(ids)).order_by().values_list(*AWB_VALUES)}
+    codes: dict[int, list[str]] = {pk: [] for pk in ids}
+    for awb_id, code in (
+        AwbBox.objects.filter(id_in(ids, "awb_id"))
+        .order_by("box_id")
+        .values_list("awb_id", "box__code")
+    ):
+        codes[awb_id].append(code)
+    out = []
+    for pk in ids:
+        _, number, house, origin, ship_date, arrival_date, pieces, received, location, closed = (
+            rows[pk]
+        )
+        out.append(
+            {
+                "awbId": pk,
+                "awb": number,
+                "houseAWB": house,
+                "origin": origin,
+                "shipDate": ship_date.isoformat(),
+                "arrivalDate": arrival_date.isoformat() if arrival_date else None,
+                "pieces": pieces,
+                "piecesReceived": received,
+                "boxesCodes": ",".join(codes[pk]),
+                "locationCode": location,
+                "status": 0 if closed else 1,
+            }
+        )
+    return out
 
 
 def future_awbs(
@@ -540,22 +588,6 @@ def future_awbs(
     ]
 
 
-def awb_row(awb: Awb) -> dict:
-    return {
-        "awbId": awb.pk,
-        "awb": awb.number,
-        "houseAWB": awb.house_awb,
-        "origin": awb.origin,
-        "shipDate": awb.ship_date,
-        "arrivalDate": awb.arrival_date,
-        "pieces": awb.pieces,
-        "piecesReceived": awb.pieces_received,
-        "boxesCodes": ",".join(b.box.code for b in awb.boxes.all()),
-        "locationCode": awb.location.code,
-        "status": 0 if awb.closed_at else 1,
-    }
-
-
 # ---------------------------------------------------------------- vendor invoices
 
 
@@ -567,8 +599,8 @@ def vendor_invoices(
     synced: bool | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> list[VendorInvoice]:
-    qs = VendorInvoice.objects.filter(company=company).select_related("purchase_order", "vendor")
+) -> QuerySet[VendorInvoice]:
+    qs = VendorInvoice.objects.filter(company=company)
     if po_number:
         qs = qs.filter(purchase_order__number__iexact=po_number)
     if vendor_id is not None:
@@ -579,4 +611,68 @@ def vendor_invoices(
         qs = qs.filter(uploaded_at__date__gte=date_from)
     if date_to is not None:
         qs = qs.filter(uploaded_at__date__lte=date_to)
-    return list(qs.order_by("-id")[:MAX_VENDOR_INVOICES])
+    return qs
+
+
+VENDOR_INVOICE_ORDER = ("-id",)  # newest first
+VENDOR_INVOICE_VALUES = (
+    "id",
+    "purchase_order__number",
+    "purchase_order_id",
+    "vendor_id",
+    "vendor__name",
+    "invoice_number",
+    "invoice_total",
+    "content_type",
+    "size",
+    "sha256",
+    "uploaded_at",
+    "mail_from",
+    "synced_at",
+)
+
+
+def vendor_invoice_values(ids: list[int]) -> list[dict]:
+    """vendor.invoice.list's rows of these vendor invoices (in the order of `ids`), already in
+    JSON's types: one query."""
+    found = {
+        r[0]: r
+        for r in VendorInvoice.objects.filter(id_in(ids))
+        .order_by()
+        .values_list(*VENDOR_INVOICE_VALUES)
+    }
+    out = []
+    for pk in ids:
+        (
+            _,
+            po_number,
+            po_id,
+            vendor_id,
+            vendor_name,
+            invoice_number,
+            invoice_total,
+            content_type,
+            size,
+            sha256,
+            uploaded_at,
+            mail_from,
+            synced_at,
+        ) = found[pk]
+        out.append(
+            {
+                "vendorInvoiceId": pk,
+                "poNumber": po_number,
+                "purchaseOrderId": po_id,
+                "vendorId": vendor_id,
+                "vendorName": vendor_name,
+                "invoiceNumber": invoice_number,
+                "invoiceTotal": None if invoice_total is None else _num(invoice_total),
+                "contentType": content_type,
+                "size": size,
+                "sha256": sha256,
+                "uploadedAt": _iso(uploaded_at),
+                "mailFrom": mail_from,
+                "externalSystemSynced": 1 if synced_at is not None else 0,
+            }
+        )
+    return out

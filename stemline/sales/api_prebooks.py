@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
+from stemline.api.listing import Paged, listing
 from stemline.api.registry import COMPANY, CUSTOMER, USER, VENDOR, api_method
 from stemline.api.schemas import (
     Envelope,
@@ -16,11 +17,16 @@ from stemline.api.schemas import (
     OptBool,
     OptDateTime,
     OptId,
+    OptPage,
+    OptRows,
     Out,
     Params,
     Str,
     blank_to_none,
+    day,
     flag,
+    number,
+    stamp,
 )
 from stemline.core.errors import Invalid
 from stemline.inventory.api import Day, OptDay
@@ -32,6 +38,8 @@ from .models import Prebook
 MAX_LINES_PER_CALL = 200
 MAX_LIST_DAYS = 183
 MAX_VENDOR_SHIP_DAYS = 7
+# An unpaged prebook.list / prebook.details.list longer than this is streamed.
+STREAM_FROM = 1000
 
 Boxes = Annotated[int, Field(ge=1, le=10_000)]
 PerBox = Annotated[int, Field(ge=1, le=100_000)]
@@ -345,6 +353,8 @@ class PrebookListIn(Params):
     prebookStatus: Str(50) | None = None
     isEcommerce: OptBool = None
     checkOutStatus: ShipVia = None
+    page: OptPage = None
+    rows: OptRows = None
 
 
 class PrebookHeaderOut(Out):
@@ -376,7 +386,7 @@ class PrebookHeaderOut(Out):
     voidReason: str
 
 
-class PrebookListOut(Envelope):
+class PrebookListOut(Paged):
     prebooks: list[PrebookHeaderOut]
 
 
@@ -391,34 +401,60 @@ def _window(start, end, days, field_from, field_to, *, required: bool):
         raise Invalid(f"at most {days} days after {field_from}", field=field_to)
 
 
-def _header(prebook: Prebook) -> dict:
-    lines = getattr(prebook, "lines", None)
+def _header(row: tuple, boxes: int) -> dict:
+    """A header of prebook.list / prebook.details.list from queries.PREBOOK_VALUES."""
+    (
+        pk,
+        number_,
+        kind,
+        location_id,
+        location_code,
+        location_name,
+        customer_id,
+        customer_name,
+        customer_code,
+        ship_date,
+        customer_po,
+        carrier_id,
+        carrier_name,
+        ship_via,
+        comments,
+        status,
+        web_order_id,
+        is_ecommerce,
+        standing_order_number,
+        amount,
+        transaction_fee,
+        created_at,
+        updated_at,
+        void_reason,
+    ) = row
     return {
-        "id": prebook.pk,
-        "number": prebook.number,
-        "type": prebook.kind,
-        "locationId": prebook.location_id,
-        "locationCode": prebook.location.code,
-        "locationName": prebook.location.name,
-        "customerId": prebook.customer_id,
-        "customerName": prebook.customer.name,
-        "customerCode": prebook.customer.code,
-        "truckDate": prebook.ship_date,
-        "customerPONumber": prebook.customer_po,
-        "carrierId": prebook.carrier_id,
-        "carrierName": prebook.carrier.name if prebook.carrier else "",
-        "shipvia": prebook.ship_via,
-        "comments": prebook.comments,
-        "status": prebook.status,
-        "checkOutStatus": flag(prebook.web_order_id is not None),
-        "isEcommerce": flag(prebook.is_ecommerce or prebook.web_order_id is not None),
-        "standingOrderNumber": prebook.standing_order.number if prebook.standing_order else None,
-        "totalBoxes": sum(i.boxes for i in lines) if lines is not None else 0,
-        "total": prebook.amount,
-        "transactionFee": prebook.transaction_fee,
-        "createdOn": prebook.created_at,
-        "updatedOn": prebook.updated_at,
-        "voidReason": prebook.void_reason,
+        "id": pk,
+        "number": number_,
+        "type": kind,
+        "locationId": location_id,
+        "locationCode": location_code,
+        "locationName": location_name,
+        "customerId": customer_id,
+        "customerName": customer_name,
+        "customerCode": customer_code,
+        "truckDate": day(ship_date),
+        "customerPONumber": customer_po,
+        "carrierId": carrier_id,
+        "carrierName": carrier_name or "",
+        "shipvia": ship_via,
+        "comments": comments,
+        "status": status,
+        "checkOutStatus": flag(web_order_id is not None),
+        "isEcommerce": flag(is_ecommerce or web_order_id is not None),
+        "standingOrderNumber": standing_order_number,
+        "totalBoxes": boxes,
+        "total": number(amount),
+        "transactionFee": number(transaction_fee),
+        "createdOn": stamp(created_at),
+        "updatedOn": stamp(updated_at),
+        "voidReason": void_reason,
     }
 
 
@@ -449,7 +485,12 @@ def _prebooks(call, p, start, end, **extra):
     read=True,
 )
 def prebook_list(call, p: PrebookListIn):
-    """Prebook headers in a truck-date window (at most 6 months), or one by number."""
+    """Prebook headers in a truck-date window (at most 6 months), or one by number.
+
+    In truck-date order (then number, then id). A long answer is streamed as it is read.
+    Paging: send `page` (from 1) and/or `rows` (1-1,000; 100 when only `page` is sent)
+    for one page in the list's order, with `total` (how many match), `page` and `rows` in
+    the answer; without them the whole list comes, as before."""
     _window(p.dateFrom, p.dateTo, MAX_LIST_DAYS, "dateFrom", "dateTo", required=not p.prebook)
     qs = _prebooks(
         call,
@@ -463,8 +504,24 @@ def prebook_list(call, p: PrebookListIn):
         qs = qs.filter(web_order__isnull=not p.checkOutStatus)
     if p.brandId is not None or p.prebookStatus:
         qs = qs.none()  # Stemline keeps no brands or custom prebook statuses yet: none match
-    rows = queries.prebook_details(qs)
-    return {"prebooks": [_header(r) for r in rows]}
+
+    def headers(ids):
+        counts = queries.prebook_box_counts(ids)
+        return [_header(row, counts.get(row[0]) or 0) for row in queries.prebook_header_values(ids)]
+
+    return _prebook_listing(p, qs, headers, "prebook.list")
+
+
+def _prebook_listing(p, qs, rows, method: str):
+    return listing(
+        p,
+        qs,
+        order=queries.PREBOOK_ORDER,
+        key="prebooks",
+        rows=rows,
+        method=method,
+        stream_from=STREAM_FROM,
+    )
 
 
 class PrebookDetailsIn(Params):
@@ -485,6 +542,8 @@ class PrebookDetailsIn(Params):
     locationId: OptId = None
     brandId: OptId = None
     unableToSource: OptBool = None
+    page: OptPage = None
+    rows: OptRows = None
 
 
 class PrebookBreakdownOut(Out):
@@ -524,42 +583,64 @@ class PrebookWithDetailsOut(PrebookHeaderOut):
     details: list[PrebookDetailOut]
 
 
-class PrebookDetailsOut(Envelope):
+class PrebookDetailsOut(Paged):
     prebooks: list[PrebookWithDetailsOut]
 
 
-def _detail(item, hide_prices: bool) -> dict:
+def _detail(row: tuple) -> dict:
+    """A line of prebook.details.list from queries.PREBOOK_ITEM_VALUES and its breakdowns."""
+    (
+        _prebook,
+        pk,
+        line_id,
+        vendor_id,
+        vendor_name,
+        product_id,
+        description,
+        boxes,
+        box_type_id,
+        box_type,
+        bunches,
+        stems_bunch,
+        price,
+        cost,
+        units,
+        unit_type,
+        mark_code,
+        notes,
+        parts,
+    ) = row
     return {
-        "prebookItemId": item.pk,
-        "inventoryId": item.line_id,
-        "vendorId": item.vendor_id,
-        "vendorName": item.vendor.name if item.vendor else "",
-        "productId": item.product_id,
-        "productDescription": item.product.description,
-        "totalBoxes": item.boxes,
-        "boxTypeId": item.box_type_id,
-        "boxType": item.box_type.code,
-        "bunches": item.bunches,
-        "stemsBunch": item.stems_bunch,
-        "unitPrice": Decimal("0") if hide_prices else item.price,
-        "cost": item.cost,
-        "units": item.units_per_box,
-        "unitType": item.unit_type,
-        "totalUnits": item.boxes * item.units_per_box,
-        "totalPrice": Decimal("0") if hide_prices else item.amount,
-        "markCode": item.mark_code,
-        "notes": item.notes,
+        "prebookItemId": pk,
+        "inventoryId": line_id,
+        "vendorId": vendor_id,
+        "vendorName": vendor_name if vendor_id is not None else "",
+        "productId": product_id,
+        "productDescription": description,
+        "totalBoxes": boxes,
+        "boxTypeId": box_type_id,
+        "boxType": box_type,
+        "bunches": bunches,
+        "stemsBunch": stems_bunch,
+        "unitPrice": number(price),
+        "cost": number(cost),
+        "units": units,
+        "unitType": unit_type,
+        "totalUnits": boxes * units,
+        "totalPrice": number(boxes * units * price),
+        "markCode": mark_code,
+        "notes": notes,
         "brandId": None,
         "brandName": "",
         "breakdowns": [
             {
-                "productId": b.product_id,
-                "productDescription": b.product.description,
-                "stemsBunch": b.stems_bunch,
-                "bunches": b.bunches,
-                "price": b.price,
+                "productId": part_product,
+                "productDescription": part_description,
+                "stemsBunch": part_stems,
+                "bunches": part_bunches,
+                "price": number(part_price),
             }
-            for b in item.parts
+            for part_product, part_description, part_stems, part_bunches, part_price in parts
         ],
     }
 
@@ -573,7 +654,12 @@ def _detail(item, hide_prices: bool) -> dict:
     read=True,
 )
 def prebook_details_list(call, p: PrebookDetailsIn):
-    """Prebooks of a truck date (or a window) with their lines and breakdowns."""
+    """Prebooks of a truck date (or a window) with their lines and breakdowns.
+
+    In truck-date order (then number, then id). A long answer is streamed as it is read.
+    Paging: send `page` (from 1) and/or `rows` (1-1,000; 100 when only `page` is sent)
+    for one page in the list's order, with `total` (how many match), `page` and `rows` in
+    the answer; without them the whole list comes, as before."""
     start, end = p.dateFrom, p.dateTo
     if p.date is not None:
         start = end = p.date
@@ -608,12 +694,18 @@ def prebook_details_list(call, p: PrebookDetailsIn):
     )
     if p.brandId is not None or p.unableToSource:
         qs = qs.none()  # no brands, and no line is flagged unable to source yet
-    rows = []
-    for prebook in queries.prebook_details(qs):
-        row = _header(prebook)
-        row["details"] = [_detail(i, False) for i in prebook.lines]
-        rows.append(row)
-    return {"prebooks": rows}
+
+    def detailed(ids):
+        items = queries.prebook_item_values(ids)
+        rows = []
+        for header in queries.prebook_header_values(ids):
+            lines = items[header[0]]
+            row = _header(header, sum(line[7] for line in lines))
+            row["details"] = [_detail(line) for line in lines]
+            rows.append(row)
+        return rows
+
+    return _prebook_listing(p, qs, detailed, "prebook.details.list")
 
 
 # ---------------------------------------------------------------- prebook.sync

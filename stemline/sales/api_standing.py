@@ -7,15 +7,32 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
+from stemline.api.listing import Paged, listing, values_by, values_in_order
 from stemline.api.registry import COMPANY, CUSTOMER, USER, api_method
-from stemline.api.schemas import Envelope, Id, Number, OptId, Out, Params, Str, blank_to_none
+from stemline.api.schemas import (
+    Envelope,
+    Id,
+    Number,
+    OptId,
+    OptPage,
+    OptRows,
+    Out,
+    Params,
+    Str,
+    blank_to_none,
+    day,
+    number,
+)
 from stemline.core.errors import Invalid, NotFound
 from stemline.inventory.api import Day, OptDay
 from stemline.parties.models import Vendor
 
 from . import invoicing, prebooking, queries, standing
 from .api_prebooks import PrebookItemIn
-from .models import StandingOrder
+from .models import StandingOrder, StandingOrderItem
+
+# An unpaged standing.order.list longer than this is streamed, 500 orders at a time.
+STREAM_FROM = 1000
 
 
 def _day_names(value):
@@ -26,8 +43,8 @@ def _day_names(value):
 
 
 def _day_index(name: str) -> int:
-    for n, day in enumerate(standing.DAY_NAMES):
-        if name.strip().lower() in (day.lower(), day[:3].lower()):
+    for n, day_name in enumerate(standing.DAY_NAMES):
+        if name.strip().lower() in (day_name.lower(), day_name[:3].lower()):
             return n
     raise ValueError(f"{name!r} is not a day name (Monday ... Sunday)")
 
@@ -335,9 +352,11 @@ class StandingListIn(Params):
     number: Str(10) | None = None
     locationId: OptId = None
     status: Literal["All", "Active", "Cancelled"] = "Active"
+    page: OptPage = None
+    rows: OptRows = None
 
 
-class StandingListOut(Envelope):
+class StandingListOut(Paged):
     standingOrders: list[StandingOrderOut]
 
 
@@ -350,19 +369,138 @@ class StandingListOut(Envelope):
     read=True,
 )
 def standing_order_list(call, p: StandingListIn):
-    """Standing orders active in a date window (status Active by default, or All/Cancelled)."""
+    """Standing orders active in a date window (status Active by default, or All/Cancelled).
+
+    In number order, then id. A long answer is streamed as it is read. Paging: send `page`
+    (from 1) and/or `rows` (1-1,000; 100 when only `page` is sent) for one page in the list's
+    order, with `total` (how many match), `page` and `rows` in the answer; without them the
+    whole list comes, as before."""
     if p.dateTo < p.dateFrom:
         raise Invalid("must not be before dateFrom", field="dateTo")
-    rows = _list(
-        call,
-        customer_id=p.customerId,
-        status=p.status,
-        number=queries.document_number(p.number, "number") if p.number else None,
-        date_from=p.dateFrom,
-        date_to=p.dateTo,
-    )
+    qs = StandingOrder.objects.filter(company=call.company)
+    customer_id = call.own_customer(p.customerId)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if p.status and p.status != "All":
+        qs = qs.filter(status=p.status)
+    if p.number:
+        qs = qs.filter(number=queries.document_number(p.number, "number"))
+    qs = qs.filter(start_date__lte=p.dateTo).exclude(end_date__lt=p.dateFrom)
     if p.customer:
-        rows = [r for r in rows if p.customer.lower() in r["customerName"].lower()]
+        qs = qs.filter(customer__name__icontains=p.customer)
     if p.locationId is not None:
-        rows = [r for r in rows if r["locationId"] == p.locationId]
-    return {"standingOrders": rows}
+        qs = qs.filter(location_id=p.locationId)
+    return listing(
+        p,
+        qs,
+        order=("number", "id"),
+        key="standingOrders",
+        rows=_standing_rows,
+        method="standing.order.list",
+        stream_from=STREAM_FROM,
+    )
+
+
+STANDING_VALUES = (
+    "number",
+    "status",
+    "customer_id",
+    "customer__name",
+    "customer__default_price",
+    "carrier_id",
+    "carrier__name",
+    "location_id",
+    "recurrence",
+    "truck_days",
+    "start_date",
+    "end_date",
+    "customer_po",
+    "comments",
+)
+STANDING_ITEM_VALUES = (
+    "id",
+    "product_id",
+    "product__description",
+    "box_type_id",
+    "box_type__code",
+    "unit_type",
+    "boxes",
+    "bunches",
+    "stems_bunch",
+    "price",
+    "vendor_id",
+    "mark_code",
+)
+
+
+def _standing_rows(ids: list[int]) -> list[dict]:
+    """standing.order.list's rows of these standing orders with their lines: two queries."""
+    items = values_by(StandingOrderItem.objects, "standing_order_id", ids, STANDING_ITEM_VALUES)
+    rows = []
+    for (
+        pk,
+        number_,
+        status,
+        customer_id,
+        customer_name,
+        price_list,
+        carrier_id,
+        carrier_name,
+        location_id,
+        recurrence,
+        truck_days,
+        start_date,
+        end_date,
+        customer_po,
+        comments,
+    ) in values_in_order(StandingOrder, ids, STANDING_VALUES):
+        rows.append(
+            {
+                "id": pk,
+                "number": number_,
+                "status": status,
+                "customerId": customer_id,
+                "customerName": customer_name,
+                "priceList": price_list,
+                "carrierId": carrier_id,
+                "carrierName": carrier_name or "",
+                "locationId": location_id,
+                "recurrence": recurrence,
+                "days": ", ".join(standing.DAY_NAMES[d] for d in sorted(truck_days)),
+                "startDate": day(start_date),
+                "endDate": day(end_date),
+                "customerPO": customer_po,
+                "comments": comments,
+                "items": [
+                    {
+                        "standingOrderItemId": item_id,
+                        "productId": product_id,
+                        "productDescription": description,
+                        "boxTypeId": box_type_id,
+                        "boxType": box_type,
+                        "unitType": unit_type,
+                        "boxes": boxes,
+                        "bunches": bunches,
+                        "stemsBunch": stems_bunch,
+                        "price": number(price),
+                        "vendorId": vendor_id,
+                        "markCode": mark_code,
+                    }
+                    for (
+                        item_id,
+                        product_id,
+                        description,
+                        box_type_id,
+                        box_type,
+                        unit_type,
+                        boxes,
+                        bunches,
+                        stems_bunch,
+                        price,
+                        vendor_id,
+                        mark_code,
+                    ) in items[pk]
+                ],
+            }
+        )
+    return rows

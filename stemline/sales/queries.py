@@ -565,3 +565,105 @@ def standing_orders(company: Company, **filters):
     return qs.select_related("customer", "carrier", "location", "ship_to").prefetch_related(
         Prefetch("items", queryset=items, to_attr="lines")
     )
+
+
+# ---------------------------------------------------------------- prebook lists as plain values
+# prebook.list and prebook.details.list, as invoice.list's: the ids in the list's order, then a
+# chunk of prebooks with their box counts (or lines and breakdowns) in two or three queries.
+
+PREBOOK_ORDER = ("ship_date", "number", "id")
+PREBOOK_VALUES = (
+    "id",
+    "number",
+    "kind",
+    "location_id",
+    "location__code",
+    "location__name",
+    "customer_id",
+    "customer__name",
+    "customer__code",
+    "ship_date",
+    "customer_po",
+    "carrier_id",
+    "carrier__name",
+    "ship_via",
+    "comments",
+    "status",
+    "web_order_id",
+    "is_ecommerce",
+    "standing_order__number",
+    "amount",
+    "transaction_fee",
+    "created_at",
+    "updated_at",
+    "void_reason",
+)
+PREBOOK_ITEM_VALUES = (
+    "prebook_id",
+    "id",
+    "line_id",
+    "vendor_id",
+    "vendor__name",
+    "product_id",
+    "product__description",
+    "boxes",
+    "box_type_id",
+    "box_type__code",
+    "bunches",
+    "stems_bunch",
+    "price",
+    "cost",
+    "units_per_box",
+    "unit_type",
+    "mark_code",
+    "notes",
+)
+PREBOOK_BREAKDOWN_VALUES = (
+    "item_id",
+    "product_id",
+    "product__description",
+    "stems_bunch",
+    "bunches",
+    "price",
+)
+
+
+def prebook_header_values(ids: list[int]) -> list[tuple]:
+    """Prebook headers (PREBOOK_VALUES, in the order of `ids`) with their parties: one query."""
+    rows = Prebook.objects.filter(id_in(ids)).order_by().values_list(*PREBOOK_VALUES)
+    found = {row[0]: row for row in rows}
+    return [found[pk] for pk in ids]
+
+
+def prebook_box_counts(ids: list[int]) -> dict[int, int]:
+    """Boxes of all lines of each prebook: one query."""
+    return dict(
+        PrebookItem.objects.filter(id_in(ids, "prebook_id"))
+        .order_by()
+        .values("prebook_id")
+        .annotate(n=Sum("boxes"))
+        .values_list("prebook_id", "n")
+    )
+
+
+def prebook_item_values(ids: list[int]) -> dict[int, list[tuple]]:
+    """The lines (PREBOOK_ITEM_VALUES) of these prebooks in id order, by prebook, each with
+    the list of its breakdowns (PREBOOK_BREAKDOWN_VALUES without the item) appended: two
+    queries."""
+    by_prebook: dict[int, list[tuple]] = {pk: [] for pk in ids}
+    items = list(
+        PrebookItem.objects.filter(id_in(ids, "prebook_id"))
+        .order_by("id")
+        .values_list(*PREBOOK_ITEM_VALUES)
+    )
+    parts: dict[int, list[tuple]] = {}
+    if items:
+        for item_id, *rest in (
+            PrebookBreakdown.objects.filter(id_in([row[1] for row in items], "item_id"))
+            .order_by("id")
+            .values_list(*PREBOOK_BREAKDOWN_VALUES)
+        ):
+            parts.setdefault(item_id, []).append(tuple(rest))
+    for row in items:
+        by_prebook[row[0]].append((*row, parts.get(row[1], [])))
+    return by_prebook
