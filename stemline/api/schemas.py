@@ -1,7 +1,7 @@
 """Building blocks of request and response schemas: lenient input, Komet-shaped output."""
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -73,6 +73,28 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 OptDateTime = Annotated[datetime | None, BeforeValidator(blank_to_none), AfterValidator(as_utc)]
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def _in_range(value: date) -> date:
+    # Date arithmetic (horizons, windows) must never overflow on a client's far-off date.
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+def or_default(default):
+    """Blank means the default (form posts and query strings send empty values)."""
+    return BeforeValidator(lambda v: default if blank_to_none(v) is None else v)
+
+
+# The dates, costs and feed positions every app's methods take.
+Day = Annotated[date, AfterValidator(_in_range)]
+OptDay = Annotated[Day | None, BeforeValidator(blank_to_none)]
+Cost = Annotated[Money(10, 3), Field(ge=0)]
+OptCost = Annotated[Cost | None, BeforeValidator(blank_to_none)]
+Since = Annotated[int, Field(ge=0, le=2**62), or_default(0)]
 
 
 def OptMoney(max_digits: int = 12, decimal_places: int = 2):  # noqa: N802

@@ -20,6 +20,7 @@ from stemline.core import shapes
 from stemline.inventory import feeds
 from stemline.inventory import queries as stock_queries
 from stemline.inventory.models import InventoryLine, Origin
+from stemline.inventory.rows import shop_row
 
 from .models import SNAPSHOT, Channel, Endpoint, Event
 
@@ -222,9 +223,7 @@ def item(channel: Channel, line: InventoryLine, today: date) -> dict | None:
     quantity, or None when the channel cannot buy it."""
     if not sells(channel, line, today):
         return None
-    from stemline.inventory.api import _shop_row  # the e-commerce list's row, kept identical
-
-    return _shop_row(
+    return shop_row(
         line, channel.customer, today, quantity=channel_quantity(channel, line.available)
     )
 

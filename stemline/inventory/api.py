@@ -4,22 +4,26 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.db.models import F, Q
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from stemline.api.registry import COMPANY, CUSTOMER, USER, VENDOR, api_method
 from stemline.api.schemas import (
+    Cost,
+    Day,
     Envelope,
     Id,
-    Money,
     Number,
     OptBool,
+    OptCost,
+    OptDay,
     OptId,
     Out,
     Params,
     Required,
+    Since,
     Str,
-    blank_to_none,
     flag,
+    or_default,
 )
 from stemline.catalog.models import BoxType, Product, UnitType
 from stemline.core.errors import Conflict, Invalid, NotFound
@@ -27,30 +31,12 @@ from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
 
 from . import queries, services
 from .models import AWB_MAX_LENGTH, InventoryChange, InventoryLine, Origin
+from .rows import pack_fields, shop_row
 
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 ORIGIN_NAMES = {1: "On Hand", 2: "Future Sales", 3: "Vendor Availability", 4: "K2K"}
 
 
-def _in_range(value: date) -> date:
-    # Date arithmetic (horizons, windows) must never overflow on a client's far-off date.
-    if not FIRST_DAY <= value <= LAST_DAY:
-        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
-    return value
-
-
-Day = Annotated[date, AfterValidator(_in_range)]
-OptDay = Annotated[Day | None, BeforeValidator(blank_to_none)]
-Cost = Annotated[Money(10, 3), Field(ge=0)]
-OptCost = Annotated[Cost | None, BeforeValidator(blank_to_none)]
-
-
-def _or(default):
-    """Blank means the default (form posts and query strings send empty values)."""
-    return BeforeValidator(lambda v: default if blank_to_none(v) is None else v)
-
-
-Since = Annotated[int, Field(ge=0, le=2**62), _or(0)]
+_or = or_default  # blank means the default
 
 
 def _lower(value):
@@ -137,20 +123,6 @@ def _product_fields(line: InventoryLine) -> dict:
     }
 
 
-def _pack_fields(line: InventoryLine) -> dict:
-    return {
-        "boxTypeId": line.box_type_id,
-        "boxTypeCode": line.box_type.code,
-        "unitType": line.unit_type,
-        "bunches": line.bunches,
-        "unitsPerBox": line.units_per_box,
-        "stemsBunch": line.stems_bunch,
-        # A units line (opened boxes, loose bunches or stems): its quantities count units of
-        # unitType, sold in whole bunches; unitsPerBox is 1.
-        "unitsInventory": line.in_units,
-    }
-
-
 def _inventory_item(line, today, *, quantity: int, show_prices: bool, boxes=None) -> dict:
     return {
         "inventoryId": line.pk,
@@ -163,7 +135,7 @@ def _inventory_item(line, today, *, quantity: int, show_prices: bool, boxes=None
         "totalUnits": quantity * line.units_per_box,
         "growerId": line.vendor_id,
         "growerName": line.vendor.name if line.vendor else "",
-        **_pack_fields(line),
+        **pack_fields(line),
         "unitCost": line.unit_cost,
         # A grower sees what it is paid, not what the company sells for.
         "priceA": line.price_a if show_prices else None,
@@ -526,7 +498,7 @@ def _market_rows(qs, buyer: Customer | None, today) -> list[dict]:
                 "portOfOrigin": line.vendor.port_origin if line.vendor else "",
                 "quantity": line.available,
                 "totalUnits": line.available * line.units_per_box,
-                **_pack_fields(line),
+                **pack_fields(line),
                 "price": line.price_a,
                 "priceB": line.price_b,
                 "fobPrice": services.customer_price(line, buyer) if buyer else None,
@@ -622,7 +594,7 @@ def inventory_consolidated_openmarket_list(call, p: OpenMarketListIn):
                 **_product_fields(first),
                 "quantity": boxes,
                 "totalUnits": boxes * first.units_per_box,
-                **_pack_fields(first),
+                **pack_fields(first),
                 "price": first.price_a,
                 "priceB": first.price_b,
                 "fobPrice": services.customer_price(first, buyer) if buyer else None,
@@ -695,33 +667,6 @@ class ShopItemOut(Out):
     vendor: str
     companyLocationId: int
     markCode: str
-
-
-def _shop_row(line: InventoryLine, buyer: Customer, today, quantity: int | None = None) -> dict:
-    product = line.product
-    start = queries.first_day(line, today)
-    return {
-        "inventoryIds": str(line.pk),
-        "inventoryOrigin": line.origin_on(today),
-        "availableDate": start,
-        "availableDateTo": queries.available_dates(line, today)[-1],
-        "productId": product.pk,
-        "companyProductId": product.pk,
-        "productDescription": product.description,
-        "productCode": product.legacy_code,
-        "categoryId": product.category_id,
-        "category": product.category.name,
-        "variety": product.variety,
-        "color": product.color,
-        "grade": product.grade,
-        **_pack_fields(line),
-        "quantity": max(0, line.available) if quantity is None else quantity,
-        "price": services.customer_price(line, buyer),
-        "vendorId": line.vendor_id,
-        "vendor": line.vendor.name if line.vendor else "",
-        "companyLocationId": line.location_id,
-        "markCode": line.mark_code,
-    }
 
 
 def _buyer(call, customer_id: int) -> Customer:
@@ -822,7 +767,7 @@ def ecommerce_inventory_list(call, p: ShopListIn):
         "page": None if p.cursor is not None else p.page,
         "rows": p.rows,
         "nextCursor": queries.cursor_of(page[-1], total) if more else None,
-        "inventoryItems": [_shop_row(line, buyer, today) for line in page],
+        "inventoryItems": [shop_row(line, buyer, today) for line in page],
     }
     if p.page == 1 and p.cursor is None:
         # Hard goods (a higher app's rows, through a hook: inventory imports none of it).
@@ -895,7 +840,7 @@ def ecommerce_inventory_get(call, p: ShopGetIn):
     rows = []
     for line in _shop_lines(call, buyer, p.inventoryLineIds, origin, p.companyLocationId, today):
         on_date = p.date in queries.available_dates(line, today)
-        row = _shop_row(line, buyer, today, quantity=max(0, line.available) if on_date else 0)
+        row = shop_row(line, buyer, today, quantity=max(0, line.available) if on_date else 0)
         row["availableOnDate"] = flag(on_date and line.available > 0)
         rows.append(row)
     return {"inventoryItems": rows}

@@ -11,12 +11,14 @@ from pydantic import BeforeValidator, Field
 from stemline.api.listing import Paged, listing, values_by, values_in_order
 from stemline.api.registry import COMPANY, USER, api_method
 from stemline.api.schemas import (
+    Day,
     Envelope,
     Id,
     Money,
     Number,
     OptBool,
     OptDateTime,
+    OptDay,
     OptId,
     OptMoney,
     OptPage,
@@ -24,6 +26,7 @@ from stemline.api.schemas import (
     Out,
     Params,
     Required,
+    Since,
     Str,
     blank_to_none,
     day,
@@ -33,7 +36,6 @@ from stemline.api.schemas import (
 )
 from stemline.core.errors import Invalid, NotFound
 from stemline.core.sql import id_in
-from stemline.inventory.api import Day, OptDay, Since
 from stemline.parties.models import PaymentMethod
 from stemline.sales import invoicing
 from stemline.sales import queries as sales_queries

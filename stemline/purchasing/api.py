@@ -11,10 +11,14 @@ from stemline.api.errors import ApiError
 from stemline.api.listing import Paged, listing
 from stemline.api.registry import COMPANY, USER, VENDOR, api_method
 from stemline.api.schemas import (
+    Cost,
+    Day,
     Envelope,
     Id,
     Number,
     OptBool,
+    OptCost,
+    OptDay,
     OptId,
     OptMoney,
     OptPage,
@@ -23,6 +27,7 @@ from stemline.api.schemas import (
     Params,
     Rendered,
     Required,
+    Since,
     Str,
     blank_to_none,
     flag,
@@ -31,7 +36,6 @@ from stemline.api.schemas import (
 from stemline.catalog.models import UnitType
 from stemline.core import files
 from stemline.core.errors import DomainError, Invalid
-from stemline.inventory.api import Cost, Day, OptCost, OptDay, Since
 from stemline.inventory.models import AWB_MAX_LENGTH
 from stemline.sales import prebooking
 from stemline.sales.services import next_shipping_day

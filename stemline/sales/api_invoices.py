@@ -8,12 +8,14 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from stemline.api.registry import COMPANY, CUSTOMER, USER, api_method
 from stemline.api.schemas import (
+    Day,
     Envelope,
     Id,
     Money,
     Number,
     OptBool,
     OptDateTime,
+    OptDay,
     OptId,
     OptPage,
     OptRows,
@@ -21,6 +23,7 @@ from stemline.api.schemas import (
     Params,
     Rendered,
     Required,
+    Since,
     Str,
     blank_to_none,
     day,
@@ -30,7 +33,6 @@ from stemline.api.schemas import (
     stamp,
 )
 from stemline.core.errors import Invalid, NotFound
-from stemline.inventory.api import Day, OptDay, Since
 
 from . import invoicing, pdf, queries
 from .models import DocumentStatus, Invoice

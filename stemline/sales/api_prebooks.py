@@ -10,12 +10,14 @@ from pydantic import BeforeValidator, Field
 from stemline.api.listing import Paged, listing
 from stemline.api.registry import COMPANY, CUSTOMER, USER, VENDOR, api_method
 from stemline.api.schemas import (
+    Day,
     Envelope,
     Id,
     Money,
     Number,
     OptBool,
     OptDateTime,
+    OptDay,
     OptId,
     OptPage,
     OptRows,
@@ -29,7 +31,6 @@ from stemline.api.schemas import (
     stamp,
 )
 from stemline.core.errors import Invalid
-from stemline.inventory.api import Day, OptDay
 
 from . import invoicing, prebooking, queries
 from .api_invoices import DocumentSyncIn, _unit_type

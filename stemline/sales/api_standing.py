@@ -10,9 +10,11 @@ from pydantic import BeforeValidator, Field
 from stemline.api.listing import Paged, listing, values_by, values_in_order
 from stemline.api.registry import COMPANY, CUSTOMER, USER, api_method
 from stemline.api.schemas import (
+    Day,
     Envelope,
     Id,
     Number,
+    OptDay,
     OptId,
     OptPage,
     OptRows,
@@ -24,7 +26,6 @@ from stemline.api.schemas import (
     number,
 )
 from stemline.core.errors import Invalid, NotFound
-from stemline.inventory.api import Day, OptDay
 from stemline.parties.models import Vendor
 
 from . import invoicing, prebooking, queries, standing
