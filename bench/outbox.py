@@ -179,11 +179,35 @@ def child(args) -> None:
     tasks.tick()
     scheduled()
 
+    def statements(label: str) -> None:
+        """Each statement of one whole tick with its time, the slowest first: what grows."""
+        spent: dict[str, list[float]] = {}
+
+        def wrapper(execute, sql, params, many, context):
+            began = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent.setdefault(" ".join(sql.split())[:150], []).append(
+                    (time.perf_counter() - began) * 1000
+                )
+
+        scheduled()  # warm
+        with connection.execute_wrapper(wrapper):
+            scheduled()
+        rows = sorted(spent.items(), key=lambda kv: -sum(kv[1]))
+        total = sum(sum(times) for _sql, times in rows)
+        print(f"[{label}] {sum(len(t) for _s, t in rows)} statements, {total:.1f} ms:")
+        for sql, times in rows[:8]:
+            print(f"    {sum(times):7.2f} ms x{len(times):<3} {sql}")
+
     def report(label: str) -> dict:
         figures = {
             "tick": timed(tasks.tick, args.repeats),
             "scheduled": timed(scheduled, args.repeats),
         }
+        if args.statements:
+            statements(label)
         print(
             f"[{label}] channels tick: median {figures['tick']['median']:.1f} ms, max "
             f"{figures['tick']['max']:.1f} ms; the worker's whole tick (scheduled()): median "
@@ -228,6 +252,9 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=3_000_000)
     parser.add_argument("--backlog", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument(
+        "--statements", action="store_true", help="print the slowest statements of a tick"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -249,6 +276,7 @@ def main() -> int:
         }
         command = [sys.executable, __file__, "--child", "--events", str(args.events)]
         command += ["--backlog", str(args.backlog), "--repeats", str(args.repeats)]
+        command += ["--statements"] if args.statements else []
         return subprocess.run(command, cwd=REPO, env=env, timeout=3600).returncode
     finally:
         if database is not None:
