@@ -42,3 +42,27 @@ def test_an_admin_chooses_what_a_channel_sells_beside_boxes(page, person, stocke
     )
     page.goto(f"/setup/integrations/{channel.pk}/")
     assert not page.is_checked("#id_sells_units") and page.is_checked("#id_sells_availability")
+
+
+def test_an_admin_sets_changes_per_message_and_a_wrong_value_is_refused_beside_it(  # noqa: F811
+    page,  # noqa: F811
+    person,
+    stocked,
+    shot,  # noqa: F811
+):
+    channel = channels.connect(company=stocked.company, marketplace="ftd").channel
+    sign_in(page, person(Role.ADMIN))
+    page.goto(f"/setup/integrations/{channel.pk}/")
+    assert page.input_value("#id_deltas_per_message") == "1"
+    page.fill("#id_deltas_per_message", "900")
+    page.click("#channel-form button[type=submit]")
+    page.wait_for_selector("#id_deltas_per_message_errors")
+    assert "500" in page.inner_text("#id_deltas_per_message_errors")
+    assert Channel.objects.get(pk=channel.pk).deltas_per_message == 1
+    page.fill("#id_deltas_per_message", "100")
+    shot(page, "integration-changes-per-message")
+    page.click("#channel-form button[type=submit]")
+    page.wait_for_load_state()
+    assert Channel.objects.get(pk=channel.pk).deltas_per_message == 100
+    page.goto(f"/setup/integrations/{channel.pk}/")
+    assert page.input_value("#id_deltas_per_message") == "100"
