@@ -199,6 +199,22 @@ def changer(
     )
 
 
+def peak_rss(procs: list[subprocess.Popen]) -> list[str]:
+    """Each worker process's peak resident memory so far, from /proc (Linux)."""
+    peaks = []
+    for proc in procs:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+        except OSError:
+            peaks.append("?")
+            continue
+        kb = next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")), 0
+        )
+        peaks.append(f"{kb / 1024:.0f} MB")
+    return peaks
+
+
 def start_workers(env: dict, count: int, workdir: Path) -> list[subprocess.Popen]:
     procs = []
     for n in range(count):
@@ -513,6 +529,7 @@ def main() -> int:
             f"{label} the last full snapshots, built and sent (read from the delivery log): "
             f"{timed.stdout.strip()} ms"
         )
+        print(f"{label} workers' peak memory (VmHWM): {', '.join(peak_rss(workers))}")
         return 0 if ok else 1
     finally:
         stop_all(workers)

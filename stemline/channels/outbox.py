@@ -8,9 +8,12 @@ building and sending 20,000 lines never holds back a delta (docs/channels.md, fo
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
+import orjson
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -467,7 +470,40 @@ def snapshot_rows(channel: Channel, qs, today: date):
 
 def snapshot_payload(channel: Channel, seq: int, snapshot: int = 0) -> dict:
     """Every line the channel can buy now, for a marketplace to replace what it holds: `seq`
-    is the last delta it reflects, `snapshot` its number (docs/channels.md)."""
+    is the last delta it reflects, `snapshot` its number (docs/channels.md). As one dict (what
+    the tests read); the worker sends `snapshot_chunks`, the same message a slice at a time."""
+    head, qs, today = _snapshot_head(channel, seq, snapshot)
+    return {**head, "items": list(snapshot_rows(channel, qs, today))}
+
+
+# Rows serialized at a time: a 100,000-line snapshot is never 100,000 dicts in memory at once.
+SNAPSHOT_CHUNK = 2000
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)  # as DjangoJSONEncoder writes prices: "0.500"
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def snapshot_chunks(channel: Channel, seq: int, snapshot: int = 0) -> Iterator[bytes]:
+    """The snapshot message as JSON bytes, in pieces: the head, then the rows a few thousand
+    at a time as they are read (a server-side cursor on PostgreSQL), then the end. Joined, the
+    pieces are exactly the JSON of `snapshot_payload`."""
+    head, qs, today = _snapshot_head(channel, seq, snapshot)
+    yield orjson.dumps(head)[:-1] + b',"items":['
+    rows, first = [], True
+    for row in snapshot_rows(channel, qs, today):
+        rows.append(row)
+        if len(rows) == SNAPSHOT_CHUNK:
+            yield (b"" if first else b",") + orjson.dumps(rows, default=_json_default)[1:-1]
+            rows, first = [], False
+    if rows:
+        yield (b"" if first else b",") + orjson.dumps(rows, default=_json_default)[1:-1]
+    yield b"]}"
+
+
+def _snapshot_head(channel: Channel, seq: int, snapshot: int):
     today = timezone.localdate()
     qs = InventoryLine.objects.filter(company_id=channel.company_id).filter(stock_queries.AVAILABLE)
     qs = qs.filter(stock_queries.visible_to(channel.customer, None))
@@ -487,14 +523,14 @@ def snapshot_payload(channel: Channel, seq: int, snapshot: int = 0) -> dict:
     qs = qs.filter(origins)
     if not channel.sells_units:
         qs = qs.filter(in_units=False)
-    return {
+    head = {
         "type": "inventory.snapshot",
         "seq": seq,
         "snapshot": snapshot,
         "channelId": channel.pk,
         "takenAt": timezone.now().isoformat(),
-        "items": list(snapshot_rows(channel, qs.order_by("id"), today)),
     }
+    return head, qs.order_by("id"), today
 
 
 def confirmation(token_id: int, company_id: int, payload: dict) -> None:

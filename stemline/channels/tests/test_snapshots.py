@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from standardwebhooks.webhooks import Webhook
 
 from stemline.channels import delivery, outbox, tasks
 from stemline.channels.models import Endpoint, Event
@@ -158,3 +159,57 @@ def test_the_simulator_applies_the_documented_order():
     market.apply_snapshot(snapshot(2, 4, [{"inventoryIds": "12", "quantity": 9}]))
     assert held() == {11: 1}  # snapshot 2 arrived after 3: dropped
     assert market.snapshots == 2
+
+
+def test_a_snapshot_is_read_and_signed_in_pieces_that_make_exactly_its_message(
+    connect, stocked, monkeypatch
+):
+    channel, market, _ = connect("ftd")
+    for n in range(7):
+        stocked.add(3 + n, price_a="0.500", price_b="0.450")
+    # Pieces of 3 rows: the head, three pieces of rows, the end.
+    monkeypatch.setattr(outbox, "SNAPSHOT_CHUNK", 3)
+    pieces = list(outbox.snapshot_chunks(channel, 41, 2))
+    assert len(pieces) == 5
+    sent = json.loads(b"".join(pieces))
+    whole = json.loads(json.dumps(outbox.snapshot_payload(channel, 41, 2), cls=DjangoJSONEncoder))
+    sent.pop("takenAt"), whole.pop("takenAt")
+    assert sent == whole and len(sent["items"]) == 7
+    assert sent["items"][0]["price"] == "0.500"  # a price keeps its three decimals, as a string
+
+    # Signed a piece at a time, the signature is the library's over the whole body.
+    secret = delivery.new_secret()
+    now = timezone.now()
+    body = b"".join(pieces).decode()
+    assert delivery.sign_pieces(secret, "msg_x", now, pieces) == Webhook(secret).sign(
+        "msg_x", now, body
+    )
+    # And the marketplace (verifying with the library) takes the snapshot sent that way.
+    deliver(channel)
+    assert market.state()["refused"] == 0 and market.snapshots >= 1
+    assert market_view(market) == stemline_view(channel)
+
+
+def test_an_empty_snapshot_is_still_valid_json(connect):
+    channel, _market, _ = connect("ftd")
+    sent = json.loads(b"".join(outbox.snapshot_chunks(channel, 0, 1)))
+    assert sent["items"] == [] and sent["type"] == "inventory.snapshot"
+
+
+def test_a_snapshot_longer_than_the_spool_is_sent_from_a_file_and_verifies(
+    connect, stocked, monkeypatch
+):
+    channel, market, _ = connect("ftd")
+    for n in range(20):
+        stocked.add(2 + n)
+    monkeypatch.setattr(delivery, "SPOOL_BYTES", 256)  # a few rows: the rest goes to disk
+    monkeypatch.setattr(outbox, "SNAPSHOT_CHUNK", 4)
+    event = Event.objects.filter(endpoint_id=channel.endpoint_id, kind="inventory.snapshot").first()
+    secret = delivery.secret_of(Endpoint.objects.get(pk=channel.endpoint_id))
+    spool, headers = delivery.spooled_snapshot(secret, event)
+    with spool:
+        assert spool._rolled  # written to a file, not held in memory
+        assert int(headers["Content-Length"]) == len(spool.read()) > 256
+    deliver(channel)
+    assert market.state()["refused"] == 0 and market.snapshots == 1
+    assert market_view(market) == stemline_view(channel) and len(market_view(market)) == 20
