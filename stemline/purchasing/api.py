@@ -31,7 +31,6 @@ from stemline.api.schemas import (
     Str,
     blank_to_none,
     flag,
-    paging,
 )
 from stemline.catalog.models import UnitType
 from stemline.core import files
@@ -458,13 +457,15 @@ def purchase_order_list(call, p: POListIn):
         status=_one_of(p.status, PurchaseOrder.Status.values, "status"),
         line_status=line_status,
     )
-    window = paging(p)
-    ids, total = queries.list_ids(qs, window)
-    head = {"status": 1, "message": "OK" if ids else "Purchase orders not found."}
-    if window is not None:
-        head.update(total=total, page=p.page or 1, rows=window[1])
-    rows = (queries.po_values(part, line_status) for part in queries.chunked(ids))
-    return Rendered(head, "purchaseOrders", rows, stream=window is None and total > STREAM_FROM)
+    return listing(
+        p,
+        qs,
+        order=queries.LIST_ORDER,
+        key="purchaseOrders",
+        rows=lambda part: queries.po_values(part, line_status),
+        empty="Purchase orders not found.",
+        stream_from=STREAM_FROM,
+    )
 
 
 # ---------------------------------------------------------------- purchase.order.sync

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from stemline.api.schemas import stamp
 from stemline.catalog.models import UnitType
 from stemline.core.errors import Invalid, NotFound
 from stemline.core.models import Company
@@ -129,7 +130,6 @@ def changed_since(company: Company, since: int, vendor_id: int | None = None) ->
 # in four queries per chunk, shaped straight into the answer's JSON types.
 
 LIST_ORDER = ("ship_date", "id")
-CHUNK = 500
 PO_VALUES = (
     "id",
     "number",
@@ -186,30 +186,8 @@ BREAKDOWN_VALUES = (
 BOX_VALUES = ("item_id", "box__code", "awb__number", "received_at")
 
 
-def list_ids(qs: QuerySet, window: tuple[int, int] | None = None) -> tuple[list[int], int]:
-    """The ids in the list's order, all or one page (offset, size), and how many match."""
-    ids = qs.order_by(*LIST_ORDER).values_list("pk", flat=True)
-    if window is None:
-        found = list(ids)
-        return found, len(found)
-    offset, size = window
-    return list(ids[offset : offset + size]), qs.count()
-
-
-def chunked(ids: list, size: int = CHUNK):
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def _num(value) -> float:
     return float(value)
-
-
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def po_values(ids: list[int], line_status: str | None = None) -> list[dict]:
@@ -251,7 +229,7 @@ def po_values(ids: list[int], line_status: str | None = None) -> list[dict]:
                 "boxCode": code,
                 "awb": awb,
                 "received": 1 if received_at else 0,
-                "receivedAt": _iso(received_at),
+                "receivedAt": stamp(received_at),
             }
         )
     by_order: dict[int, list] = {pk: [] for pk in ids}
@@ -362,7 +340,7 @@ def _po_values(po: tuple, items: list[tuple], parts: dict, boxes: dict) -> dict:
         "locationId": location_id,
         "totalBoxes": total_boxes,
         "totalCost": _num(total_cost),
-        "createdAt": _iso(created_at),
+        "createdAt": stamp(created_at),
         "details": details,
     }
 
@@ -670,7 +648,7 @@ def vendor_invoice_values(ids: list[int]) -> list[dict]:
                 "contentType": content_type,
                 "size": size,
                 "sha256": sha256,
-                "uploadedAt": _iso(uploaded_at),
+                "uploadedAt": stamp(uploaded_at),
                 "mailFrom": mail_from,
                 "externalSystemSynced": 1 if synced_at is not None else 0,
             }

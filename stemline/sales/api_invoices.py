@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from stemline.api.listing import listing
 from stemline.api.registry import COMPANY, CUSTOMER, USER, api_method
 from stemline.api.schemas import (
     Day,
@@ -29,7 +30,6 @@ from stemline.api.schemas import (
     day,
     flag,
     number,
-    paging,
     stamp,
 )
 from stemline.core.errors import Invalid, NotFound
@@ -736,15 +736,18 @@ STREAM_FROM = 1000
 
 
 def _listing(p, qs, key: str, chunk_rows, empty: str) -> Rendered:
-    """A long list's answer: the ids in the list's order (one page, or all), then the rows a
-    chunk of documents at a time (`chunk_rows(ids)`), never the whole list as models."""
-    window = paging(p)
-    ids, total = queries.list_ids(qs, window=window)
-    head = {"status": 1, "message": "OK" if ids else empty}
-    if window is not None:
-        head.update(total=total, page=p.page or 1, rows=window[1])
-    rows = (chunk_rows(part) for part in queries.chunked(ids))
-    return Rendered(head, key, rows, stream=window is None and total > STREAM_FROM)
+    """A long list's answer (api.listing): the ids in the list's order (one page, or all), then
+    the rows a chunk of documents at a time (`chunk_rows(ids)`), never the whole list as
+    models."""
+    return listing(
+        p,
+        qs,
+        order=queries.LIST_ORDER,
+        key=key,
+        rows=chunk_rows,
+        empty=empty,
+        stream_from=STREAM_FROM,
+    )
 
 
 @api_method(

@@ -318,7 +318,6 @@ def invoice_details(qs) -> list[Invoice]:
 # a chunk of documents at a time with their lines and charges, three queries per chunk.
 
 LIST_ORDER = ("ship_date", "number", "id")
-CHUNK = 500
 HEADER_VALUES = (
     "id",
     "number",
@@ -398,22 +397,6 @@ CHARGE_VALUES = (
     "purpose",
     "amount",
 )
-
-
-def list_ids(qs, order=LIST_ORDER, window: tuple[int, int] | None = None) -> tuple[list, int]:
-    """The ids of a list in its order, all of them or one page (offset, size), and how many
-    match: one narrow query (two for a page)."""
-    ids = qs.order_by(*order).values_list("pk", flat=True)
-    if window is None:
-        found = list(ids)
-        return found, len(found)
-    offset, size = window
-    return list(ids[offset : offset + size]), qs.count()
-
-
-def chunked(ids: list, size: int = CHUNK):
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def header_values(ids: list[int]) -> list[tuple]:
