@@ -48,6 +48,8 @@ def main() -> int:
         os.environ.setdefault("STEMLINE_API_RATE", "1000000")
         os.environ.setdefault("STEMLINE_API_BURST", "1000000")
         os.environ.setdefault("SECRET_KEY", "bench-order-cost")
+        # --channels: their feeds go to 127.0.0.1 (nothing listens; the cost is the outbox).
+        os.environ.setdefault("STEMLINE_ALLOW_PRIVATE_WEBHOOKS", "1")
         sys.path.insert(0, str(REPO))
         from orders import seed
 
