@@ -468,6 +468,20 @@ def main() -> int:
         wait_delivered(markets, made["changes"] * len(markets))
         lost, p99 = phase(label, markets, made, args.rate)
         ok = lost == 0 and p99 < P99_TARGET_MS
+        if not args.sqlite:
+            # The floor, in the same run and database: the minimal change transaction straight
+            # on psycopg (lock a line, check, update it, insert the change, commit) from as many
+            # connections as there are change makers, over 1,000 lines.
+            from orders import floor
+
+            rate = made["changes"] / made["seconds"]
+            per_second = floor(database.url, args.procs, 1000, min(args.duration, 10.0), 1)
+            print(
+                f"{label} floor, the minimal change transaction: {per_second:.0f} changes/s; "
+                f"Stemline made {rate:.1f} a second, {rate / per_second:.1%} of it (asked "
+                f"{args.rate:g}; --rate up to 1000 pushes towards the floor)",
+                flush=True,
+            )
 
         if args.snapshot_duration:
             for market in markets:
