@@ -142,6 +142,33 @@ VENDORS = [
     ("TABACU", "Tabacundo Highland Roses", "UIO", "Tabacundo", "Ecuador", "Gabriela Paredes"),
 ]
 
+# The hard-goods supplier and what it sells, sold by the unit beside the flowers (issue 14):
+# (sku, description, category, subcategory, color, pack size, unit cost, unit price, units).
+HARD_GOODS_VENDOR = (
+    "FLSUP",
+    "Florida Floral Supplies",
+    "MIA",
+    "Hialeah",
+    "United States",
+    "Rosa Díaz",
+)
+HARD_GOODS = [
+    ("VAS-CYL-8", 'Cylinder vase 8"', "Glass", "Vases", "Clear", 12, "2.10", "3.95", 240),
+    ("VAS-BUB-6", 'Bubble bowl 6"', "Glass", "Vases", "Clear", 6, "2.75", "4.95", 96),
+    ("RIB-SAT-15", 'Satin ribbon 1.5" x 50 yd', "Ribbon", "Satin", "Red", 1, "3.40", "6.50", 60),
+    ("FOAM-BRK", "Floral foam brick", "Floral foam", "Wet foam", "Green", 48, "0.55", "1.10", 960),
+]
+
+# Growers' availability (issue 14): what two growers offer to ship in the coming days, sold
+# beside the warehouse's boxes at the company's markup: (vendor code, product legacy code, box
+# type, boxes, unit cost, first day from today, last day from today); the product is the n-th
+# rose of the catalogue in code order.
+OFFERS = [
+    ("CAYAMB", 0, "HB", 20, "0.32", 2, 9),
+    ("CAYAMB", 1, "HB", 15, "0.34", 2, 9),
+    ("TABACU", 2, "QB", 30, "0.30", 3, 10),
+]
+
 # Carriers: (code, name, direction, city, state, country, phone)
 CARRIERS = [
     ("FDX", "FedEx", "outbound", "Memphis", "TN", "United States", "800-463-3339"),

@@ -8,12 +8,17 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, Sum
 
+from stemline.availability import services as availability
+from stemline.availability.models import Offer
+from stemline.availability.services import OfferRow
 from stemline.catalog.models import BoxType, Category, Product
 from stemline.catalog.services import create_standard_box_types
 from stemline.channels.models import Channel
 from stemline.core.errors import Conflict
 from stemline.core.models import STAFF_ROLES, Company, Location, Role, User
 from stemline.core.services import create_company, create_user
+from stemline.hardgoods import services as hard_goods
+from stemline.hardgoods.models import HardGoodProduct
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
 from stemline.inventory.queries import future, on_hand
@@ -25,6 +30,7 @@ from stemline.parties.models import (
     PaymentMethod,
     ShipTo,
     Vendor,
+    VendorType,
 )
 from stemline.purchasing.models import PurchaseOrder
 from stemline.purchasing.services import LineSpec, create_order
@@ -217,6 +223,90 @@ def _vendors(company: Company, created: Counter) -> None:
         created["vendors"] += made
 
 
+def _hard_goods(company: Company, created: Counter) -> None:
+    """A supplier of vases, ribbon and foam, its products in stock at the default location, and
+    the shop showing them (Setup > Hard goods)."""
+    code, name, port, city, country, contact = data.HARD_GOODS_VENDOR
+    vendor, made = Vendor.objects.get_or_create(
+        company=company,
+        code=code,
+        defaults={
+            "name": name,
+            "port_origin": port,
+            "city": city,
+            "country": country,
+            "contact_name": contact,
+            "vendor_type": VendorType.HARD_GOODS,
+        },
+    )
+    created["vendors"] += made
+    location = Location.objects.get(company=company, is_default=True)
+    have = set(HardGoodProduct.objects.filter(company=company).values_list("sku", flat=True))
+    for sku, description, category, sub, color, pack, cost, price, units in data.HARD_GOODS:
+        if sku in have:
+            continue
+        product = hard_goods.add_product(
+            company=company,
+            vendor=vendor,
+            category=category,
+            subcategory=sub,
+            description=description,
+            sku=sku,
+            color=color,
+            pack_size=pack,
+            unit_cost=Decimal(cost),
+            unit_price=Decimal(price),
+        )
+        hard_goods.add_inventory(
+            company=company,
+            product_id=product.pk,
+            location=location,
+            quantity=units,
+            unit_cost=Decimal(cost),
+        )
+        created["hard goods"] += 1
+    if not company.hard_goods_in_shop:
+        company.hard_goods_in_shop = True
+        company.save(update_fields=["hard_goods_in_shop"])
+
+
+def _offers(company: Company, created: Counter) -> None:
+    """Two growers' availability for the coming days (once: a grower with offers is left as
+    it is)."""
+    roses = list(
+        Product.objects.filter(company=company, category__name="Roses").order_by("legacy_code")
+    )
+    boxes = {b.code: b for b in BoxType.objects.filter(company=company)}
+    today = stock.today()
+    by_vendor: dict[str, list] = {}
+    for code, index, box, count, cost, first, last in data.OFFERS:
+        by_vendor.setdefault(code, []).append((index, box, count, cost, first, last))
+    for code, rows in by_vendor.items():
+        vendor = Vendor.objects.get(company=company, code=code)
+        if Offer.objects.filter(company=company, vendor=vendor).exists():
+            continue
+        availability.offer(
+            company=company,
+            vendor=vendor,
+            rows=[
+                OfferRow(
+                    line_number=n,
+                    product=roses[index],
+                    box_type=boxes[box],
+                    unit_type=roses[index].default_unit_type or "Stem",
+                    bunches=10,
+                    stems_bunch=25,
+                    boxes=count,
+                    unit_cost=Decimal(cost),
+                    available_from=today + timedelta(days=first),
+                    available_to=today + timedelta(days=last),
+                )
+                for n, (index, box, count, cost, first, last) in enumerate(rows, start=1)
+            ],
+        )
+        created["growers' offers"] += len(rows)
+
+
 def _carriers(company: Company, created: Counter) -> dict[str, Carrier]:
     carriers = {}
     for code, name, direction, city, state, country, phone in data.CARRIERS:
@@ -389,6 +479,7 @@ def seed() -> DemoCompany:
     users = _users(company, created)
     _catalog(company, created)
     _vendors(company, created)
+    _hard_goods(company, created)
     carriers = _carriers(company, created)
     _charges(company, created)
     _customers(company, carriers, users["sales"], locations, created)
@@ -398,6 +489,7 @@ def seed() -> DemoCompany:
     _orders(company, users, created)
     portal = _portal_users(company, created)
     _purchase_orders(company, created)
+    _offers(company, created)
     logins = [(data.login(name), Role(role).label) for name, role, _, _ in data.USERS]
     return DemoCompany(company, token_id, secret, logins + portal, +created, shown(company))
 
@@ -417,6 +509,11 @@ def shown(company: Company) -> list[tuple[str, int]]:
         ("products", Product.objects.filter(company=company, active=True).count()),
         ("boxes on hand for sale", here),
         ("boxes coming", coming),
+        (
+            "boxes growers offer",
+            lines.filter(offered_until__gte=today).aggregate(n=Sum(boxes))["n"] or 0,
+        ),
+        ("hard goods in stock", HardGoodProduct.objects.filter(company=company).count()),
         ("purchase orders", PurchaseOrder.objects.filter(company=company).count()),
         ("marketplace channels", Channel.objects.filter(company=company).count()),
         ("staff logins", User.objects.filter(company=company, role__in=STAFF_ROLES).count()),

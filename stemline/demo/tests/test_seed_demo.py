@@ -10,7 +10,7 @@ from django.core.management import call_command
 from stemline.catalog.models import BoxType, Category, Product
 from stemline.core.models import Company, Location, User
 from stemline.demo import data
-from stemline.parties.models import Carrier, Customer, CustomerType, ShipTo, Vendor
+from stemline.parties.models import Carrier, Customer, CustomerType, ShipTo, Vendor, VendorType
 from stemline.tokens.models import ApiToken
 
 MODELS = [
@@ -98,8 +98,13 @@ def test_the_four_marketplaces_are_marketplace_customers(demo):
 def test_growers_and_carriers(demo):
     company, _ = demo
     # DWF Wholesale also ships to the company (its channel's Vendor token); the others grow.
-    growers = Vendor.objects.filter(company=company).exclude(name="DWF Wholesale")
+    growers = Vendor.objects.filter(company=company, vendor_type=VendorType.FRESH_CUT).exclude(
+        name="DWF Wholesale"
+    )
     assert set(growers.values_list("port_origin", flat=True)) == {"BOG", "MDE", "UIO"}
+    # And a supplier of hard goods, in Miami.
+    supplier = Vendor.objects.get(company=company, vendor_type=VendorType.HARD_GOODS)
+    assert supplier.port_origin == "MIA"
     inbound = Carrier.objects.filter(company=company, direction="inbound")
     assert {"Avianca Cargo", "LATAM Cargo"} <= set(inbound.values_list("name", flat=True))
     outbound = set(
@@ -266,3 +271,36 @@ def test_the_demo_has_phone_and_api_orders_in_the_invoice_and_prebook_lists():
     assert Invoice.objects.count() == 4 and Prebook.objects.count() == 2
     company = Company.objects.get()
     assert company.address and company.city == "Doral"
+
+
+def test_hard_goods_and_growers_offers_sell_in_the_shop(demo, api):
+    """What a buyer sees beside the boxes: the supplier's vases, ribbon and foam in stock (the
+    shop shows hard goods) and two growers' availability for the coming days."""
+    company, token = demo
+    from stemline.availability.models import Offer
+    from stemline.hardgoods.models import HardGoodInventory
+
+    assert company.hard_goods_in_shop
+    stocked = HardGoodInventory.objects.filter(company=company)
+    assert stocked.count() == len(data.HARD_GOODS) and all(r.total > 0 for r in stocked)
+    offers = Offer.objects.filter(company=company)
+    assert offers.count() == len(data.OFFERS)
+    assert {o.vendor.code for o in offers} == {"CAYAMB", "TABACU"}
+    customer = Customer.objects.filter(company=company, active=True).order_by("id").first()
+    answer = api(
+        "ecommerce/inventory.list",
+        token,
+        {
+            "customerId": customer.pk,
+            "rows": 500,
+            # Two locations: the shop asks which; the offers and hard goods are at the default.
+            "companyLocationId": Location.objects.get(company=company, is_default=True).pk,
+        },
+        account=company.account_id,
+    ).json_body
+    assert answer["status"] == 1
+    assert {row["sku"] for row in answer["hardGoodItems"]} == {s[0] for s in data.HARD_GOODS}
+    offered = {
+        int(r["inventoryIds"]) for r in answer["inventoryItems"] if r["inventoryOrigin"] == 3
+    }
+    assert offered == {o.line_id for o in offers}
