@@ -230,8 +230,10 @@ DELTA = "inventory.changed"
 def deltas_per_message(endpoint_id: int) -> int:
     """How many deltas one message may carry: the channel's setting; 1 for a token's endpoint
     (its receivers take Komet's one event per message)."""
-    found = Channel.objects.filter(endpoint_id=endpoint_id).values_list("deltas_per_message")
-    return max(1, next(iter(found), (1,))[0])
+    found = Channel.objects.filter(endpoint_id=endpoint_id).values_list(
+        "deltas_per_message", flat=True
+    )
+    return found.first() or 1
 
 
 def _group(events: list[Event], start: int, size: int, now: datetime) -> list[Event]:

@@ -11,13 +11,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import islice
 from types import SimpleNamespace
 
-import orjson
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from stemline.api.schemas import Rendered
 from stemline.catalog.models import UnitType
 from stemline.core import shapes
 from stemline.inventory import feeds
@@ -491,16 +492,9 @@ def snapshot_chunks(channel: Channel, seq: int, snapshot: int = 0) -> Iterator[b
     at a time as they are read (a server-side cursor on PostgreSQL), then the end. Joined, the
     pieces are exactly the JSON of `snapshot_payload`."""
     head, qs, today = _snapshot_head(channel, seq, snapshot)
-    yield orjson.dumps(head)[:-1] + b',"items":['
-    rows, first = [], True
-    for row in snapshot_rows(channel, qs, today):
-        rows.append(row)
-        if len(rows) == SNAPSHOT_CHUNK:
-            yield (b"" if first else b",") + orjson.dumps(rows, default=_json_default)[1:-1]
-            rows, first = [], False
-    if rows:
-        yield (b"" if first else b",") + orjson.dumps(rows, default=_json_default)[1:-1]
-    yield b"]}"
+    rows = iter(snapshot_rows(channel, qs, today))
+    chunks = iter(lambda: list(islice(rows, SNAPSHOT_CHUNK)), [])
+    return Rendered(head, "items", chunks, default=_json_default).chunks()
 
 
 def _snapshot_head(channel: Channel, seq: int, snapshot: int):

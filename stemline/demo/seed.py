@@ -206,27 +206,8 @@ def _catalog(company: Company, created: Counter) -> None:
     created["products"] += len(missing)
 
 
-def _vendors(company: Company, created: Counter) -> None:
-    for code, name, port, city, country, contact in data.VENDORS:
-        _, made = Vendor.objects.get_or_create(
-            company=company,
-            code=code,
-            defaults={
-                "name": name,
-                "port_origin": port,
-                "city": city,
-                "country": country,
-                "contact_name": contact,
-                "email_for_pos": f"pedidos@{code.lower()}.example",
-            },
-        )
-        created["vendors"] += made
-
-
-def _hard_goods(company: Company, created: Counter) -> None:
-    """A supplier of vases, ribbon and foam, its products in stock at the default location, and
-    the shop showing them (Setup > Hard goods)."""
-    code, name, port, city, country, contact = data.HARD_GOODS_VENDOR
+def _vendor(company: Company, row: tuple, created: Counter, **extra) -> Vendor:
+    code, name, port, city, country, contact = row
     vendor, made = Vendor.objects.get_or_create(
         company=company,
         code=code,
@@ -236,10 +217,23 @@ def _hard_goods(company: Company, created: Counter) -> None:
             "city": city,
             "country": country,
             "contact_name": contact,
-            "vendor_type": VendorType.HARD_GOODS,
+            "email_for_pos": f"pedidos@{code.lower()}.example",
+            **extra,
         },
     )
     created["vendors"] += made
+    return vendor
+
+
+def _vendors(company: Company, created: Counter) -> None:
+    for row in data.VENDORS:
+        _vendor(company, row, created)
+
+
+def _hard_goods(company: Company, created: Counter) -> None:
+    """A supplier of vases, ribbon and foam, its products in stock at the default location, and
+    the shop showing them (Setup > Hard goods)."""
+    vendor = _vendor(company, data.HARD_GOODS_VENDOR, created, vendor_type=VendorType.HARD_GOODS)
     location = Location.objects.get(company=company, is_default=True)
     have = set(HardGoodProduct.objects.filter(company=company).values_list("sku", flat=True))
     for sku, description, category, sub, color, pack, cost, price, units in data.HARD_GOODS:

@@ -36,9 +36,6 @@ from .rows import pack_fields, shop_row
 ORIGIN_NAMES = {1: "On Hand", 2: "Future Sales", 3: "Vendor Availability", 4: "K2K"}
 
 
-_or = or_default  # blank means the default
-
-
 def _lower(value):
     return value.strip().lower() if isinstance(value, str) else value
 
@@ -678,8 +675,8 @@ class ShopListIn(Params):
     reservedInventory: OptBool = Field(default=None, json_schema_extra={"transactional": True})
     companyLocationId: OptId = None
     availableDate: OptDay = None
-    page: Annotated[int, Field(ge=1, le=1_000_000), _or(1)] = 1
-    rows: Annotated[int, Field(ge=1, le=500), _or(30)] = 30
+    page: Annotated[int, Field(ge=1, le=1_000_000), or_default(1)] = 1
+    rows: Annotated[int, Field(ge=1, le=500), or_default(30)] = 30
     searchText: Str(100) | None = None
     categoryId: OptId = None
     color: Str(100) | None = None
