@@ -69,6 +69,9 @@ MIDDLEWARE = [
     # A view's database outage -> 503; outages in the middleware below reach handler500.
     "stemline.core.middleware.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # An /api/<method> call is answered here, without the web application's middleware below
+    # (sessions, CSRF, sign-in, messages): a caller with a token has no session.
+    "stemline.api.middleware.ApiGatewayMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -19,13 +19,40 @@ STEMLINE_DB_PREPARE=0: these cursors then plan each time like any other.
 
 Only for statements whose text does not vary per call except in its parameters (each text is
 one prepared statement on each connection, at most psycopg's `prepared_max` of them). Time
-stamps come back in the connection's zone, as from Django's cursors.
+stamps come back in the connection's zone, as from Django's cursors. On SQLite the same rule
+lets the cursor rewrite a text's `%s` into sqlite3's `?` once per process, not per call.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 _cursor_class = None
+_sqlite_class = None
+_QMARK_TEXTS = 512  # hot statements' texts kept rewritten (the cache empties when full)
+
+
+def _qmark_cursor_class():
+    global _sqlite_class
+    if _sqlite_class is None:
+        from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+        rewritten: dict[str, str] = {}
+
+        class QmarkCursor(SQLiteCursorWrapper):
+            """Django's SQLite cursor, with each text's rewrite to `?` kept."""
+
+            def convert_query(self, query, *, param_names=None):
+                if param_names is not None:
+                    return super().convert_query(query, param_names=param_names)
+                done = rewritten.get(query)
+                if done is None:
+                    if len(rewritten) >= _QMARK_TEXTS:
+                        rewritten.clear()
+                    done = rewritten[query] = super().convert_query(query)
+                return done
+
+        _sqlite_class = QmarkCursor
+    return _sqlite_class
 
 
 def _preparing_cursor_class():
@@ -70,6 +97,14 @@ def cursor(alias: str = DEFAULT_DB_ALIAS):
     """A Django cursor whose statements are planned once per connection (PostgreSQL), else
     Django's own cursor. Use it as `with prepared.cursor() as cursor: ...`."""
     db = connections[alias]
+    if db.vendor == "sqlite":
+        # What db.cursor() does, with another cursor class.
+        db.close_if_health_check_failed()
+        db.ensure_connection()
+        with db.wrap_database_errors:
+            db.validate_thread_sharing()
+            made = db.connection.cursor(factory=_qmark_cursor_class())
+            return CursorDebugWrapper(made, db) if db.queries_logged else CursorWrapper(made, db)
     if db.vendor != "postgresql":
         return db.cursor()
     # What db.cursor() does, with another cursor class.

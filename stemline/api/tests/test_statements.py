@@ -12,6 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from stemline.api import gateway
 from stemline.catalog.models import Category, Product
+from stemline.core.models import Role
+from stemline.core.services import create_user
 from stemline.tokens.models import ApiToken
 from stemline.tokens.services import revoke_token
 
@@ -111,3 +113,43 @@ def test_too_many_query_parameters_are_refused_by_name(settings):
         gateway._query(request)
     assert refused.value.http_status == 400
     assert "more than 5 parameters" in refused.value.message
+
+
+def test_an_api_call_takes_none_of_the_web_applications_middleware(
+    client, company_token, product, company
+):
+    """An API call is answered before the session, CSRF and sign-in middleware: a signed-in
+    person's session cookie neither authenticates it nor costs a session read, while the
+    headers every answer carries (frame options, content policy, no sniffing) are still sent."""
+    client.force_login(create_user(company=company, email="rep@example.com", role=Role.ADMIN))
+    with CaptureQueriesContext(connection) as captured:
+        r = client.get("/api/product.list", {"id": product.pk})
+    assert r.status_code == 401  # the session does not stand in for a token
+    assert not [q for q in captured.captured_queries if "session" in q["sql"].lower()]
+    r = client.get(
+        "/api/product.list",
+        {"id": product.pk},
+        HTTP_AUTHENTICATIONTOKEN=company_token.secret,
+        HTTP_X_ACCOUNT=str(company.account_id),
+    )
+    assert r.status_code == 200
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" in r.headers
+    assert "Set-Cookie" not in r.headers
+    # The documentation takes the ordinary way.
+    assert client.get("/api/openapi.json").status_code == 200
+
+
+def test_an_api_call_to_a_host_not_allowed_is_refused(client, company_token, settings):
+    settings.ALLOWED_HOSTS = ["flowers.example.com"]
+    r = client.get("/api/product.list", HTTP_HOST="evil.example.net", HTTP_AUTHENTICATIONTOKEN="x")
+    assert r.status_code == 400
+    r = client.get(
+        "/api/product.list",
+        HTTP_HOST="flowers.example.com",
+        HTTP_AUTHENTICATIONTOKEN=company_token.secret,
+    )
+    assert r.status_code == 200
+    # Once allowed is not always allowed: another host is still refused.
+    assert client.get("/api/product.list", HTTP_HOST="evil.example.net").status_code == 400
