@@ -71,7 +71,33 @@ def _preparing_cursor_class():
     return _cursor_class
 
 
-class _DebugCursor(CursorDebugWrapper):
+_IDLE = "_stemline_idle_cursor"  # on the connection's wrapper: a closed-by-us cursor to reuse
+_KEEP_ROWS = 1000
+
+
+class _Kept(CursorWrapper):
+    """Closing gives the driver's cursor back to its connection for the next statement (a
+    new psycopg cursor, its adapters and its time-zone loader cost more than a small
+    statement's run); one still in use is never handed out twice, and one that read a long
+    answer is closed, so its rows do not stay in memory."""
+
+    def close(self):
+        made, db = self.cursor, self.db
+        if made is None:
+            return
+        self.cursor = None
+        if (
+            db.connection is made.connection
+            and not made.closed
+            and made.rowcount <= _KEEP_ROWS
+            and _IDLE not in db.__dict__
+        ):
+            db.__dict__[_IDLE] = made
+        else:
+            made.close()
+
+
+class _DebugCursor(_Kept, CursorDebugWrapper):
     """Logs the statement with its parameters filled in, as Django's cursors show theirs
     (Django reads that back from a client-side cursor, which this is not)."""
 
@@ -115,6 +141,8 @@ def cursor(alias: str = DEFAULT_DB_ALIAS):
         return db.cursor()
     with db.wrap_database_errors:
         db.validate_thread_sharing()
-        made = _preparing_cursor_class()(raw)
-        _same_time_zone(db, raw, made)
-        return _DebugCursor(made, db) if db.queries_logged else CursorWrapper(made, db)
+        made = db.__dict__.pop(_IDLE, None)
+        if made is None or made.connection is not raw or made.closed:
+            made = _preparing_cursor_class()(raw)
+            _same_time_zone(db, raw, made)
+        return _DebugCursor(made, db) if db.queries_logged else _Kept(made, db)
