@@ -5,13 +5,47 @@ from decimal import Decimal
 from django.db.models import F, Q, QuerySet
 
 from stemline.core.models import Company, Location
+from stemline.core.sql import id_in
 
-from .models import HardGoodInventory, HardGoodProduct
+from .models import HardGoodInventory, HardGoodProduct, HardGoodSale
 
 AVAILABLE = Q(total__gt=F("committed") + F("held"))
 # The inventoryOrigin of hard goods in the shop and in web-order-item.add (Stemline's own:
 # the reference's origins are 1 to 4, all boxes).
 HARD_GOODS_ORIGIN = 5
+
+
+# A document's hard-goods lines as plain values (long lists: no model per row).
+SALE_VALUES = (
+    "document_id",
+    "pk",
+    "product_id",
+    "product__sku",
+    "product__description",
+    "quantity",
+    "unit_price",
+    "amount",
+)
+
+
+def sale_values(company_id: int, document_kind: str, ids: list[int]) -> dict[int, list[tuple]]:
+    """The hard goods sold (not given back) on these documents, SALE_VALUES by document: one
+    query."""
+    by_document: dict[int, list[tuple]] = {pk: [] for pk in ids}
+    if not ids:
+        return by_document
+    for row in (
+        HardGoodSale.objects.filter(
+            id_in(ids, "document_id"),
+            company_id=company_id,
+            document_kind=document_kind,
+            released_at__isnull=True,
+        )
+        .order_by("id")
+        .values_list(*SALE_VALUES)
+    ):
+        by_document[row[0]].append(row)
+    return by_document
 
 
 def products(company: Company) -> QuerySet:

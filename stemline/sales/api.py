@@ -254,6 +254,8 @@ class WebOrderItemDeleteIn(Params):
     customerId: OptId = None
     webOrderId: Id
     webOrderItemId: Id
+    # Stemline's own: 5 names a hard-goods line (its id from web-order-item.add with origin 5).
+    inventoryOrigin: OptInt = None
 
 
 class WebOrderItemDeletedOut(Envelope):
@@ -270,12 +272,26 @@ class WebOrderItemDeletedOut(Envelope):
     account_required=True,
 )
 def web_order_item_delete(call, p: WebOrderItemDeleteIn):
-    """Remove a line from a pending web order; its boxes are available again at once."""
+    """Remove a line from a pending web order; its boxes are available again at once.
+
+    A hard-goods line (its `webOrderItemId` as web-order-item.add gave it for inventoryOrigin
+    5) is removed the same way and its units go back to stock; `inventoryOrigin` 5 says it is
+    one (needed only when a line of boxes of the order has the same id)."""
+    if p.inventoryOrigin is not None and p.inventoryOrigin not in (
+        *Origin.values,
+        HARD_GOODS_ORIGIN,
+    ):
+        raise Invalid(
+            f"{p.inventoryOrigin} is not an origin (1 on hand, 2 future, 3 vendor availability, "
+            f"{HARD_GOODS_ORIGIN} hard goods)",
+            field="inventoryOrigin",
+        )
     services.delete_item(
         company=call.company,
         customer_id=_customer_id(call, p.customerId),
         web_order_id=p.webOrderId,
         item_id=p.webOrderItemId,
+        hard_good=None if p.inventoryOrigin is None else p.inventoryOrigin == HARD_GOODS_ORIGIN,
     )
     return {
         "message": "The item was successfully deleted from the Web Order.",

@@ -33,6 +33,8 @@ from stemline.api.schemas import (
     stamp,
 )
 from stemline.core.errors import Invalid, NotFound
+from stemline.hardgoods import queries as hard_goods_queries
+from stemline.hardgoods.models import HardGoodSale
 
 from . import invoicing, pdf, queries
 from .models import DocumentStatus, Invoice
@@ -626,6 +628,7 @@ def _filtered(call, p, start, end):
 # The labels, read once: Django's get_status_display() hashes the choices on every call, which
 # costs more than the rest of a header in a list of thousands.
 STATUS_NAMES = dict(DocumentStatus.choices)
+INVOICE_SALES = HardGoodSale.Document.INVOICE
 
 
 def _header(row: tuple, boxes: int) -> dict:
@@ -841,11 +844,23 @@ class ChargeOut(Out):
     amount: Number
 
 
+class HardGoodDetailOut(Out):
+    hardGoodItemId: int
+    productId: int
+    sku: str
+    productDescription: str
+    quantity: int
+    unitPrice: Number
+    amount: Number
+
+
 class InvoiceDetailOut(InvoiceHeaderOut):
     details: list[DetailOut]
     boxes: list[BoxOut]
     breakdowns: list[BreakdownOut]
     additionalChargesDetails: list[ChargeOut]
+    # Stemline's own: the hard goods sold on the invoice (in its amount, beside the boxes).
+    hardGoodItems: list[HardGoodDetailOut]
 
 
 class InvoiceDetailsOut(Paged):
@@ -908,7 +923,21 @@ def _detail(row: tuple) -> dict:
     }
 
 
-def _detailed(header: tuple, items: list[tuple], charges: list[tuple]) -> dict:
+def _hard_good(row: tuple) -> dict:
+    """A hard-goods line of invoice.details.list from hardgoods.queries.SALE_VALUES."""
+    _invoice, pk, product_id, sku, description, quantity, unit_price, amount = row
+    return {
+        "hardGoodItemId": pk,
+        "productId": product_id,
+        "sku": sku,
+        "productDescription": description,
+        "quantity": quantity,
+        "unitPrice": number(unit_price),
+        "amount": number(amount),
+    }
+
+
+def _detailed(header: tuple, items: list[tuple], charges: list[tuple], hard_goods) -> dict:
     details, boxes, count = [], [], 0
     for item in items:
         details.append(_detail(item))
@@ -943,6 +972,7 @@ def _detailed(header: tuple, items: list[tuple], charges: list[tuple]) -> dict:
             }
             for _invoice, charge_id, code, name, amount_type, value, purpose, amount in charges
         ],
+        hardGoodItems=[_hard_good(sale) for sale in hard_goods],
     )
     return row
 
@@ -960,7 +990,9 @@ def invoice_details_list(call, p: InvoiceDetailsIn):
 
     Totals as invoice.list's. `additionalChargesDetails` lists each charge of the invoice:
     its `code`, `description`, `amountType` (`%` of the lines or `$` per invoice),
-    `amountValue` (the rate or amount applied), `isTax` and `amount`.
+    `amountValue` (the rate or amount applied), `isTax` and `amount`. `hardGoodItems` (Stemline's
+    own) lists the hard goods sold on the invoice: `hardGoodItemId`, `productId`, `sku`,
+    `productDescription`, `quantity` (units), `unitPrice` and `amount`, counted in its total.
 
     No limit on boxes: a long answer is streamed as it is read. Paging:
     send `page` (from 1) and/or `rows` (1-1,000; 100 when only `page` is sent)
@@ -970,7 +1002,10 @@ def invoice_details_list(call, p: InvoiceDetailsIn):
 
     def detailed(ids):
         items, charges = queries.item_values(ids), queries.charge_values(ids)
-        return [_detailed(h, items[h[0]], charges[h[0]]) for h in queries.header_values(ids)]
+        sold = hard_goods_queries.sale_values(call.company.pk, INVOICE_SALES, ids)
+        return [
+            _detailed(h, items[h[0]], charges[h[0]], sold[h[0]]) for h in queries.header_values(ids)
+        ]
 
     return _listing(p, _filtered(call, p, start, end), "invoices", detailed, "Orders not found.")
 

@@ -543,13 +543,43 @@ def _order(company: Company, customer_id: int, web_order_id: int) -> WebOrder:
 
 
 @transaction.atomic
-def delete_item(*, company: Company, customer_id: int, web_order_id: int, item_id: int) -> None:
+def delete_item(
+    *,
+    company: Company,
+    customer_id: int,
+    web_order_id: int,
+    item_id: int,
+    hard_good: bool | None = None,
+) -> None:
+    """Take a line off a pending web order; what it held is available again at once.
+
+    `item_id` names a line of boxes or units, or (`hard_good` True) a hard-goods line, whose
+    ids come from another sequence. Unsaid (None): whichever of the order's lines has that id,
+    refused by name when both do."""
     order = _order(company, customer_id, web_order_id)
     if order.status != WebOrder.Status.PENDING:
         raise Conflict(
             f"web order {web_order_id} is {order.get_status_display()}", field="webOrderId"
         )
-    item = WebOrderItem.objects.filter(web_order=order, pk=item_id).first()
+    item = None
+    if not hard_good:
+        item = WebOrderItem.objects.filter(web_order=order, pk=item_id).first()
+    sale = None
+    if hard_good or hard_good is None:
+        sale = (
+            hard_goods.sales_on(company.pk, hard_goods.WEB_ORDER_SALES, order.pk)
+            .filter(pk=item_id)
+            .first()
+        )
+    if item is not None and sale is not None:
+        raise Invalid(
+            f"web order {web_order_id} has a line of boxes and a line of hard goods numbered "
+            f"{item_id}: send inventoryOrigin 5 for the hard goods, or the boxes' origin",
+            field="inventoryOrigin",
+        )
+    if sale is not None:
+        hard_goods.release_sale(company=company, sale_id=sale.pk)
+        return
     if item is None:
         raise NotFound(f"web order item {item_id} does not exist", field="webOrderItemId")
     stock.release(company=company, held=[(item.line_id, item.quantity)])
@@ -838,10 +868,11 @@ def _checkout(
     future = [i for i in items if i.origin != Origin.ON_HAND]
     rate = fee_rate_for(company, customer_id)
     # A customer on credit hold or over its limit: the invoice arrives but waits for a rep.
-    held = hold_reason(
-        customer,
-        sum((i.quantity * i.line.units_per_box * i.price for i in on_hand), Decimal("0")),
-    )
+    on_invoice = sum((i.quantity * i.line.units_per_box * i.price for i in on_hand), Decimal("0"))
+    if with_hard_goods:
+        # The hard goods held go on the invoice too, so they count against the credit limit.
+        on_invoice += hard_goods.amount_on(company.pk, hard_goods.WEB_ORDER_SALES, order.pk)
+    held = hold_reason(customer, on_invoice)
     ship_to = None
     if any(not part[0].ship_to_id for part in (on_hand, future) if part):
         ship_to = _FIRST_SHIP_TO.first(customer.pk)

@@ -12,7 +12,7 @@ from stemline.hardgoods.models import HardGoodInventory
 from stemline.hardgoods.services import NotEnoughHardGoods
 from stemline.hardgoods.tests.conftest import Supplies
 from stemline.sales import hardgood_lines, invoicing, pdf, queries
-from stemline.sales.models import Invoice
+from stemline.sales.models import DocumentStatus, Invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +247,142 @@ def test_an_expired_hold_gives_its_hard_goods_back(api, stocked, supplies, flori
     assert services.expire_holds(now=timezone.now() + timedelta(days=2)) == 1
     assert WebOrder.objects.get(pk=order_id).status == WebOrder.Status.EXPIRED
     assert _available(vase) == 30
+
+
+def _order_with_a_vase_line(api, stocked, supplies, florist_token, vases=10):
+    vase = supplies.product()
+    supplies.stock(vase, 30)
+    line = stocked.add(3)
+    r = api(
+        "web-order-item.add",
+        florist_token,
+        {"inventoryIds": [line.pk], "inventoryOrigin": 1, "quantity": 2},
+    )
+    assert r.status_code == 200, r.json_body
+    box_item = r.json_body["webOrderItemId"]
+    add = {"inventoryIds": [vase.pk], "inventoryOrigin": 5, "quantity": vases}
+    r = api("web-order-item.add", florist_token, add)
+    assert r.status_code == 200, r.json_body
+    return vase, line, r.json_body["webOrderId"], box_item, r.json_body["webOrderItemId"]
+
+
+def test_web_order_item_delete_takes_a_hard_goods_line_off_and_gives_its_units_back(
+    api, stocked, supplies, florist_token
+):
+    vase, line, order_id, box_item, vase_item = _order_with_a_vase_line(
+        api, stocked, supplies, florist_token
+    )
+    assert _available(vase) == 20
+    gone = {"webOrderId": order_id, "webOrderItemId": vase_item, "inventoryOrigin": 5}
+    r = api("web-order-item.delete", florist_token, gone)
+    assert r.status_code == 200, r.json_body
+    assert _available(vase) == 30
+    r = api("web-order-item.delete", florist_token, gone)
+    assert r.status_code == 404
+    assert r.json_body["errors"][0]["field"] == "webOrderItemId"
+    r = api("web-order-details.list", florist_token, {"webOrderId": order_id}, verb="GET")
+    (order,) = r.json_body["webOrders"]
+    assert order["hardGoodItems"] == []
+    assert [i["webOrderItemId"] for i in order["items"]] == [box_item]  # the boxes stay
+    r = api(
+        "web-order-item.delete",
+        florist_token,
+        {"webOrderId": order_id, "webOrderItemId": box_item, "inventoryOrigin": 7},
+    )
+    assert r.status_code == 422
+    assert r.json_body["errors"][0]["field"] == "inventoryOrigin"
+
+
+def test_a_hard_goods_line_is_found_by_its_id_without_an_origin(
+    api, stocked, supplies, florist_token
+):
+    from stemline.hardgoods.models import HardGoodSale
+    from stemline.sales.models import WebOrderItem
+
+    vase, line, order_id, box_item, vase_item = _order_with_a_vase_line(
+        api, stocked, supplies, florist_token
+    )
+    # The boxes' line numbered apart from the vases' (the two sequences may meet: next test).
+    WebOrderItem.objects.filter(pk=box_item).update(id=vase_item + 5000)
+    r = api(
+        "web-order-item.delete",
+        florist_token,
+        {"webOrderId": order_id, "webOrderItemId": vase_item},
+    )
+    assert r.status_code == 200, r.json_body
+    assert HardGoodSale.objects.get(pk=vase_item).released_at is not None
+    assert _available(vase) == 30
+    assert WebOrderItem.objects.filter(pk=vase_item + 5000).exists()
+
+
+def test_web_order_item_delete_refuses_when_the_id_names_a_box_line_and_a_hard_goods_line(
+    api, stocked, supplies, florist_token
+):
+    vase, line, order_id, box_item, vase_item = _order_with_a_vase_line(
+        api, stocked, supplies, florist_token
+    )
+    # Make the two numbers meet, as two sequences may.
+    from stemline.sales.models import WebOrderItem
+
+    WebOrderItem.objects.filter(pk=box_item).update(id=vase_item)
+    both = {"webOrderId": order_id, "webOrderItemId": vase_item}
+    r = api("web-order-item.delete", florist_token, both)
+    assert r.status_code == 422, r.json_body
+    assert r.json_body["errors"][0]["field"] == "inventoryOrigin"
+    assert _available(vase) == 20  # nothing given back
+    r = api("web-order-item.delete", florist_token, {**both, "inventoryOrigin": 1})
+    assert r.status_code == 200, r.json_body
+    assert _available(vase) == 20  # the boxes went, the vases stay held
+    r = api("web-order-item.delete", florist_token, {**both, "inventoryOrigin": 5})
+    assert r.status_code == 200, r.json_body
+    assert _available(vase) == 30
+
+
+def test_invoice_details_list_shows_the_hard_goods_sold_on_each_invoice(
+    api, stocked, supplies, florist_token, company_token
+):
+    vase, line, order_id, box_item, vase_item = _order_with_a_vase_line(
+        api, stocked, supplies, florist_token, vases=12
+    )
+    r = api("web-order.checkout", florist_token, {"webOrderId": order_id})
+    assert r.status_code == 200, r.json_body
+    invoice = Invoice.objects.get(pk=r.json_body["invoiceId"])
+    r = api(
+        "invoice.details.list",
+        company_token,
+        {"orderDate": str(invoice.ship_date)},
+        verb="GET",
+    )
+    assert r.status_code == 200, r.json_body
+    (found,) = r.json_body["invoices"]
+    (vases,) = found["hardGoodItems"]
+    assert (vases["productId"], vases["sku"], vases["quantity"]) == (vase.pk, "VAS-01", 12)
+    assert (vases["unitPrice"], vases["amount"]) == (4.5, 54.0)
+    assert [d["inventoryId"] for d in found["details"]] == [line.pk]
+    # An invoice without hard goods lists none.
+    _invoice(stocked)
+    r = api(
+        "invoice.details.list",
+        company_token,
+        {"orderDate": str(invoice.ship_date)},
+        verb="GET",
+    )
+    assert sorted(len(i["hardGoodItems"]) for i in r.json_body["invoices"]) == [0, 1]
+
+
+def test_hard_goods_count_against_the_credit_limit_at_checkout(
+    api, stocked, supplies, florist_token
+):
+    from stemline.parties.models import Customer
+
+    # 2 boxes x 250 stems x 0.50 = 250.00 of boxes, 20 vases x 4.50 = 90.00 more.
+    Customer.objects.filter(pk=stocked.florist.pk).update(credit_limit=Decimal("300.00"))
+    vase, line, order_id, box_item, vase_item = _order_with_a_vase_line(
+        api, stocked, supplies, florist_token, vases=20
+    )
+    r = api("web-order.checkout", florist_token, {"webOrderId": order_id})
+    assert r.status_code == 200, r.json_body
+    invoice = Invoice.objects.get(pk=r.json_body["invoiceId"])
+    assert invoice.amount == Decimal("340.00")
+    assert invoice.status == DocumentStatus.PENDING_APPROVAL
+    assert "Over credit limit: balance with this order 340.00" in invoice.hold_reason
