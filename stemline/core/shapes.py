@@ -40,9 +40,22 @@ class ShapeError(RuntimeError):
 
 
 class _Compiled:
-    __slots__ = ("sql", "slots", "model", "init_list", "width", "converters", "populators", "flat")
+    __slots__ = (
+        "sql",
+        "slots",
+        "model",
+        "init_list",
+        "width",
+        "converters",
+        "populators",
+        "flat",
+        "annotations",
+    )
 
-    def __init__(self, sql, slots, model, init_list, width, converters, populators, flat):
+    def __init__(
+        self, sql, slots, model, init_list, width, converters, populators, flat, annotations=()
+    ):
+        self.annotations = annotations  # (attribute, column) of each annotation, set as the ORM
         self.sql = sql
         self.slots = slots  # per statement parameter: ("arg", i) or ("const", value)
         self.model = model
@@ -107,12 +120,21 @@ class Select:
             klass_info = compiler.klass_info
             fields = klass_info["select_fields"]
             start, end = fields[0], fields[-1] + 1
-            if compiler.annotation_col_map or start != 0:
-                raise ShapeError("annotations and extra columns are not supported")
+            if start != 0 or queryset.query.extra_select:
+                raise ShapeError("extra columns are not supported")
             init_list = [f[0].target.attname for f in select[start:end]]
             populators = get_related_populators(klass_info, select, alias)
+            annotations = tuple(compiler.annotation_col_map.items())
             return _Compiled(
-                sql, slots, klass_info["model"], init_list, end, converters, populators, False
+                sql,
+                slots,
+                klass_info["model"],
+                init_list,
+                end,
+                converters,
+                populators,
+                False,
+                annotations,
             )
         if iterable in ("ValuesListIterable", "FlatValuesListIterable"):
             return _Compiled(
@@ -167,6 +189,8 @@ class Select:
             obj = from_db(using, shape.init_list, row[: shape.width])
             for populator in shape.populators:
                 populator.populate(row, obj)
+            for attribute, column in shape.annotations:
+                setattr(obj, attribute, row[column])
             made.append(obj)
         return made
 

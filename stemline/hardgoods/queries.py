@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from stemline.core.models import Company, Location
 from stemline.core.sql import id_in
@@ -26,6 +26,19 @@ SALE_VALUES = (
     "unit_price",
     "amount",
 )
+
+
+def held_on(document_kind: str) -> Exists:
+    """Whether the outer row (a sales document of `document_kind`) has hard goods not given
+    back, as an expression to annotate it with in the statement that reads it."""
+    return Exists(
+        HardGoodSale.objects.filter(
+            company_id=OuterRef("company_id"),
+            document_kind=document_kind,
+            document_id=OuterRef("pk"),
+            released_at__isnull=True,
+        )
+    )
 
 
 def sale_values(company_id: int, document_kind: str, ids: list[int]) -> dict[int, list[tuple]]:

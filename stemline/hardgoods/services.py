@@ -11,7 +11,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from stemline.core import shapes
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.parties.models import Vendor, VendorType
@@ -458,20 +457,3 @@ def set_settings(*, company: Company, in_ecommerce: bool, in_channels: bool) -> 
     )
     company.hard_goods_in_shop, company.hard_goods_in_channels = in_ecommerce, in_channels
     return company
-
-
-_ANY_SALE_ON = shapes.Select(
-    lambda company_id, document_id, document_kind: HardGoodSale.objects.filter(
-        company_id=company_id,
-        document_kind=document_kind,
-        document_id=document_id,
-        released_at__isnull=True,
-    ).values_list("pk", flat=True)[:1],
-    strings=("document_kind",),
-)
-
-
-def any_sale_on(company_id: int, document_kind: str, document_id: int) -> bool:
-    """Whether the document has hard goods (one statement compiled once: checkout asks it of
-    every order)."""
-    return bool(_ANY_SALE_ON.rows(company_id, document_id, document_kind))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from stemline.core import atomic, prepared, shapes, timezones
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
+from stemline.hardgoods import queries as hard_goods_queries
 from stemline.hardgoods import services as hard_goods
 from stemline.inventory import feeds
 from stemline.inventory import services as stock
@@ -48,6 +49,14 @@ _ORDER_NAMED = shapes.Select(
     lambda company_id, customer_id, pk: WebOrder.objects.select_for_update().filter(
         company_id=company_id, customer_id=customer_id, pk=pk
     )[:1]
+)
+# Checkout's read of the order: locked, with whether it holds hard goods (one statement).
+_ORDER_TO_CHECK_OUT = shapes.Select(
+    lambda company_id, customer_id, pk: (
+        WebOrder.objects.select_for_update()
+        .filter(company_id=company_id, customer_id=customer_id, pk=pk)
+        .annotate(with_hard_goods=hard_goods_queries.held_on(hard_goods.WEB_ORDER_SALES))[:1]
+    )
 )
 _ORDER_PENDING = shapes.Select(
     lambda company_id, customer_id, location_id: (
@@ -844,7 +853,10 @@ def _checkout(
         # A customer with a credit limit (or on hold) checks out one order at a time, its row
         # locked first as add_items locks it: two orders at once cannot both pass the limit.
         list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk"))
-    order = _order(company, customer_id, web_order_id)
+    # Whether it holds hard goods is read with it and kept on it for _document.
+    order = _ORDER_TO_CHECK_OUT.first(company.pk, customer_id, web_order_id)
+    if order is None:
+        raise NotFound(f"web order {web_order_id} does not exist", field="webOrderId")
     if order.status != WebOrder.Status.PENDING:
         raise Conflict(
             f"web order {web_order_id} is {order.get_status_display()}; only a pending one can "
@@ -852,8 +864,7 @@ def _checkout(
             field="webOrderId",
         )
     items = _ORDER_ITEMS.all(order.pk)
-    with_hard_goods = hard_goods.any_sale_on(company.pk, "web_order", order.pk)
-    order.with_hard_goods = with_hard_goods  # read by _document (one query, not three)
+    with_hard_goods = bool(order.with_hard_goods)
     if not items and not with_hard_goods:
         raise Conflict(f"web order {web_order_id} has no lines", field="webOrderId")
     if ship_to_id is not None or carrier_id is not None or ship_date is not None:

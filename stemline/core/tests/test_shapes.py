@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from stemline.core import shapes
 from stemline.core.models import Location
-from stemline.inventory.models import InventoryLine
+from stemline.inventory.models import InventoryLine, Origin
 from stemline.parties.models import Customer
 from stemline.sales.models import DocumentChange, WebOrder, WebOrderItem
 
@@ -60,6 +61,46 @@ def test_select_related_rows_come_with_their_related_object(stocked):
         assert found.company.name == stocked.company.name
         assert found.company.transaction_fee_rate == stocked.company.transaction_fee_rate
     assert len(reads) == 0  # joined, not read again
+
+
+WITH_LINES = shapes.Select(
+    lambda company_id, pk: (
+        Customer.objects.select_related("company")
+        .filter(company_id=company_id, pk=pk)
+        .annotate(
+            has_lines=Exists(WebOrderItem.objects.filter(web_order__customer_id=OuterRef("pk"))),
+            ship_tos_kept=Count("ship_tos"),
+        )[:1]
+    )
+)
+
+
+def test_annotations_come_as_the_orms_attributes(stocked):
+    from stemline.sales import services
+
+    company = stocked.company
+    found = WITH_LINES.first(company.pk, stocked.florist.pk)
+    assert found.has_lines is False
+    line = stocked.add(5)
+    services.add_items(
+        company=company,
+        customer_id=stocked.florist.pk,
+        requests=[services.ItemRequest(line.pk, 2)],
+        origin=Origin.ON_HAND,
+    )
+    found = WITH_LINES.first(company.pk, stocked.florist.pk)
+    orm = (
+        Customer.objects.filter(pk=stocked.florist.pk)
+        .annotate(
+            has_lines=Exists(WebOrderItem.objects.filter(web_order__customer_id=OuterRef("pk"))),
+            ship_tos_kept=Count("ship_tos"),
+        )
+        .get()
+    )
+    assert found.has_lines is orm.has_lines is True
+    assert found.ship_tos_kept == orm.ship_tos_kept
+    assert found.company.name == company.name  # the related object still in its place
+    assert fields(found) == fields(orm)
 
 
 def test_any_number_of_ids_and_values_lists(stocked):
