@@ -146,9 +146,7 @@ def test_the_shop_shows_hard_goods_only_when_the_company_chooses(
     assert r.json_body["hardGoodItems"] == []
 
 
-def test_a_web_order_holds_hard_goods_and_checkout_sells_them_on_its_invoice(
-    api, stocked, supplies, florist_token
-):
+def _order_with_a_vase_line(api, stocked, supplies, florist_token, vases=10):
     vase = supplies.product()
     supplies.stock(vase, 30)
     line = stocked.add(3)
@@ -158,11 +156,21 @@ def test_a_web_order_holds_hard_goods_and_checkout_sells_them_on_its_invoice(
         {"inventoryIds": [line.pk], "inventoryOrigin": 1, "quantity": 2},
     )
     assert r.status_code == 200, r.json_body
-    order_id = r.json_body["webOrderId"]
-    add = {"inventoryIds": [vase.pk], "inventoryOrigin": 5, "quantity": 10}
+    order_id, box_item = r.json_body["webOrderId"], r.json_body["webOrderItemId"]
+    add = {"inventoryIds": [vase.pk], "inventoryOrigin": 5, "quantity": vases}
     r = api("web-order-item.add", florist_token, add)
     assert r.status_code == 200, r.json_body
-    assert r.json_body["webOrderId"] == order_id
+    assert r.json_body["webOrderId"] == order_id  # the same pending order
+    return vase, line, order_id, box_item, r.json_body["webOrderItemId"]
+
+
+def test_a_web_order_holds_hard_goods_and_checkout_sells_them_on_its_invoice(
+    api, stocked, supplies, florist_token
+):
+    vase, line, order_id, box_item, vase_item = _order_with_a_vase_line(
+        api, stocked, supplies, florist_token
+    )
+    add = {"inventoryIds": [vase.pk], "inventoryOrigin": 5, "quantity": 10}
     assert _available(vase) == 20
     # More than is left: refused, and nothing more is held.
     r = api("web-order-item.add", florist_token, {**add, "quantity": 21})
@@ -249,23 +257,6 @@ def test_an_expired_hold_gives_its_hard_goods_back(api, stocked, supplies, flori
     assert _available(vase) == 30
 
 
-def _order_with_a_vase_line(api, stocked, supplies, florist_token, vases=10):
-    vase = supplies.product()
-    supplies.stock(vase, 30)
-    line = stocked.add(3)
-    r = api(
-        "web-order-item.add",
-        florist_token,
-        {"inventoryIds": [line.pk], "inventoryOrigin": 1, "quantity": 2},
-    )
-    assert r.status_code == 200, r.json_body
-    box_item = r.json_body["webOrderItemId"]
-    add = {"inventoryIds": [vase.pk], "inventoryOrigin": 5, "quantity": vases}
-    r = api("web-order-item.add", florist_token, add)
-    assert r.status_code == 200, r.json_body
-    return vase, line, r.json_body["webOrderId"], box_item, r.json_body["webOrderItemId"]
-
-
 def test_web_order_item_delete_takes_a_hard_goods_line_off_and_gives_its_units_back(
     api, stocked, supplies, florist_token
 ):
@@ -347,27 +338,21 @@ def test_invoice_details_list_shows_the_hard_goods_sold_on_each_invoice(
     r = api("web-order.checkout", florist_token, {"webOrderId": order_id})
     assert r.status_code == 200, r.json_body
     invoice = Invoice.objects.get(pk=r.json_body["invoiceId"])
-    r = api(
-        "invoice.details.list",
-        company_token,
-        {"orderDate": str(invoice.ship_date)},
-        verb="GET",
-    )
-    assert r.status_code == 200, r.json_body
-    (found,) = r.json_body["invoices"]
+
+    def invoices_of_the_day() -> list[dict]:
+        day = {"orderDate": str(invoice.ship_date)}
+        r = api("invoice.details.list", company_token, day, verb="GET")
+        assert r.status_code == 200, r.json_body
+        return r.json_body["invoices"]
+
+    (found,) = invoices_of_the_day()
     (vases,) = found["hardGoodItems"]
     assert (vases["productId"], vases["sku"], vases["quantity"]) == (vase.pk, "VAS-01", 12)
     assert (vases["unitPrice"], vases["amount"]) == (4.5, 54.0)
     assert [d["inventoryId"] for d in found["details"]] == [line.pk]
     # An invoice without hard goods lists none.
     _invoice(stocked)
-    r = api(
-        "invoice.details.list",
-        company_token,
-        {"orderDate": str(invoice.ship_date)},
-        verb="GET",
-    )
-    assert sorted(len(i["hardGoodItems"]) for i in r.json_body["invoices"]) == [0, 1]
+    assert sorted(len(i["hardGoodItems"]) for i in invoices_of_the_day()) == [0, 1]
 
 
 def test_hard_goods_count_against_the_credit_limit_at_checkout(
