@@ -51,7 +51,7 @@ class ChannelsConfig(AppConfig):
             post_save.connect(forget, sender=model, weak=False, dispatch_uid=f"chc-{model}")
             post_delete.connect(forget, sender=model, weak=False, dispatch_uid=f"chd-{model}")
         # Every inventory change reaches the channels' outbox in its own transaction.
-        on_change(outbox.inventory_changed)
+        on_change(outbox.inventory_changed, rows_for=outbox.has_channels)
         on_confirmation(outbox.confirmation)
         # A marketplace's orders: its fee rate, hoarding limits and what its feed shows.
         on_customer_channel(services.channel_for_customer, services.check_channel_quantities)

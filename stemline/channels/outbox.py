@@ -23,6 +23,7 @@ from stemline.catalog.models import UnitType
 from stemline.core import shapes
 from stemline.inventory import feeds
 from stemline.inventory import queries as stock_queries
+from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
 from stemline.inventory.rows import shop_row
 
@@ -337,6 +338,12 @@ def _channels_of(company_id: int) -> list[Channel]:
     return channel_cache.get(company_id)
 
 
+def has_channels(company_id: int) -> bool:
+    """Whether the company's changes go to channels (registered with the inventory services:
+    its writers then read the lines with what the channels' rows show)."""
+    return bool(channel_cache.get(company_id))
+
+
 # What every change reads of its line for the channels' rows, compiled once (core.shapes).
 _CHANGED_LINE = shapes.Select(
     lambda pk: (
@@ -354,7 +361,10 @@ def inventory_changed(line: InventoryLine, change: str) -> None:
     channels = _channels_of(line.company_id)
     if not channels:
         return
-    line = _CHANGED_LINE.first(line.pk)
+    if not stock.as_locked(line):
+        # Else the line is whole as its lock holds it, with its rows' relations read before
+        # the lock (inventory.services.lines_of and _move): nothing to read again.
+        line = _CHANGED_LINE.first(line.pk)
     today = timezone.localdate()
     events = []
     for channel in channels:

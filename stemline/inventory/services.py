@@ -20,6 +20,7 @@ from stemline.core.models import Company
 
 from . import feeds
 from .models import Box, ChangeCounter, Confirmation, InventoryChange, InventoryLine, Origin
+from .queries import LINE_RELATIONS
 
 MAX_BOXES_PER_CALL = 100
 
@@ -69,12 +70,35 @@ def next_seq(company_id: int, feed: str) -> int:
 # registers here in its AppConfig.ready(), so inventory imports none of them).
 CHANGE_HOOKS: list = []
 CONFIRMATION_HOOKS: list = []
+ROW_HOOKS: list = []  # rows_for(company_id) -> bool: a hook shows the company's lines as rows
+
+# On a line a guarded UPDATE has just returned whole (`_move`), with the relations its rows
+# show read beside it (`lines_of`): the line is as its lock holds it, so a change hook may
+# build its rows from it instead of reading it again. One change's worth: taken off once the
+# hooks have run (record_many), never left for a later change of the same object.
+AS_LOCKED = "_stemline_as_locked"
 
 
-def on_change(hook) -> None:
-    """hook(line, kind): called for every change of a line, inside its transaction."""
+def on_change(hook, *, rows_for=None) -> None:
+    """hook(line, kind): called for every change of a line, inside its transaction.
+    `rows_for(company_id)`: whether the hook builds rows of the company's lines (with their
+    product, category, box type and grower); for those companies the writers read the lines
+    with those relations before their locks, and a line is handed to the hook marked
+    `as_locked(line)` when nothing of it needs reading again."""
     if hook not in CHANGE_HOOKS:
         CHANGE_HOOKS.append(hook)
+    if rows_for is not None and rows_for not in ROW_HOOKS:
+        ROW_HOOKS.append(rows_for)
+
+
+def rows_wanted(company_id: int) -> bool:
+    return any(wanted(company_id) for wanted in ROW_HOOKS)
+
+
+def as_locked(line: InventoryLine) -> bool:
+    """Whether the line (handed to a change hook) is whole as its lock holds it, with the
+    relations of its rows (see AS_LOCKED)."""
+    return bool(line.__dict__.get(AS_LOCKED))
 
 
 # Rows a higher app adds to the shop's first page (hard goods register here):
@@ -96,6 +120,7 @@ def on_confirmation(hook) -> None:
 
 def record(line: InventoryLine, kind: str) -> None:
     """A row of the inventory feed (numbered after commit: inventory.feeds) and the hooks."""
+    line.__dict__.pop(AS_LOCKED, None)  # only its quantities are read again here
     ((line.total, line.committed, line.held),) = _QUANTITIES.all(line.pk)
     record_many([line], kind)
 
@@ -122,6 +147,7 @@ def record_many(lines: list[InventoryLine], kind: str) -> None:
     for line in lines:
         for hook in CHANGE_HOOKS:
             hook(line, kind)
+        line.__dict__.pop(AS_LOCKED, None)
 
 
 def number_feed(company_id: int) -> None:
@@ -225,13 +251,21 @@ def _guarded(line_id: int, condition, **changes) -> bool:
 _LINES = shapes.Select(
     lambda company_id, *ids: InventoryLine.objects.filter(company_id=company_id, pk__in=ids)
 )
+# The same, with what a change hook's rows show of them (rows_wanted).
+_LINES_WITH_ROWS = shapes.Select(
+    lambda company_id, *ids: InventoryLine.objects.filter(
+        company_id=company_id, pk__in=ids
+    ).select_related(*LINE_RELATIONS)
+)
+_RELATIONS = (InventoryLine.product, InventoryLine.box_type, InventoryLine.vendor)
 
 
 def lines_of(company: Company, line_ids: Iterable[int]) -> dict[int, InventoryLine]:
     """The company's lines as they are now, not locked: what a writer reads and checks before
     it takes the lines' locks (`hold`, `commit`, `commit_held` with `lines=`)."""
     ids = sorted(set(line_ids))
-    lines = {line.pk: line for line in _LINES.all(company.pk, *ids)} if ids else {}
+    read = _LINES_WITH_ROWS if rows_wanted(company.pk) else _LINES
+    lines = {line.pk: line for line in read.all(company.pk, *ids)} if ids else {}
     missing = [i for i in ids if i not in lines]
     if missing:
         raise NotFound(f"inventory line {missing[0]} does not exist", field="inventoryIds")
@@ -270,13 +304,46 @@ def _totals(pairs: Iterable[tuple[int, int]], *, at_least_one: bool = False) -> 
     return dict(totals)
 
 
+_LINE_FIELDS = [f for f in InventoryLine._meta.concrete_fields]
+_returning: dict[str, tuple[str, list]] = {}
+
+
+def _returned() -> tuple[str, list]:
+    """The columns a move's UPDATE returns (the whole line, as its lock holds it) and the
+    converters that make the driver's values the model's, per database (compiled once)."""
+    found = _returning.get(connection.alias)
+    if found is None:
+        quote = connection.ops.quote_name
+        table = InventoryLine._meta.db_table
+        columns = ", ".join(quote(f.column) for f in _LINE_FIELDS)
+        compiler = InventoryLine.objects.none().query.get_compiler(connection=connection)
+        expressions = [f.get_col(table) for f in _LINE_FIELDS]
+        found = _returning[connection.alias] = (
+            columns,
+            list(compiler.get_converters(expressions).items()),
+        )
+    return found
+
+
+def _as_model(row) -> dict:
+    """A returned line's values by attribute name, converted as the ORM converts them."""
+    row = list(row)
+    for pos, (convs, expression) in _returned()[1]:
+        value = row[pos]
+        for convert in convs:
+            value = convert(value, expression, connection)
+        row[pos] = value
+    return {f.attname: value for f, value in zip(_LINE_FIELDS, row, strict=True)}
+
+
 def _move(
     company_id: int, totals: dict[int, int], changes: str, condition: str
-) -> tuple[dict[int, tuple[int, int, int]], dict[int, int | None]]:
+) -> tuple[dict[int, dict], dict[int, int | None]]:
     """Change the quantities of each line, in primary-key order, by one guarded UPDATE that
     takes the line's lock, checks and writes at once (`%(n)s` in `changes` and `condition` is
-    the line's boxes). The new (total, committed, held) of the lines changed, and the lines
-    refused with their available boxes at that moment (None: no such line of the company's).
+    the line's boxes). The lines changed, whole as the UPDATE returned them (values by
+    attribute name), and the lines refused with their available boxes at that moment (None: no
+    such line of the company's).
     A refused line is read under its lock, so what it is said to have is what it had; boxes
     given back between the UPDATE and that read are taken after all."""
     table = connection.ops.quote_name(InventoryLine._meta.db_table)
@@ -286,10 +353,11 @@ def _move(
         else ""
     )
     quantities, refused = {}, {}
+    columns, _converters = _returned()
     # One text per kind of move, the boxes a parameter: planned once per connection.
     update = (
         f"UPDATE {table} SET {changes} WHERE id = %(pk)s AND company_id = %(company)s "
-        f"AND {condition} RETURNING total, committed, held"
+        f"AND {condition} RETURNING {columns}"
     )
     with prepared.cursor() as cursor:
         for pk in sorted(totals):
@@ -308,7 +376,7 @@ def _move(
                 if row is None:
                     refused[pk] = None if found is None else found[0]
                     continue
-            quantities[pk] = row
+            quantities[pk] = _as_model(row)
     return quantities, refused
 
 
@@ -341,9 +409,16 @@ def _moved(
         return lines, undone.refused
     if refused:
         return lines, refused
-    for pk, (total, committed, held) in quantities.items():
+    for pk, values in quantities.items():
         line = lines[pk]
-        line.total, line.committed, line.held = total, committed, held
+        # The whole line as locked: a product or grower changed since it was read drops
+        # that relation (the foreign key's descriptor does), and then the hooks read it again.
+        for attname, value in values.items():
+            setattr(line, attname, value)
+        if all(relation.field.is_cached(line) for relation in _RELATIONS) and (
+            line.product.category_id is None or type(line.product).category.is_cached(line.product)
+        ):
+            line.__dict__[AS_LOCKED] = True
     return lines, {}
 
 

@@ -16,6 +16,7 @@ from stemline.core.models import Company, Location
 from stemline.hardgoods import queries as hard_goods_queries
 from stemline.hardgoods import services as hard_goods
 from stemline.inventory import feeds
+from stemline.inventory import queries as stock_queries
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
 from stemline.parties.models import Carrier, Customer, ShipTo
@@ -92,6 +93,16 @@ _ORDER_ITEMS = shapes.Select(
     lambda web_order_id: (
         WebOrderItem.objects.filter(web_order_id=web_order_id)
         .select_related("line", "carrier", "ship_to")
+        .order_by("id")
+    )
+)
+# The same, with what the channels' rows show of the lines (inventory.services.rows_wanted).
+_ORDER_ITEMS_WITH_ROWS = shapes.Select(
+    lambda web_order_id: (
+        WebOrderItem.objects.filter(web_order_id=web_order_id)
+        .select_related(
+            "carrier", "ship_to", *(f"line__{name}" for name in stock_queries.LINE_RELATIONS)
+        )
         .order_by("id")
     )
 )
@@ -863,7 +874,9 @@ def _checkout(
             "be checked out",
             field="webOrderId",
         )
-    items = _ORDER_ITEMS.all(order.pk)
+    items = (_ORDER_ITEMS_WITH_ROWS if stock.rows_wanted(company.pk) else _ORDER_ITEMS).all(
+        order.pk
+    )
     with_hard_goods = bool(order.with_hard_goods)
     if not items and not with_hard_goods:
         raise Conflict(f"web order {web_order_id} has no lines", field="webOrderId")

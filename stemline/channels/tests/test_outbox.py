@@ -314,3 +314,81 @@ def test_the_channels_of_a_change_are_cached_and_forgotten_when_they_change(
     settings.CHANNELS_CACHE_SECONDS = 0.01
     time.sleep(0.05)  # the cached entry is older than that now
     assert told(stocked.add(1)) == {ftd.endpoint_id, dwf.endpoint_id}
+
+
+def _held(stocked, line, boxes=1):
+    """A web order's hold of `boxes` boxes of the line, as web-order-item.add makes it."""
+    from stemline.inventory.models import Origin
+    from stemline.sales import services as sales
+
+    sales.add_items(
+        company=stocked.company,
+        customer_id=stocked.florist.pk,
+        requests=[sales.ItemRequest(line.pk, boxes)],
+        origin=Origin.ON_HAND,
+    )
+
+
+def test_an_order_tells_the_channels_its_line_without_reading_it_again(connect, stocked):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ftd, _, _ = connect("ftd", customer_id=stocked.florist.pk)
+    line = stocked.add(8)
+    before = len(changed_events(ftd))
+    with CaptureQueriesContext(connection) as captured:
+        _held(stocked, line, 3)
+    line_reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT")
+        and '"inventory_inventoryline"' in q["sql"].split("FROM")[1]
+    ]
+    # The lines are read once, before their locks, with the product, grower and box type
+    # the channels' rows show; the event is built from what the guarded UPDATE returned.
+    assert len(line_reads) == 1, line_reads
+    assert '"catalog_product"' in line_reads[0]
+    events = changed_events(ftd)
+    assert len(events) == before + 1
+    held = events[-1].payload["item"]
+    assert held["quantity"] == 5
+    # The same row a fresh read of the line makes.
+    fresh = outbox.item(ftd, type(line).objects.get(pk=line.pk), timezone.localdate())
+    assert json.loads(json.dumps(held, cls=DjangoJSONEncoder)) == json.loads(
+        json.dumps(fresh, cls=DjangoJSONEncoder)
+    )
+
+
+def test_what_changed_of_a_line_between_its_read_and_its_lock_reaches_the_channels(
+    connect, stocked
+):
+    from stemline.catalog.models import Product
+    from stemline.inventory.models import InventoryLine
+
+    ftd, _, _ = connect("ftd", customer_id=stocked.florist.pk)
+    line = stocked.add(8, price_a="0.500")
+    # Read before the lock (as add_items reads), then the line repriced by someone else
+    # before this writer's guarded UPDATE takes it.
+    lines = stock.lines_of(stocked.company, [line.pk])
+    InventoryLine.objects.filter(pk=line.pk).update(price_a=Decimal("0.650"))
+    with transaction.atomic():
+        stock.hold(company=stocked.company, wanted=[(line.pk, 2)], lines=lines)
+    item = changed_events(ftd)[-1].payload["item"]
+    assert (item["price"], item["quantity"]) == ("0.650", 6)
+    # Moved to another product meanwhile: the relation is read again, not shown stale.
+    other = Product.objects.create(
+        company=stocked.company,
+        category=stocked.product.category,
+        description="Rose Explorer Red 60cm",
+        variety="Explorer",
+        color="Red",
+        grade="60cm",
+        legacy_code="RER60",
+    )
+    lines = stock.lines_of(stocked.company, [line.pk])
+    InventoryLine.objects.filter(pk=line.pk).update(product=other)
+    with transaction.atomic():
+        stock.hold(company=stocked.company, wanted=[(line.pk, 1)], lines=lines)
+    item = changed_events(ftd)[-1].payload["item"]
+    assert item["quantity"] == 5
+    assert "Explorer" in json.dumps(item), item
