@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.urls import include, path, re_path
 
 from stemline.api.gateway import dispatch
+from stemline.api.middleware import METHOD_ROUTE
 
 
 def healthz(request):
@@ -19,7 +20,7 @@ urlpatterns = [
     # Every API method, matched here rather than inside the include below: a nested match
     # costs as much again (most of the gateway's routing). The include serves the API's
     # documentation (openapi.json, docs).
-    re_path(r"^api/(?P<method_name>(?!(?:openapi\.json|docs)$).+)$", dispatch, name="api-method"),
+    re_path(METHOD_ROUTE, dispatch, name="api-method"),
     path("api/", include("stemline.api.urls")),
     path("portal/", include("stemline.vendor_portal.urls")),
     path("setup/integrations/", include("stemline.channels.urls")),

@@ -18,8 +18,10 @@ from django.conf import settings
 
 from .gateway import dispatch
 
-# As the `api-method` route matches (stemline/urls.py).
-METHOD_PATH = re.compile(r"^/api/(?P<method_name>(?!(?:openapi\.json|docs)$).+)$")
+# Every API method's path but the documentation's; stemline/urls.py routes the same
+# (`api-method`) where this middleware is not installed.
+METHOD_ROUTE = r"^api/(?P<method_name>(?!(?:openapi\.json|docs)$).+)$"
+METHOD_PATH = re.compile(METHOD_ROUTE)
 HOST_KEYS = ("HTTP_X_FORWARDED_HOST", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT")
 MAX_HOSTS = 64  # hosts already found allowed, kept (emptied when full)
 
@@ -31,7 +33,7 @@ class ApiGatewayMiddleware:
         self.allowed: set[tuple] = set()
 
     def __call__(self, request):
-        match = METHOD_PATH.match(request.path_info)
+        match = METHOD_PATH.match(request.path_info[1:])
         if match is None:
             return self.get_response(request)
         self.check_host(request)

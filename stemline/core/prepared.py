@@ -120,27 +120,23 @@ def _same_time_zone(db, raw, made) -> None:
 
 
 def cursor(alias: str = DEFAULT_DB_ALIAS):
-    """A Django cursor whose statements are planned once per connection (PostgreSQL), else
-    Django's own cursor. Use it as `with prepared.cursor() as cursor: ...`."""
+    """A Django cursor whose statements are planned once per connection (PostgreSQL), whose
+    texts are rewritten to `?` once per process (SQLite), else Django's own cursor. Use it as
+    `with prepared.cursor() as cursor: ...`."""
     db = connections[alias]
-    if db.vendor == "sqlite":
-        # What db.cursor() does, with another cursor class.
-        db.close_if_health_check_failed()
-        db.ensure_connection()
-        with db.wrap_database_errors:
-            db.validate_thread_sharing()
-            made = db.connection.cursor(factory=_qmark_cursor_class())
-            return CursorDebugWrapper(made, db) if db.queries_logged else CursorWrapper(made, db)
-    if db.vendor != "postgresql":
+    if db.vendor not in ("sqlite", "postgresql"):
         return db.cursor()
     # What db.cursor() does, with another cursor class.
     db.close_if_health_check_failed()
     db.ensure_connection()
     raw = db.connection
-    if raw.prepare_threshold is None:  # STEMLINE_DB_PREPARE=0
+    if db.vendor == "postgresql" and raw.prepare_threshold is None:  # STEMLINE_DB_PREPARE=0
         return db.cursor()
     with db.wrap_database_errors:
         db.validate_thread_sharing()
+        if db.vendor == "sqlite":
+            made = raw.cursor(factory=_qmark_cursor_class())
+            return CursorDebugWrapper(made, db) if db.queries_logged else CursorWrapper(made, db)
         made = db.__dict__.pop(_IDLE, None)
         if made is None or made.connection is not raw or made.closed:
             made = _preparing_cursor_class()(raw)

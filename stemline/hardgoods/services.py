@@ -356,9 +356,6 @@ def hold(
     )
 
 
-WEB_ORDER_SALES = HardGoodSale.Document.WEB_ORDER
-
-
 def sales_on(company_id: int, document_kind: str, document_id: int):
     return (
         HardGoodSale.objects.filter(

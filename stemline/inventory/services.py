@@ -248,16 +248,31 @@ def _guarded(line_id: int, condition, **changes) -> bool:
     return bool(InventoryLine.objects.filter(pk=line_id).filter(condition).update(**changes))
 
 
-_LINES = shapes.Select(
-    lambda company_id, *ids: InventoryLine.objects.filter(company_id=company_id, pk__in=ids)
-)
+def _lines(*related: str) -> shapes.Select:
+    return shapes.Select(
+        lambda company_id, *ids: InventoryLine.objects.filter(
+            company_id=company_id, pk__in=ids
+        ).select_related(*related)
+    )
+
+
+_LINES = _lines()
 # The same, with what a change hook's rows show of them (rows_wanted).
-_LINES_WITH_ROWS = shapes.Select(
-    lambda company_id, *ids: InventoryLine.objects.filter(
-        company_id=company_id, pk__in=ids
-    ).select_related(*LINE_RELATIONS)
-)
-_RELATIONS = (InventoryLine.product, InventoryLine.box_type, InventoryLine.vendor)
+_LINES_WITH_ROWS = _lines(*LINE_RELATIONS)
+
+
+def _relations_read(line: InventoryLine) -> bool:
+    """Whether every relation of LINE_RELATIONS is loaded on the line (none read later)."""
+    for path in LINE_RELATIONS:
+        obj = line
+        for name in path.split("__"):
+            if obj is None:
+                break
+            field = obj._meta.get_field(name)
+            if not field.is_cached(obj):
+                return False
+            obj = field.get_cached_value(obj)
+    return True
 
 
 def lines_of(company: Company, line_ids: Iterable[int]) -> dict[int, InventoryLine]:
@@ -304,7 +319,7 @@ def _totals(pairs: Iterable[tuple[int, int]], *, at_least_one: bool = False) -> 
     return dict(totals)
 
 
-_LINE_FIELDS = [f for f in InventoryLine._meta.concrete_fields]
+_LINE_FIELDS = list(InventoryLine._meta.concrete_fields)
 _returning: dict[str, tuple[str, list]] = {}
 
 
@@ -353,7 +368,7 @@ def _move(
         else ""
     )
     quantities, refused = {}, {}
-    columns, _converters = _returned()
+    columns = _returned()[0]
     # One text per kind of move, the boxes a parameter: planned once per connection.
     update = (
         f"UPDATE {table} SET {changes} WHERE id = %(pk)s AND company_id = %(company)s "
@@ -415,9 +430,7 @@ def _moved(
         # that relation (the foreign key's descriptor does), and then the hooks read it again.
         for attname, value in values.items():
             setattr(line, attname, value)
-        if all(relation.field.is_cached(line) for relation in _RELATIONS) and (
-            line.product.category_id is None or type(line.product).category.is_cached(line.product)
-        ):
+        if _relations_read(line):
             line.__dict__[AS_LOCKED] = True
     return lines, {}
 

@@ -628,7 +628,6 @@ def _filtered(call, p, start, end):
 # The labels, read once: Django's get_status_display() hashes the choices on every call, which
 # costs more than the rest of a header in a list of thousands.
 STATUS_NAMES = dict(DocumentStatus.choices)
-INVOICE_SALES = HardGoodSale.Document.INVOICE
 
 
 def _header(row: tuple, boxes: int) -> dict:
@@ -1002,7 +1001,7 @@ def invoice_details_list(call, p: InvoiceDetailsIn):
 
     def detailed(ids):
         items, charges = queries.item_values(ids), queries.charge_values(ids)
-        sold = hard_goods_queries.sale_values(call.company.pk, INVOICE_SALES, ids)
+        sold = hard_goods_queries.sale_values(call.company.pk, HardGoodSale.Document.INVOICE, ids)
         return [
             _detailed(h, items[h[0]], charges[h[0]], sold[h[0]]) for h in queries.header_values(ids)
         ]

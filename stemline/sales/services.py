@@ -15,6 +15,7 @@ from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.core.models import Company, Location
 from stemline.hardgoods import queries as hard_goods_queries
 from stemline.hardgoods import services as hard_goods
+from stemline.hardgoods.models import HardGoodSale
 from stemline.inventory import feeds
 from stemline.inventory import queries as stock_queries
 from stemline.inventory import services as stock
@@ -35,6 +36,7 @@ from .models import (
 )
 
 CENT = Decimal("0.01")
+WEB_ORDER_SALES = HardGoodSale.Document.WEB_ORDER
 
 # The order path's reads, each compiled once per process (core.shapes: issue 16).
 _CUSTOMER = shapes.Select(
@@ -56,7 +58,7 @@ _ORDER_TO_CHECK_OUT = shapes.Select(
     lambda company_id, customer_id, pk: (
         WebOrder.objects.select_for_update()
         .filter(company_id=company_id, customer_id=customer_id, pk=pk)
-        .annotate(with_hard_goods=hard_goods_queries.held_on(hard_goods.WEB_ORDER_SALES))[:1]
+        .annotate(with_hard_goods=hard_goods_queries.held_on(WEB_ORDER_SALES))[:1]
     )
 )
 _ORDER_PENDING = shapes.Select(
@@ -89,23 +91,21 @@ _CUSTOMER_WITH_COMPANY = shapes.Select(
         company_id=company_id, pk=pk
     )[:1]
 )
-_ORDER_ITEMS = shapes.Select(
-    lambda web_order_id: (
-        WebOrderItem.objects.filter(web_order_id=web_order_id)
-        .select_related("line", "carrier", "ship_to")
-        .order_by("id")
-    )
-)
-# The same, with what the channels' rows show of the lines (inventory.services.rows_wanted).
-_ORDER_ITEMS_WITH_ROWS = shapes.Select(
-    lambda web_order_id: (
-        WebOrderItem.objects.filter(web_order_id=web_order_id)
-        .select_related(
-            "carrier", "ship_to", *(f"line__{name}" for name in stock_queries.LINE_RELATIONS)
+
+
+def _order_items(*lines: str) -> shapes.Select:
+    return shapes.Select(
+        lambda web_order_id: (
+            WebOrderItem.objects.filter(web_order_id=web_order_id)
+            .select_related("carrier", "ship_to", *lines)
+            .order_by("id")
         )
-        .order_by("id")
     )
-)
+
+
+_ORDER_ITEMS = _order_items("line")
+# The same, with what the channels' rows show of the lines (inventory.services.rows_wanted).
+_ORDER_ITEMS_WITH_ROWS = _order_items(*(f"line__{name}" for name in stock_queries.LINE_RELATIONS))
 _FIRST_SHIP_TO = shapes.Select(
     lambda customer_id: ShipTo.objects.filter(customer_id=customer_id, removed_at__isnull=True)[:1]
 )
@@ -555,8 +555,8 @@ def add_items(
     return AddResult(order, items, channel=channel)
 
 
-def _order(company: Company, customer_id: int, web_order_id: int) -> WebOrder:
-    order = _ORDER_NAMED.first(company.pk, customer_id, web_order_id)
+def _order(company: Company, customer_id: int, web_order_id: int, read=_ORDER_NAMED) -> WebOrder:
+    order = read.first(company.pk, customer_id, web_order_id)
     if order is None:
         raise NotFound(f"web order {web_order_id} does not exist", field="webOrderId")
     return order
@@ -581,20 +581,16 @@ def delete_item(
         raise Conflict(
             f"web order {web_order_id} is {order.get_status_display()}", field="webOrderId"
         )
-    item = None
-    if not hard_good:
+    item = sale = None
+    if hard_good is not True:
         item = WebOrderItem.objects.filter(web_order=order, pk=item_id).first()
-    sale = None
-    if hard_good or hard_good is None:
-        sale = (
-            hard_goods.sales_on(company.pk, hard_goods.WEB_ORDER_SALES, order.pk)
-            .filter(pk=item_id)
-            .first()
-        )
+    if hard_good is not False:
+        sale = hard_goods.sales_on(company.pk, WEB_ORDER_SALES, order.pk).filter(pk=item_id).first()
     if item is not None and sale is not None:
         raise Invalid(
             f"web order {web_order_id} has a line of boxes and a line of hard goods numbered "
-            f"{item_id}: send inventoryOrigin 5 for the hard goods, or the boxes' origin",
+            f"{item_id}: send inventoryOrigin {hard_goods_queries.HARD_GOODS_ORIGIN} for the "
+            "hard goods, or the boxes' origin",
             field="inventoryOrigin",
         )
     if sale is not None:
@@ -610,7 +606,7 @@ def _release_order(order: WebOrder, status: int) -> None:
     held = [(i.line_id, i.quantity) for i in order.items.all()]
     if held:
         stock.release(company=order.company, held=held)
-    hard_goods.release(company=order.company, document_kind="web_order", document_id=order.pk)
+    hard_goods.release(company=order.company, document_kind=WEB_ORDER_SALES, document_id=order.pk)
     order.status = status
     order.canceled_at = timezone.now()
     order.save(update_fields=["status", "canceled_at"])
@@ -865,9 +861,7 @@ def _checkout(
         # locked first as add_items locks it: two orders at once cannot both pass the limit.
         list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk"))
     # Whether it holds hard goods is read with it and kept on it for _document.
-    order = _ORDER_TO_CHECK_OUT.first(company.pk, customer_id, web_order_id)
-    if order is None:
-        raise NotFound(f"web order {web_order_id} does not exist", field="webOrderId")
+    order = _order(company, customer_id, web_order_id, read=_ORDER_TO_CHECK_OUT)
     if order.status != WebOrder.Status.PENDING:
         raise Conflict(
             f"web order {web_order_id} is {order.get_status_display()}; only a pending one can "
@@ -895,7 +889,7 @@ def _checkout(
     on_invoice = sum((i.quantity * i.line.units_per_box * i.price for i in on_hand), Decimal("0"))
     if with_hard_goods:
         # The hard goods held go on the invoice too, so they count against the credit limit.
-        on_invoice += hard_goods.amount_on(company.pk, hard_goods.WEB_ORDER_SALES, order.pk)
+        on_invoice += hard_goods.amount_on(company.pk, WEB_ORDER_SALES, order.pk)
     held = hold_reason(customer, on_invoice)
     ship_to = None
     if any(not part[0].ship_to_id for part in (on_hand, future) if part):

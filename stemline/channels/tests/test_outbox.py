@@ -341,8 +341,7 @@ def test_an_order_tells_the_channels_its_line_without_reading_it_again(connect, 
     line_reads = [
         q["sql"]
         for q in captured.captured_queries
-        if q["sql"].startswith("SELECT")
-        and '"inventory_inventoryline"' in q["sql"].split("FROM")[1]
+        if q["sql"].startswith("SELECT") and 'FROM "inventory_inventoryline"' in q["sql"]
     ]
     # The lines are read once, before their locks, with the product, grower and box type
     # the channels' rows show; the event is built from what the guarded UPDATE returned.
