@@ -20,6 +20,7 @@ compile: `ShapeError`). Parameters are ints unless named in `strings=`.
 from __future__ import annotations
 
 import inspect
+import re
 import threading
 from collections.abc import Callable, Iterable
 
@@ -64,6 +65,33 @@ class _Compiled:
         self.converters = converters
         self.populators = populators
         self.flat = flat
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _inline_int_constants(sql: str, slots: list) -> tuple[str, list]:
+    """The statement with its integer constants (a status, an origin) written into its text.
+
+    On PostgreSQL the statement is prepared, and after a few runs planned once for any
+    parameters (its generic plan); a constant sent as a parameter is unknown to that plan, so
+    the planner can neither use its statistics of that value nor a partial index whose
+    condition names it. (A customer's pending web order was found by walking the company's
+    orders backwards by id, because `status = $4` could be any status.)"""
+    values = iter(slots)
+    kept = []
+
+    def put(match):
+        if match.group() == "%%":
+            return "%%"
+        kind, value = next(values)
+        if kind == "const" and isinstance(value, int) and not isinstance(value, bool):
+            value = int(value)  # psycopg's Int2 and the like are ints too
+            return str(value) if value >= 0 else f"({value})"
+        kept.append((kind, value))
+        return "%s"
+
+    return _PLACEHOLDER.sub(put, sql), kept
 
 
 class Select:
@@ -112,6 +140,7 @@ class Select:
                 self.names[i] if i < len(self.names) else i for i in range(count) if i not in seen
             ]
             raise ShapeError(f"parameters {missing} do not reach the statement unchanged: {sql}")
+        sql, slots = _inline_int_constants(sql, slots)
         select = compiler.select
         expressions = [s[0] for s in select]
         converters = list(compiler.get_converters(expressions).items())

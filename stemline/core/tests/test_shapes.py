@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -119,6 +119,79 @@ def test_any_number_of_ids_and_values_lists(stocked):
     assert fields(line) == fields(InventoryLine.objects.get(pk=a.pk))
     assert BY_CODE.all(company.pk, "BLOOM") == [(stocked.florist.pk, "Bloom Florist")]
     assert BY_CODE.all(company.pk, "NOPE") == []
+
+
+def test_integer_constants_are_written_into_the_text_and_answer_as_the_orm(stocked):
+    company = stocked.company
+    small, big = stocked.add(2), stocked.add(7)
+    # A constant (the 5), a negative one (which must not make `- -3`, a comment) and a
+    # literal percent sign beside the parameters.
+    shape = shapes.Select(
+        lambda company_id, pk: (
+            InventoryLine.objects.filter(
+                company_id=company_id, total__gt=5, total__gte=F("committed") - (-3), pk__gte=pk
+            )
+            .exclude(reference__startswith="100%")
+            .order_by("id")
+        )
+    )
+    found = shape.all(company.pk, small.pk)
+    assert [line.pk for line in found] == [big.pk]
+    compiled = shape.compiled("default", 2)
+    assert "> 5" in compiled.sql and "(-3)" in compiled.sql
+    # Only the two parameters (and the LIKE pattern, a string constant) are still sent apart.
+    assert [kind for kind, _ in compiled.slots].count("arg") == 2
+    assert len(compiled.slots) == compiled.sql.count("%s") - compiled.sql.count("%%s")
+    InventoryLine.objects.filter(pk=big.pk).update(reference="100% roses")
+    assert shape.all(company.pk, small.pk) == []
+    # Another parameter, the same text, the ORM's answer.
+    InventoryLine.objects.filter(pk=big.pk).update(reference="")
+    assert [x.pk for x in shape.all(company.pk, big.pk + 1)] == []
+    assert [x.pk for x in shape.all(company.pk, small.pk)] == [big.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_the_pending_order_look_up_keeps_to_its_index_in_the_generic_plan(stocked):
+    """A customer's pending web order is found through `web_order_pending` even in the plan
+    PostgreSQL makes once for any parameters, however many orders the company has had:
+    with the status sent as a parameter, that plan walked every order backwards by id."""
+    from stemline.sales import services as sales
+
+    company, location = stocked.company, Location.objects.get(company=stocked.company)
+    WebOrder.objects.bulk_create(
+        WebOrder(
+            company=company,
+            customer=stocked.florist if i % 2 else stocked.market,
+            location=location,
+            status=WebOrder.Status.CHECKED_OUT,
+            hold_expires_at=timezone.now(),
+        )
+        for i in range(2000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE sales_weborder")
+    from django.db import transaction
+
+    with transaction.atomic():
+        compiled = sales._ORDER_PENDING.compiled("default", 3)
+        text = compiled.sql
+        for n in range(1, 4):
+            text = text.replace("%s", f"${n}", 1)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            cursor.execute(f"PREPARE pending_look_up AS {text}")
+            try:
+                cursor.execute(
+                    "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE pending_look_up(%s, %s, %s)",
+                    [company.pk, stocked.florist.pk, location.pk],
+                )
+                plan = cursor.fetchone()[0]
+            finally:
+                cursor.execute("DEALLOCATE pending_look_up")
+    text = str(plan)
+    assert "web_order_pending" in text
+    assert plan[0]["Execution Time"] < 5  # ms: not a walk through 2,000 orders
+    assert sales._ORDER_PENDING.first(company.pk, stocked.florist.pk, location.pk) is None
 
 
 def test_a_parameter_the_orm_rewrites_refuses_to_compile(company):
