@@ -68,6 +68,27 @@ def main() -> int:
         database.drop()
 
 
+def _server_cpu_reader(connection):
+    """Seconds of CPU the PostgreSQL backend serving `connection` has used so far (read from
+    /proc: the server is on this machine), or None on SQLite or where /proc is not readable."""
+    if connection.vendor != "postgresql":
+        return lambda: None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read():
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return read
+
+
 def run(args, label: str, seeded: dict) -> int:
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
@@ -148,12 +169,17 @@ def run(args, label: str, seeded: dict) -> int:
                 print("  ", sql[:300])
     add_n, checkout_n = len(statements["add"]), len(statements["checkout"])
 
-    per_order = []
+    server = _server_cpu_reader(connection)
+    per_order, server_per_order = [], []
     for _ in range(args.rounds):
+        server_started = server()
         started = time.process_time()
         for _ in range(args.orders):
             order()
         per_order.append((time.process_time() - started) * 1000 / args.orders)
+        server_ended = server()
+        if server_started is not None and server_ended is not None:
+            server_per_order.append((server_ended - server_started) * 1000 / args.orders)
 
     print(f"order cost ({label}, {args.channels} channels, serial, in process)")
     print(f"  SQL statements: add {add_n}, checkout {checkout_n}, order {add_n + checkout_n}")
@@ -161,6 +187,11 @@ def run(args, label: str, seeded: dict) -> int:
         f"  CPU per order: median {statistics.median(per_order):.2f} ms "
         f"(rounds of {args.orders}: {', '.join(f'{x:.2f}' for x in per_order)})"
     )
+    if server_per_order:
+        print(
+            f"  database server CPU per order: median {statistics.median(server_per_order):.2f} "
+            f"ms (the PostgreSQL backend serving this process, read from /proc)"
+        )
     if args.profile:
         import cProfile
         import pstats
