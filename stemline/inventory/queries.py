@@ -4,7 +4,7 @@ import base64
 import json
 from datetime import date, timedelta
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from stemline.core.errors import Invalid, NotFound
 from stemline.core.models import Company, Location
@@ -35,7 +35,7 @@ ROW_FIELDS = (
     "vendor__name",
     "vendor__port_origin",
 )
-AVAILABLE = Q(total__gt=F("committed") + F("held"))
+AVAILABLE = Q(has_stock=True)  # total > committed + held, a column the database keeps
 
 
 BOXES = Q(offered_until__isnull=True)  # boxes, not a grower's offer (vendor availability)
