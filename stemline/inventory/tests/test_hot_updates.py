@@ -19,8 +19,7 @@ def updates_of_lines() -> tuple[int, int]:
     """(updates, HOT updates) of inventory lines in this transaction so far."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
-            "WHERE relname = %s",
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = %s",
             [InventoryLine._meta.db_table],
         )
         row = cursor.fetchone()
