@@ -21,7 +21,7 @@ from stemline.hardgoods import services as hard_goods
 from stemline.hardgoods.models import HardGoodProduct
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
-from stemline.inventory.queries import future, on_hand
+from stemline.inventory.queries import AVAILABLE, future, on_hand
 from stemline.parties.models import (
     AdditionalCharge,
     Carrier,
@@ -492,7 +492,7 @@ def shown(company: Company) -> list[tuple[str, int]]:
     """What the application shows of the demo, counted as its pages count it (active
     customers under Setup, boxes still for sale under Sales, ...)."""
     today = stock.today()
-    lines = InventoryLine.objects.filter(company=company, total__gt=F("committed") + F("held"))
+    lines = InventoryLine.objects.filter(AVAILABLE, company=company)
     boxes = F("total") - F("committed") - F("held")
     here = lines.filter(on_hand(today)).aggregate(n=Sum(boxes))["n"] or 0
     coming = lines.filter(future(today)).aggregate(n=Sum(boxes))["n"] or 0

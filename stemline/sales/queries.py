@@ -140,8 +140,7 @@ def pick_lines(
         product=product,
         box_type=box_type,
         in_units=False,  # a product spec names boxes
-        total__gt=F("committed") + F("held"),
-    ).filter(stock_queries.of_origin(origin, today))
+    ).filter(stock_queries.AVAILABLE, stock_queries.of_origin(origin, today))
     # reservedInventory: only the lines reserved for this customer, else only unreserved ones.
     qs = qs.filter(reserved_for=customer) if reserved else qs.filter(reserved_for__isnull=True)
     if unit_type is not None:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from stemline.channels.models import Channel
 from stemline.inventory.models import InventoryLine
-from stemline.inventory.queries import on_hand
+from stemline.inventory.queries import AVAILABLE, on_hand
 from stemline.purchasing.models import Awb, PurchaseOrder
 from stemline.sales.models import DocumentStatus, Invoice, Prebook
 from stemline.tokens.models import TokenType
@@ -133,7 +133,7 @@ def inventory_age(company_id: int) -> dict:
         # Boxes: the units inventory (opened boxes) counts stems and bunches.
         InventoryLine.objects.filter(company_id=company_id, in_units=False)
         .filter(on_hand(today))
-        .filter(total__gt=F("committed") + F("held"))
+        .filter(AVAILABLE)
         .annotate(
             arrived=Coalesce("arrival_date", TruncDate("created_at"), output_field=DateField())
         )

@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
@@ -170,8 +170,6 @@ def test_the_pending_order_look_up_keeps_to_its_index_in_the_generic_plan(stocke
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE sales_weborder")
-    from django.db import transaction
-
     with transaction.atomic():
         compiled = sales._ORDER_PENDING.compiled("default", 3)
         text = compiled.sql
@@ -188,8 +186,7 @@ def test_the_pending_order_look_up_keeps_to_its_index_in_the_generic_plan(stocke
                 plan = cursor.fetchone()[0]
             finally:
                 cursor.execute("DEALLOCATE pending_look_up")
-    text = str(plan)
-    assert "web_order_pending" in text
+    assert "web_order_pending" in str(plan)
     assert plan[0]["Execution Time"] < 5  # ms: not a walk through 2,000 orders
     assert sales._ORDER_PENDING.first(company.pk, stocked.florist.pk, location.pk) is None
 

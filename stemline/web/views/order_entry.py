@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -131,7 +131,7 @@ def _stock(order: WebOrder, q: str, origin: str):
     today = stock.today()
     qs = (
         inventory.lines(order.company)
-        .filter(location=order.location, total__gt=F("committed") + F("held"))
+        .filter(inventory.AVAILABLE, location=order.location)
         .filter(Q(reserved_for__isnull=True) | Q(reserved_for=order.customer))
     )
     if origin == "onhand":
