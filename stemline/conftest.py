@@ -12,6 +12,7 @@ from stemline.catalog.models import BoxType, Category, Product
 from stemline.core.models import Location, Role
 from stemline.core.services import create_company, create_user
 from stemline.inventory import services as stock
+from stemline.inventory import totals
 from stemline.parties.models import Customer, Vendor
 from stemline.tokens.services import create_token
 
@@ -61,6 +62,14 @@ class Api:
             response.body = response.content
         response.json_body = json.loads(response.body) if response.body else None
         return response
+
+
+@pytest.fixture(autouse=True)
+def _shop_totals_forgotten():
+    # Each test's database is made again under the same ids: a count kept from the last one
+    # would be taken for this one's (inventory.totals).
+    totals.forget()
+    yield
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from stemline.catalog.models import BoxType, Product, UnitType
 from stemline.core.errors import Conflict, Invalid, NotFound
 from stemline.parties.models import Carrier, Customer, ShipTo, Vendor
 
-from . import queries, services
+from . import queries, services, totals
 from .models import AWB_MAX_LENGTH, InventoryChange, InventoryLine, Origin
 from .rows import pack_fields, shop_row
 
@@ -756,9 +756,10 @@ def ecommerce_inventory_list(call, p: ShopListIn):
         description, after, total = queries.read_cursor(p.cursor, "cursor")
         page, more = queries.page_after(qs, description, after, p.rows)
     else:
-        total = qs.count()
-        start = (p.page - 1) * p.rows
-        page, more = queries.page(qs, start, p.rows, more=True) if start < total else ([], False)
+        # Filtered by a product's columns, the list is counted each time (see totals).
+        by_product = bool(p.searchText) or p.categoryId is not None or bool(p.color)
+        total = qs.count() if by_product else totals.shop_total(company.pk, qs)
+        page, more = queries.numbered_page(qs, total, (p.page - 1) * p.rows, p.rows)
     answer = {
         "total": total,
         "page": None if p.cursor is not None else p.page,

@@ -184,6 +184,20 @@ def page(qs: QuerySet, start: int, size: int, *, more: bool = False):
     return (found, len(ids) > size) if more else found
 
 
+def numbered_page(qs: QuerySet, total: int, start: int, size: int):
+    """(the page of `size` from row `start` of a sorted list of `total` lines, whether another
+    page follows). A page in the list's second half is read from its end backwards, so the
+    last page costs what the first does (OFFSET walks every row it skips)."""
+    if start >= total:
+        return [], False
+    end = min(start + size, total)
+    if start * 2 <= total:
+        return page(qs, start, size, more=True)
+    ids = list(qs.reverse().values_list("id", flat=True)[total - end : total - start])
+    ids.reverse()
+    return _read(ids), end < total
+
+
 def _read(ids: list[int]) -> list[InventoryLine]:
     found = {
         line.pk: line

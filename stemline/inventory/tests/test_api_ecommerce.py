@@ -5,13 +5,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from stemline.catalog.models import Category, Product
 from stemline.core.models import Location
 from stemline.inventory import queries
 from stemline.inventory import services as stock
-from stemline.inventory.models import InventoryLine
+from stemline.inventory.models import InventoryChange
 from stemline.parties.models import Carrier, Customer, ShipTo
 from stemline.sales import services as sales
 
@@ -266,7 +267,9 @@ def test_inactive_customer_is_not_found(api, stocked, company_token):
 
 
 def _count_queries(api, token, customer) -> int:
-    """Queries of the method itself (the gateway's token bookkeeping varies by request)."""
+    """Queries of the method itself (the gateway's token bookkeeping varies by request), the
+    feed numbered first as a writer's commit numbers it (a test's commits never come)."""
+    stock.number_feed(customer.company_id)
     with CaptureQueriesContext(connection) as captured:
         body = shop(api, token, customer)
     assert body["inventoryItems"]
@@ -280,8 +283,83 @@ def test_a_page_costs_the_same_few_queries_however_many_lines(api, stocked, comp
     for n in range(60):
         add(stocked, product=tulip if n % 2 else stocked.product)
     many = _count_queries(api, company_token, stocked.market)
-    # The customer, the count, the page's IDs and its lines.
-    assert many == few == 4
+    # The customer, the feed's check, the count, the page's IDs and its lines.
+    assert many == few == 5
+    # Nothing changed since: the count is not taken again.
+    assert _count_queries(api, company_token, stocked.market) == 4
+
+
+def _counted(api, token, customer, **params) -> tuple[int, bool]:
+    """The list's total, and whether the call counted the lines for it."""
+    with CaptureQueriesContext(connection) as captured:
+        body = shop(api, token, customer, **params)
+    return body["total"], any("COUNT(" in q["sql"].upper() for q in captured.captured_queries)
+
+
+def _hold(stocked, line, boxes):
+    return sales.add_items(
+        company=stocked.company,
+        customer_id=stocked.market.pk,
+        origin=1,
+        requests=[sales.ItemRequest(line.pk, boxes)],
+    )
+
+
+def test_the_total_is_counted_again_only_when_a_line_may_have_come_or_gone(
+    api, stocked, company_token
+):
+    big, small = stocked.add(10), stocked.add(2)
+    assert _counted(api, company_token, stocked.florist) == (2, True)
+    assert _counted(api, company_token, stocked.florist) == (2, False)
+    # Boxes held and sold, with boxes left: no line came or went, nothing is counted.
+    added = _hold(stocked, big, 3)
+    sales.checkout(
+        company=stocked.company, customer_id=stocked.market.pk, web_order_id=added.web_order.pk
+    )
+    assert _counted(api, company_token, stocked.florist) == (2, False)
+    # The last boxes of a line held: it is gone from the shop.
+    held = _hold(stocked, small, 2)
+    assert _counted(api, company_token, stocked.florist) == (1, True)
+    assert _counted(api, company_token, stocked.florist) == (1, False)
+    # Given back: there again.
+    sales.cancel(
+        company=stocked.company, customer_id=stocked.market.pk, web_order_id=held.web_order.pk
+    )
+    assert _counted(api, company_token, stocked.florist) == (2, True)
+    # A new line, a line's price taken away, a line deleted: each counted again.
+    third = stocked.add(4)
+    assert _counted(api, company_token, stocked.florist) == (3, True)
+    stock.delete_boxes(company=stocked.company, line_id=third.pk)
+    assert _counted(api, company_token, stocked.florist) == (2, True)
+    # Each customer's list is its own: the other one is counted for itself.
+    assert _counted(api, company_token, stocked.market) == (2, True)
+
+
+@override_settings(FEED_NUMBER_SECONDS=3600)
+def test_a_change_not_yet_numbered_is_not_missed(api, stocked, company_token):
+    # Writers number the feed at most once an hour here: what they write waits unnumbered
+    # (for a reader or the worker's tick), and the shop's total must see it all the same.
+    lines = [stocked.add(1) for _ in range(3)]
+    assert _counted(api, company_token, stocked.florist) == (3, True)
+    _hold(stocked, lines[0], 1)
+    assert InventoryChange.objects.filter(seq__isnull=True).exists()
+    assert _counted(api, company_token, stocked.florist) == (2, True)
+    _hold(stocked, lines[1], 1)
+    assert _counted(api, company_token, stocked.florist) == (1, True)
+
+
+def test_pages_by_number_from_either_end_give_the_list_in_order(api, stocked, company_token, tulip):
+    lines = [stocked.add(1) for _ in range(5)] + [add(stocked, product=tulip) for _ in range(4)]
+    whole = ids(shop(api, company_token, stocked.florist, rows=500))
+    assert sorted(whole) == sorted(line.pk for line in lines)
+    pages = [shop(api, company_token, stocked.florist, rows=2, page=n) for n in range(1, 6)]
+    # Pages 3-5 are in the list's second half, read from its end backwards.
+    assert [i for body in pages for i in ids(body)] == whole
+    assert [len(ids(body)) for body in pages] == [2, 2, 2, 2, 1]
+    assert [body["nextCursor"] is None for body in pages] == [False] * 4 + [True]
+    assert ids(shop(api, company_token, stocked.florist, rows=2, page=6)) == []
+    after_fourth = shop(api, company_token, stocked.florist, rows=2, cursor=pages[3]["nextCursor"])
+    assert ids(after_fourth) == whole[8:]
 
 
 # ---------------------------------------------------------------- ecommerce/inventory.get
@@ -423,7 +501,12 @@ def test_cursor_pages_return_every_line_once_in_the_shop_order(api, stocked, com
 def test_a_cursor_skips_nothing_when_a_line_before_it_sells_out(api, stocked, company_token):
     lines = [stocked.add(1) for _ in range(6)]
     first = shop(api, company_token, stocked.florist, rows=3)
-    InventoryLine.objects.filter(pk=lines[0].pk).update(committed=1)  # sold meanwhile
+    sales.add_items(  # sold meanwhile
+        company=stocked.company,
+        customer_id=stocked.market.pk,
+        origin=1,
+        requests=[sales.ItemRequest(lines[0].pk, 1)],
+    )
     body = shop(api, company_token, stocked.florist, rows=3, cursor=first["nextCursor"])
     # OFFSET would now skip lines[3]; the keyset carries on after the last line seen. The
     # total is the first page's, carried by the cursor; a new first page counts again.
