@@ -24,6 +24,7 @@ from stemline.sales.models import (
     DocumentStatus,
     Invoice,
     InvoiceItem,
+    NumberCounter,
     Prebook,
     PrebookItem,
     WebOrder,
@@ -322,8 +323,22 @@ def assert_each_cart_is_what_its_buyer_was_told(buyers):
         assert set(items) == set(b.items), b.customer_id
 
 
+def assert_numbers_are_never_given_twice(company):
+    """Every invoice and prebook has a number of its own, none past its counter (checkouts
+    take them first, several at once for an order of on-hand and future boxes)."""
+    counters = {
+        (c.location_id, c.kind): c.value for c in NumberCounter.objects.filter(company=company)
+    }
+    for model, kind in ((Invoice, "invoice"), (Prebook, "prebook")):
+        numbers = list(model.objects.filter(company=company).values_list("location_id", "number"))
+        assert len(numbers) == len(set(numbers)), f"a {kind} number was given twice"
+        for location_id, number in numbers:
+            assert 1 <= number <= counters[location_id, kind], (kind, number)
+
+
 def assert_after_the_race(company, buyers, *, cart=True):
     assert_books_balance(company)
+    assert_numbers_are_never_given_twice(company)
     accepted = set().union(*(b.checked_out - b.cancelled_after_checkout for b in buyers))
     assert_checked_out_orders_are_documented(company, accepted)
     if cart:
