@@ -76,6 +76,13 @@ def test_sync_follows_add_hold_sell_and_delete(api, stocked, company_token):
         "changes": [],
     }
     sell(stocked, line, 3)
+    # Each row keeps what the line had left right after its change (the shop's kept totals
+    # read it: inventory.totals), written with the hold and the sale that made it.
+    assert list(
+        InventoryChange.objects.filter(line_id=line.pk)
+        .order_by("id")
+        .values_list("kind", "available")
+    ) == [("added", 10), ("held", 7), ("sold", 7)]
     stock.delete_boxes(company=stocked.company, line_id=line.pk)
     body = sync(api, company_token, since)
     assert [c["change"] for c in body["changes"]] == ["held", "sold", "deleted"]
