@@ -125,24 +125,26 @@ def record(line: InventoryLine, kind: str) -> None:
     record_many([line], kind)
 
 
+def _write_feed_rows(rows: list[tuple[int, int, int]], kind: str) -> None:
+    """One INSERT of the feed's rows (company id, line id, boxes left), to be numbered after
+    commit."""
+    shapes.insert(
+        [
+            InventoryChange(
+                company_id=company_id, seq=None, line_id=line_id, kind=kind, available=available
+            )
+            for company_id, line_id, available in rows
+        ]
+    )
+
+
 def record_many(lines: list[InventoryLine], kind: str, *, written: bool = False) -> None:
     """The feed rows of lines whose quantities are as they are now (one INSERT; `written`:
     the move that changed them wrote them), and the hooks for each line, in the order given."""
     if not lines:
         return
     if not written:
-        shapes.insert(
-            [
-                InventoryChange(
-                    company_id=line.company_id,
-                    seq=None,
-                    line_id=line.pk,
-                    kind=kind,
-                    available=line.available,
-                )
-                for line in lines
-            ]
-        )
+        _write_feed_rows([(line.company_id, line.pk, line.available) for line in lines], kind)
     for company_id in sorted({line.company_id for line in lines}):
         feeds.sequence_after_commit(company_id, "inventory", InventoryChange, spaced=True)
     for line in lines:
@@ -411,17 +413,12 @@ def _move(
                     continue
             quantities[pk] = _as_model(row)
     if not fed and quantities:
-        shapes.insert(
+        _write_feed_rows(
             [
-                InventoryChange(
-                    company_id=company_id,
-                    seq=None,
-                    line_id=pk,
-                    kind=kind,
-                    available=values["total"] - values["committed"] - values["held"],
-                )
+                (company_id, pk, values["total"] - values["committed"] - values["held"])
                 for pk, values in quantities.items()
-            ]
+            ],
+            kind,
         )
     return quantities, refused
 
