@@ -69,7 +69,6 @@ def _shop_totals_forgotten():
     # Each test's database is made again under the same ids: a count kept from the last one
     # would be taken for this one's (inventory.totals).
     totals.forget()
-    yield
 
 
 @pytest.fixture

@@ -391,12 +391,10 @@ def _move(
             "SELECT company_id, NULL, id, %(kind)s, total - committed - held, %(at)s "
             f"FROM moved) SELECT {columns} FROM moved"
         )
-    at = timezone.now()
+    row_of_feed = {"kind": str(kind), "at": timezone.now()} if fed else {}
     with prepared.cursor() as cursor:
         for pk in sorted(totals):
-            params = {"n": int(totals[pk]), "pk": pk, "company": company_id}
-            if fed:
-                params.update(kind=str(kind), at=at)
+            params = {"n": int(totals[pk]), "pk": pk, "company": company_id, **row_of_feed}
             cursor.execute(update, params)
             row = cursor.fetchone()
             if row is None:

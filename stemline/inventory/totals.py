@@ -75,12 +75,11 @@ def shop_total(company_id: int, qs: QuerySet) -> int:
         # it, as inventory.sync's readers do, and look again.
         feeds.sequence(company_id, "inventory", InventoryChange, wait=False)
         value, unnumbered, numbered = _feed_state(alias, company_id, since)
-    if kept is not None:
-        if not unnumbered and not numbered:
-            with _lock:
-                _kept[key] = (value, kept[1])  # still true up to here: look from here on
-                _kept.move_to_end(key)
-            return kept[1]
+    if kept is not None and not unnumbered and not numbered:
+        with _lock:
+            _kept[key] = (value, kept[1])  # still true up to here: look from here on
+            _kept.move_to_end(key)
+        return kept[1]
     # Read before counting: a change that commits in between is counted and, if it may move a
     # line, seen by the next check, which then counts again.
     total = qs.count()
