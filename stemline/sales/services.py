@@ -825,10 +825,13 @@ def checkout(
 
 
 @cache
-def _numbers_sql() -> str:
+def _numbers_sql(committed_at_once: bool) -> str:
+    """The statement that takes an order's numbers. `committed_at_once`: it runs on its own
+    (autocommit), so it may commit without waiting for the disk; inside a transaction it may
+    not (that would make the documents' commit asynchronous too)."""
     quote = connection.ops.quote_name
-    items, orders, counters = (
-        quote(m._meta.db_table) for m in (WebOrderItem, WebOrder, NumberCounter)
+    items, orders, counters, sales = (
+        quote(m._meta.db_table) for m in (WebOrderItem, WebOrder, NumberCounter, HardGoodSale)
     )
     return (
         "WITH wanted AS ("
@@ -836,7 +839,15 @@ def _numbers_sql() -> str:
         "CASE WHEN i.origin = %(on_hand)s THEN 'invoice' ELSE 'prebook' END AS kind "
         f"FROM {items} i JOIN {orders} o ON o.id = i.web_order_id "
         "WHERE i.company_id = %(company)s AND i.web_order_id = %(order)s "
-        "AND o.customer_id = %(customer)s AND o.status = %(pending)s), "
+        "AND o.customer_id = %(customer)s AND o.status = %(pending)s "
+        # Hard goods held on the order go on its invoice, so they want an invoice number too
+        # (taken here with the others, never alone after them in another order).
+        f"UNION SELECT o.location_id, 'invoice' FROM {orders} o "
+        "WHERE o.company_id = %(company)s AND o.id = %(order)s "
+        "AND o.customer_id = %(customer)s AND o.status = %(pending)s "
+        f"AND EXISTS (SELECT 1 FROM {sales} s WHERE s.company_id = %(company)s "
+        "AND s.document_kind = %(hard_goods)s AND s.document_id = o.id "
+        "AND s.released_at IS NULL)), "
         # The counters locked in one order, so two checkouts taking two numbers each never
         # wait on each other's second.
         f"locked AS (SELECT c.id FROM {counters} c JOIN wanted w ON c.location_id = w.location_id "
@@ -846,8 +857,12 @@ def _numbers_sql() -> str:
         # Committed without waiting for the disk: the document that uses the number commits
         # after it and waits for the log up to there, this write included. A crash before that
         # can lose only a number no document has.
-        "AND set_config('synchronous_commit', 'off', true) = 'off' "
-        "RETURNING c.location_id, c.kind, c.value) "
+        + (
+            "AND set_config('synchronous_commit', 'off', true) = 'off' "
+            if committed_at_once
+            else ""
+        )
+        + "RETURNING c.location_id, c.kind, c.value) "
         "SELECT w.location_id, w.kind, t.value FROM wanted w "
         "LEFT JOIN taken t ON t.location_id = w.location_id AND t.kind = w.kind"
     )
@@ -861,15 +876,25 @@ def _numbers_first(company: Company, customer_id: int, web_order_id: int) -> dic
             (location_id, kind): next_number(company, location_id, kind)
             for location_id, kind in _document_kinds(company, customer_id, web_order_id)
         }
+    return _numbers_taken(company, customer_id, web_order_id, committed_at_once=True)
+
+
+def _numbers_taken(company, customer_id, web_order_id, *, committed_at_once) -> dict:
+    """PostgreSQL: all of the order's numbers in one statement that locks their counters in
+    the order of their ids, as every checkout does. Inside a transaction (a checkout with an
+    Idempotency-Key) the counters stay locked until it commits; taking them one by one in
+    another order there would deadlock with a checkout whose statement holds the first and
+    waits for the second."""
     with prepared.cursor() as cursor:
         cursor.execute(
-            _numbers_sql(),
+            _numbers_sql(committed_at_once),
             {
                 "on_hand": int(Origin.ON_HAND),
                 "company": company.pk,
                 "order": web_order_id,
                 "customer": customer_id,
                 "pending": int(WebOrder.Status.PENDING),
+                "hard_goods": WEB_ORDER_SALES,
             },
         )
         found = cursor.fetchall()
@@ -930,6 +955,10 @@ def _checkout(
     with_hard_goods = bool(order.with_hard_goods)
     if not items and not with_hard_goods:
         raise Conflict(f"web order {web_order_id} has no lines", field="webOrderId")
+    if not numbers and connection.vendor == "postgresql":
+        # Inside the caller's transaction: the numbers now, their counters locked in the order
+        # every checkout locks them (SQLite writes one transaction at a time).
+        numbers = _numbers_taken(company, customer_id, order.pk, committed_at_once=False)
     if ship_to_id is not None or carrier_id is not None or ship_date is not None:
         _set_header(company, order, items, ship_to_id, carrier_id, ship_date)
     company = customer.company

@@ -2,6 +2,7 @@
 
 import random
 import threading
+import time
 import traceback
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -9,13 +10,13 @@ from datetime import timedelta
 import pytest
 import requests
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from stemline.api.registry import registry
 from stemline.core.errors import Conflict
-from stemline.core.models import Company
+from stemline.core.models import Company, Location
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
 from stemline.parties.models import Customer
@@ -481,3 +482,101 @@ def test_api_clients_buying_by_product_spec_race_the_expiry_sweeper(
     counts = sum((b.counts for b in buyers), Counter())
     assert counts["checked out"] > 0 and counts["expired under me"] > 0, counts
     assert_after_the_race(stocked.company, buyers, cart=False)
+
+
+def _lock_waiters() -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def _wait_for_lock_waiters(count: int) -> None:
+    deadline = time.monotonic() + 20
+    while _lock_waiters() < count:
+        assert time.monotonic() < deadline, f"fewer than {count} sessions ever waited on a lock"
+        time.sleep(0.01)
+
+
+def test_a_checkout_inside_a_transaction_takes_its_numbers_as_one_on_its_own_does(stocked):
+    """A checkout sent with an Idempotency-Key runs inside the gateway's transaction and keeps
+    its number counters locked until it commits; one sent without takes its numbers first in a
+    statement that locks them in the order of their ids. Both want an invoice and a prebook
+    number here, and the prebook's counter is the older: the transaction must lock it first
+    too, or each would hold the counter the other waits for (a deadlock, answered 503)."""
+    company, location = (
+        stocked.company,
+        Location.objects.get(company=stocked.company, is_default=True),
+    )
+    services.next_number(company, location, "prebook")  # the prebook's counter first
+    services.next_number(company, location, "invoice")
+    on_hand, future = stocked.add(HOT_BOXES), stocked.add(HOT_BOXES, future_days=5)
+    orders = {}
+    for customer in (stocked.florist, stocked.market):
+        for line, origin in ((on_hand, Origin.ON_HAND), (future, Origin.FUTURE)):
+            orders[customer.pk] = services.add_items(
+                company=company,
+                customer_id=customer.pk,
+                origin=origin,
+                requests=[services.ItemRequest(line.pk, 1)],
+                web_order_id=orders.get(customer.pk),
+            ).web_order.pk
+    prebook_counter = NumberCounter.objects.get(company=company, kind="prebook")
+    held, release = threading.Event(), threading.Event()
+
+    def holder():
+        # Someone else has the prebook's counter for a moment (a prebook typed in by staff).
+        with transaction.atomic():
+            NumberCounter.objects.select_for_update().get(pk=prebook_counter.pk)
+            held.set()
+            release.wait(30)
+
+    def on_its_own(customer_id):
+        def run():
+            services.checkout(
+                company=company, customer_id=customer_id, web_order_id=orders[customer_id]
+            )
+
+        return run
+
+    def inside_a_transaction(customer_id):
+        def run():
+            with transaction.atomic():
+                services.checkout(
+                    company=company, customer_id=customer_id, web_order_id=orders[customer_id]
+                )
+
+        return run
+
+    race = Race()
+    threads = [threading.Thread(target=lambda: race.run([holder]))]
+    threads[0].start()
+    assert held.wait(20)
+    # The one on its own queues for the prebook's counter first, then the one inside a
+    # transaction (which, locking the invoice's counter first, would now hold it).
+    threads.append(threading.Thread(target=lambda: race.run([on_its_own(stocked.florist.pk)])))
+    threads[-1].start()
+    _wait_for_lock_waiters(1)
+    threads.append(
+        threading.Thread(target=lambda: race.run([inside_a_transaction(stocked.market.pk)]))
+    )
+    threads[-1].start()
+    _wait_for_lock_waiters(2)
+    release.set()
+    for thread in threads:
+        thread.join(JOIN_SECONDS)
+
+    assert race.errors == [], "\n".join(race.errors)
+    assert set(
+        WebOrder.objects.filter(pk__in=orders.values()).values_list("status", flat=True)
+    ) == {WebOrder.Status.CHECKED_OUT}
+    assert sorted(Invoice.objects.filter(company=company).values_list("number", flat=True)) == [
+        2,
+        3,
+    ]
+    assert sorted(Prebook.objects.filter(company=company).values_list("number", flat=True)) == [
+        2,
+        3,
+    ]
