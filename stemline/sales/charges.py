@@ -5,7 +5,7 @@ the PDF, the API's lists and the web pages show the same figures."""
 from decimal import ROUND_HALF_UP, Decimal
 
 from stemline.parties.models import AdditionalCharge, AmountType
-from stemline.parties.queries import charges_for
+from stemline.parties.queries import charges_for, charges_may_apply
 
 from .models import Invoice, InvoiceCharge
 
@@ -37,7 +37,9 @@ def worked_out(invoice: Invoice) -> list[InvoiceCharge]:
     An invoice without lines carries no charge (a fixed fuel surcharge on nothing is not
     owed); a charge that comes to 0.00 (a tax rate not set yet) is left off."""
     rows = []
-    if invoice.amount > 0:
+    # charges_may_apply: none of the company's charges can apply, known from the customer's
+    # own row (checkout reads it so), without reading them.
+    if invoice.amount > 0 and charges_may_apply(invoice.customer):
         for applied in charges_for(invoice.customer):
             amount = amount_of(applied.amount_type, applied.value, invoice.amount)
             if amount <= 0:

@@ -8,7 +8,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from stemline.core import atomic, prepared, shapes, timezones
@@ -21,6 +21,7 @@ from stemline.inventory import feeds
 from stemline.inventory import queries as stock_queries
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
+from stemline.parties import queries as party_queries
 from stemline.parties.models import Carrier, Customer, ShipTo
 
 from . import charges, mailing
@@ -87,9 +88,39 @@ _ORDER_KINDS = shapes.Select(
         .distinct()
     )
 )
+_CUSTOMER_AT_LOCATION = shapes.Select(
+    lambda company_id, pk, location_id: Customer.objects.filter(
+        company_id=company_id, pk=pk, active=True
+    ).annotate(
+        location_found=Subquery(
+            Location.objects.filter(company_id=company_id, pk=location_id, active=True).values(
+                "pk"
+            )[:1]
+        )
+    )[:1]
+)
+_CUSTOMER_AT_DEFAULT_LOCATION = shapes.Select(
+    lambda company_id, pk: Customer.objects.filter(
+        company_id=company_id, pk=pk, active=True
+    ).annotate(
+        location_found=Subquery(
+            Location.objects.filter(company_id=company_id, is_default=True).values("pk")[:1]
+        )
+    )[:1]
+)
+# Checkout's read of the customer: with its company, its first ship-to and whether any of the
+# company's charges could apply (one statement instead of three).
 _CUSTOMER_WITH_COMPANY = shapes.Select(
-    lambda company_id, pk: Customer.objects.select_related("company").filter(
-        company_id=company_id, pk=pk
+    lambda company_id, pk: party_queries.with_charge_hints(
+        Customer.objects.select_related("company")
+        .filter(company_id=company_id, pk=pk)
+        .annotate(
+            first_ship_to_id=Subquery(
+                ShipTo.objects.filter(customer_id=OuterRef("pk"), removed_at__isnull=True)
+                .order_by(*ShipTo._meta.ordering)
+                .values("pk")[:1]
+            )
+        )
     )[:1]
 )
 
@@ -107,9 +138,6 @@ def _order_items(*lines: str) -> shapes.Select:
 _ORDER_ITEMS = _order_items("line")
 # The same, with what the channels' rows show of the lines (inventory.services.rows_wanted).
 _ORDER_ITEMS_WITH_ROWS = _order_items(*(f"line__{name}" for name in stock_queries.LINE_RELATIONS))
-_FIRST_SHIP_TO = shapes.Select(
-    lambda customer_id: ShipTo.objects.filter(customer_id=customer_id, removed_at__isnull=True)[:1]
-)
 
 
 def customer_of(company: Company, customer_id: int) -> Customer:
@@ -117,6 +145,23 @@ def customer_of(company: Company, customer_id: int) -> Customer:
     if customer is None:
         raise NotFound(f"customer {customer_id} does not exist", field="customerId")
     return customer
+
+
+def customer_at(company: Company, customer_id: int, location_id: int | None) -> tuple:
+    """(the active customer, the id of the location it orders at): `customer_of` and
+    `location_of` in one statement, with their refusals."""
+    if location_id is None:
+        if company.multi_location:
+            customer_of(company, customer_id)  # the customer's refusal comes first
+            raise Invalid("required for a multi-location company", field="companyLocationId")
+        customer = _CUSTOMER_AT_DEFAULT_LOCATION.first(company.pk, customer_id)
+    else:
+        customer = _CUSTOMER_AT_LOCATION.first(company.pk, customer_id, location_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} does not exist", field="customerId")
+    if customer.location_found is None:
+        raise NotFound(f"location {location_id} does not exist", field="companyLocationId")
+    return customer, customer.location_found
 
 
 def location_of(company: Company, location_id: int | None) -> Location:
@@ -296,14 +341,77 @@ def create_web_order(
 
 
 def pending_order(company, customer, location, web_order_id, token, *, queued=False) -> WebOrder:
-    return _pending_order(company, customer, location, web_order_id, token, queued=queued)[0]
+    order = _pending_order(company, customer, location.pk, web_order_id, token, queued=queued)[0]
+    if order.location_id == location.pk:
+        order.location = location  # read already: order.location makes no query
+    return order
+
+
+# What a new pending order's columns hold (any other column: NULL).
+_NEW_ORDER_VALUES = {
+    "company_id": "%(company)s",
+    "customer_id": "%(customer)s",
+    "location_id": "%(location)s",
+    "status": str(int(WebOrder.Status.PENDING)),
+    "customer_po": "''",
+    "token_id": "%(token)s",
+    "hold_expires_at": "%(expires)s",
+    "created_at": "%(now)s",
+}
+
+
+@cache
+def _latest_or_new_sql() -> str:
+    """PostgreSQL: the customer's latest pending order at the location, locked, its hold
+    deadline moved on; or, when it has none, a new one: one statement (add_items' first write;
+    two on SQLite)."""
+    quote = connection.ops.quote_name
+    table = quote(WebOrder._meta.db_table)
+    fields = [f for f in WebOrder._meta.concrete_fields if not f.primary_key]
+    listed = ", ".join(quote(f.column) for f in WebOrder._meta.concrete_fields)
+    made = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(_NEW_ORDER_VALUES.get(f.attname, "NULL") for f in fields)
+    returned = ", ".join(f"o.{quote(f.column)}" for f in WebOrder._meta.concrete_fields)
+    return (
+        f"WITH found AS (SELECT id FROM {table} WHERE company_id = %(company)s "
+        "AND customer_id = %(customer)s AND location_id = %(location)s "
+        f"AND status = {int(WebOrder.Status.PENDING)} ORDER BY id DESC LIMIT 1 FOR UPDATE), "
+        f"bumped AS (UPDATE {table} o SET hold_expires_at = %(expires)s FROM found "
+        f"WHERE o.id = found.id RETURNING {returned}), "
+        f"made AS (INSERT INTO {table} ({made}) SELECT {values} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING {listed}) "
+        f"SELECT {listed} FROM bumped UNION ALL SELECT {listed} FROM made"
+    )
+
+
+def _latest_or_new(company, customer, location_id: int, token) -> tuple[WebOrder, bool]:
+    with prepared.cursor() as cursor:
+        cursor.execute(
+            _latest_or_new_sql(),
+            {
+                "company": company.pk,
+                "customer": customer.pk,
+                "location": location_id,
+                "token": token.pk if token is not None else None,
+                "expires": _hold_deadline(),
+                "now": timezone.now(),
+            },
+        )
+        row = cursor.fetchone()
+    fields = [f.attname for f in WebOrder._meta.concrete_fields]
+    order = WebOrder.from_db(connection.alias, fields, row)
+    order.company, order.customer = company, customer
+    if token is not None and order.token_id == token.pk:
+        order.token = token
+    return order, True  # made or moved on: its deadline is set either way
 
 
 def _pending_order(
-    company, customer, location, web_order_id, token, *, queued=False
+    company, customer, location_id: int, web_order_id, token, *, queued=False, bump=False
 ) -> tuple[WebOrder, bool]:
     """The customer's pending web order, locked (the one named, or its latest at the location,
-    or a new one), and whether it was made just now."""
+    or a new one), and whether its hold deadline was set just now: made now, or (`bump`, on
+    PostgreSQL) moved on by the statement that found it."""
     if not queued:
         queue_if_limited(company, customer)
     if web_order_id is not None:
@@ -317,13 +425,15 @@ def _pending_order(
                 field="webOrderId",
             )
         return order, False
-    order = _ORDER_PENDING.first(company.pk, customer.pk, location.pk)
+    if bump and connection.vendor == "postgresql":
+        return _latest_or_new(company, customer, location_id, token)
+    order = _ORDER_PENDING.first(company.pk, customer.pk, location_id)
     if order is not None:
         return order, False
     order = WebOrder(
         company=company,
         customer=customer,
-        location=location,
+        location_id=location_id,
         token=token,
         hold_expires_at=_hold_deadline(),
     )
@@ -467,8 +577,7 @@ def add_items(
 
     `staff_price`: a sales rep taking an order in the web application sells at this unit
     price instead of the customer's (which then need not exist); the API never sends it."""
-    customer = customer_of(company, customer_id)
-    location = location_of(company, location_id)
+    customer, location_id = customer_at(company, customer_id, location_id)
     carrier = ship_to = None
     if carrier_id is not None:
         carrier = Carrier.objects.filter(company=company, pk=carrier_id, active=True).first()
@@ -483,7 +592,9 @@ def add_items(
     channel, limits = queue_if_limited(company, customer)
     # The order is locked before the lines, as checkout, delete_item, cancel and expire_holds
     # lock them; the other way round two of them could wait on each other for good.
-    order, created = _pending_order(company, customer, location, web_order_id, token, queued=True)
+    order, deadline_set = _pending_order(
+        company, customer, location_id, web_order_id, token, queued=True, bump=True
+    )
     held: dict[int, int] = {}
     for r in requests:
         held[r.inventory_id] = held.get(r.inventory_id, 0) + r.quantity
@@ -498,9 +609,9 @@ def add_items(
     prices: dict[int, Decimal] = {}
     for r in requests:
         line = lines[r.inventory_id]
-        if line.location_id != location.pk:
+        if line.location_id != location_id:
             raise NotFound(
-                f"inventory line {line.pk} is not at location {location.pk}", field="inventoryIds"
+                f"inventory line {line.pk} is not at location {location_id}", field="inventoryIds"
             )
         if line.origin_on(today) != origin:
             raise Invalid(
@@ -527,7 +638,7 @@ def add_items(
                 price=float(unit_price),
             )
         prices[line.pk] = unit_price
-    if not created:
+    if not deadline_set:
         order.hold_expires_at = _hold_deadline()
         shapes.update(order, ["hold_expires_at"])
     items = shapes.insert(
@@ -721,7 +832,7 @@ def _document(model, item_model, order, items, fee_rate, status, via_api, **head
         location_id=order.location_id,
         number=header["number"],
         customer=order.customer,
-        ship_to=(first.ship_to if first else None) or header["ship_to"],
+        ship_to_id=(first.ship_to_id if first else None) or header["ship_to"],
         carrier=first.carrier if first else None,
         ship_date=document_ship_date(company, items),
         customer_po=order.customer_po,
@@ -976,9 +1087,8 @@ def _checkout(
         # The hard goods held go on the invoice too, so they count against the credit limit.
         on_invoice += hard_goods.amount_on(company.pk, WEB_ORDER_SALES, order.pk)
     held = hold_reason(customer, on_invoice)
-    ship_to = None
-    if any(not part[0].ship_to_id for part in (on_hand, future) if part):
-        ship_to = _FIRST_SHIP_TO.first(customer.pk)
+    # The customer's first ship-to (read with it), for a document whose lines name none.
+    ship_to = customer.first_ship_to_id
 
     def header(kind: str) -> dict:
         number = numbers.get((order.location_id, kind))

@@ -68,6 +68,33 @@ def _checked_out(api, token, stocked, **extra):
     return r.json_body, today, later
 
 
+def test_documents_whose_lines_name_no_ship_to_take_the_customers_first(api, stocked, market_token):
+    from django.utils import timezone
+
+    ShipTo.objects.create(company=stocked.company, customer=stocked.market, name="Zeta Dock")
+    alpha = ShipTo.objects.create(company=stocked.company, customer=stocked.market, name="Alpha")
+    ShipTo.objects.create(
+        company=stocked.company, customer=stocked.market, name="Aaa Gone", removed_at=timezone.now()
+    )
+    ShipTo.objects.create(company=stocked.company, customer=stocked.florist, name="A Florist")
+    done, _, _ = _checked_out(api, market_token, stocked)
+    invoice = Invoice.objects.get(pk=done["invoiceId"])
+    prebook = Prebook.objects.get(pk=done["prebookId"])
+    # The first by name of the customer's own that is not removed.
+    assert (invoice.ship_to, prebook.ship_to) == (alpha, alpha)
+    # Lines that name a ship-to keep theirs.
+    zeta = ShipTo.objects.get(name="Zeta Dock")
+    line = stocked.add(3)
+    order_id = _add(api, market_token, line, 1, shipToId=zeta.pk)["webOrderId"]
+    r = api("web-order.checkout", market_token, {"webOrderId": order_id})
+    assert r.status_code == 200, r.json_body
+    assert Invoice.objects.get(pk=r.json_body["invoiceId"]).ship_to == zeta
+    # A customer without ship-tos gets documents without one.
+    ShipTo.objects.filter(customer=stocked.market).update(removed_at=timezone.now())
+    done, _, _ = _checked_out(api, market_token, stocked)
+    assert Invoice.objects.get(pk=done["invoiceId"]).ship_to is None
+
+
 # ---------------------------------------------------------------- the whole flow
 
 

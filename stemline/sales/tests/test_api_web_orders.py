@@ -130,6 +130,54 @@ def test_adding_lines_holds_their_boxes_at_once(api, stocked, market_token):
     assert _held(a) == (4, 6)
 
 
+def test_adding_to_a_pending_order_moves_its_hold_deadline_on(api, stocked, market_token, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    line = stocked.add(10)
+    before = timezone.now()
+    order_id = _add(api, market_token, line, 1).json_body["webOrderId"]
+    order = WebOrder.objects.get(pk=order_id)
+    hold = timedelta(minutes=settings.WEB_ORDER_HOLD_MINUTES)
+    assert (order.status, order.location, order.token_id) == (
+        WebOrder.Status.PENDING,
+        stocked.location,
+        market_token.token.pk,
+    )
+    assert before + hold <= order.hold_expires_at <= timezone.now() + hold
+    assert before <= order.created_at <= timezone.now()
+    WebOrder.objects.filter(pk=order_id).update(
+        hold_expires_at=timezone.now() + timedelta(minutes=1)
+    )
+    before = timezone.now()
+    assert _add(api, market_token, line, 2).json_body["webOrderId"] == order_id
+    order.refresh_from_db()
+    assert before + hold <= order.hold_expires_at <= timezone.now() + hold
+    # A refused add leaves the deadline as it was (one transaction).
+    WebOrder.objects.filter(pk=order_id).update(hold_expires_at=before)
+    assert _add(api, market_token, line, 99).status_code == 409
+    order.refresh_from_db()
+    assert order.hold_expires_at == before
+    assert _held(line) == (3, 7)
+
+
+def test_an_unknown_or_inactive_location_is_refused_by_name(api, stocked, market_token):
+    line = stocked.add(5)
+    closed = Location.objects.create(
+        company=stocked.company, name="Closed", code="CLS", active=False
+    )
+    for location_id in (closed.pk, closed.pk + 999):
+        r = _add(api, market_token, line, 1, companyLocationId=location_id)
+        assert r.status_code == 404, r.json_body
+        assert r.json_body["errors"][0]["field"] == "companyLocationId"
+    Customer.objects.filter(pk=stocked.market.pk).update(active=False)
+    r = _add(api, _unthrottled(market_token), line, 1)
+    assert r.status_code in (401, 404), r.json_body  # its token closes with it
+    assert _held(line) == (0, 5)
+    assert not WebOrder.objects.filter(customer=stocked.market).exists()
+
+
 def test_more_than_available_is_409_with_the_shortages_and_nothing_written(
     api, stocked, market_token
 ):

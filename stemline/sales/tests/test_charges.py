@@ -193,6 +193,51 @@ def test_checkout_invoices_carry_the_charges(rates):
     ]
 
 
+def test_checkout_charges_each_customer_only_what_applies_to_it(api, rates, token):
+    AdditionalCharge.objects.create(
+        company=rates.company, code="DLV", name="Delivery", amount_type="$", default_value=20
+    )
+    _ok(
+        api(
+            "customer.additional.charge.update",
+            token,
+            {"customerId": rates.market.pk, "additionalChargeCode": "DLV", "amountValue": "12"},
+        )
+    )
+    _flags(rates.florist, charge_tax=True)
+
+    def checked_out(customer):
+        line = rates.add(5)
+        order = services.add_items(
+            company=rates.company,
+            customer_id=customer.pk,
+            origin=1,
+            requests=[services.ItemRequest(line.pk, 2)],
+        ).web_order
+        invoice = services.checkout(
+            company=rates.company, customer_id=customer.pk, web_order_id=order.pk
+        ).invoice
+        invoice.refresh_from_db()
+        codes = list(InvoiceCharge.objects.filter(invoice=invoice).values_list("code", flat=True))
+        return invoice, codes
+
+    invoice, codes = checked_out(rates.market)  # its automatic charge, no flag
+    assert (codes, invoice.additional_charges, invoice.taxes) == (["DLV"], Decimal("12.00"), 0)
+    invoice, codes = checked_out(rates.florist)  # the tax only
+    assert codes == ["TAX"]
+    assert invoice.additional_charges == 0
+    assert invoice.taxes == (invoice.amount * Decimal("0.07")).quantize(Decimal("0.01"))
+    _flags(rates.florist, charge_tax=False)
+    invoice, codes = checked_out(rates.florist)  # neither any more
+    assert (codes, invoice.additional_charges, invoice.taxes) == ([], 0, 0)
+    # Charges switched off apply to nobody.
+    _flags(rates.florist, charge_tax=True)
+    AdditionalCharge.objects.filter(company=rates.company).update(active=False)
+    for customer in (rates.market, rates.florist):
+        invoice, codes = checked_out(customer)
+        assert (codes, invoice.additional_charges, invoice.taxes) == ([], 0, 0)
+
+
 # ---------------------------------------------------------------- e-mailed on confirmation
 
 
