@@ -500,22 +500,36 @@ def _wait_for_lock_waiters(count: int) -> None:
         time.sleep(0.01)
 
 
-def test_a_checkout_inside_a_transaction_takes_its_numbers_as_one_on_its_own_does(stocked):
+@pytest.mark.parametrize("invoiced", ["boxes", "hard goods"])
+def test_a_checkout_inside_a_transaction_takes_its_numbers_as_one_on_its_own_does(
+    stocked, invoiced
+):
     """A checkout sent with an Idempotency-Key runs inside the gateway's transaction and keeps
     its number counters locked until it commits; one sent without takes its numbers first in a
     statement that locks them in the order of their ids. Both want an invoice and a prebook
     number here, and the prebook's counter is the older: the transaction must lock it first
-    too, or each would hold the counter the other waits for (a deadlock, answered 503)."""
+    too, or each would hold the counter the other waits for (a deadlock, answered 503). The
+    invoice of the order inside the transaction is of on-hand boxes, or of hard goods only
+    (whose invoice number is taken in the same statement, never after it)."""
+    from stemline.hardgoods.tests.conftest import Supplies
+    from stemline.sales import hardgood_lines
+
     company, location = (
         stocked.company,
         Location.objects.get(company=stocked.company, is_default=True),
     )
-    services.next_number(company, location, "prebook")  # the prebook's counter first
-    services.next_number(company, location, "invoice")
+    # The counter that a checkout taking its numbers one by one would take last is the older:
+    # with boxes, the invoice's is taken first (and the prebook's after it); with hard goods
+    # only, the prebook's (with the lines) and the invoice's after it.
+    older = "prebook" if invoiced == "boxes" else "invoice"
+    services.next_number(company, location, older)
+    services.next_number(company, location, "invoice" if older == "prebook" else "prebook")
     on_hand, future = stocked.add(HOT_BOXES), stocked.add(HOT_BOXES, future_days=5)
     orders = {}
     for customer in (stocked.florist, stocked.market):
         for line, origin in ((on_hand, Origin.ON_HAND), (future, Origin.FUTURE)):
+            if customer == stocked.market and origin == Origin.ON_HAND and invoiced != "boxes":
+                continue
             orders[customer.pk] = services.add_items(
                 company=company,
                 customer_id=customer.pk,
@@ -523,13 +537,24 @@ def test_a_checkout_inside_a_transaction_takes_its_numbers_as_one_on_its_own_doe
                 requests=[services.ItemRequest(line.pk, 1)],
                 web_order_id=orders.get(customer.pk),
             ).web_order.pk
-    prebook_counter = NumberCounter.objects.get(company=company, kind="prebook")
+    if invoiced == "hard goods":
+        supplies = Supplies(company)
+        vase = supplies.product()
+        supplies.stock(vase, units=10)
+        hardgood_lines.add_to_web_order(
+            company=company,
+            customer_id=stocked.market.pk,
+            product_ids=[vase.pk],
+            quantity=2,
+            web_order_id=orders[stocked.market.pk],
+        )
+    older_counter = NumberCounter.objects.get(company=company, kind=older)
     held, release = threading.Event(), threading.Event()
 
     def holder():
-        # Someone else has the prebook's counter for a moment (a prebook typed in by staff).
+        # Someone else has the older counter for a moment (a document typed in by staff).
         with transaction.atomic():
-            NumberCounter.objects.select_for_update().get(pk=prebook_counter.pk)
+            NumberCounter.objects.select_for_update().get(pk=older_counter.pk)
             held.set()
             release.wait(30)
 
@@ -554,8 +579,8 @@ def test_a_checkout_inside_a_transaction_takes_its_numbers_as_one_on_its_own_doe
     threads = [threading.Thread(target=lambda: race.run([holder]))]
     threads[0].start()
     assert held.wait(20)
-    # The one on its own queues for the prebook's counter first, then the one inside a
-    # transaction (which, locking the invoice's counter first, would now hold it).
+    # The one on its own queues for the older counter first, then the one inside a
+    # transaction (which, taking the other counter first, would now hold it).
     threads.append(threading.Thread(target=lambda: race.run([on_its_own(stocked.florist.pk)])))
     threads[-1].start()
     _wait_for_lock_waiters(1)
@@ -580,3 +605,7 @@ def test_a_checkout_inside_a_transaction_takes_its_numbers_as_one_on_its_own_doe
         2,
         3,
     ]
+    if invoiced == "hard goods":
+        invoice = Invoice.objects.get(web_order_id=orders[stocked.market.pk])
+        assert list(invoice.items.all()) == []  # its only lines are the hard goods
+        assert hardgood_lines.on_invoice(invoice)[0].quantity == 2
