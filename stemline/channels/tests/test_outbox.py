@@ -57,6 +57,35 @@ def test_a_change_is_told_to_each_channel_with_its_own_view(connect, stocked):
     assert list(events.filter(kind="inventory.snapshot").values_list("seq", flat=True)) == [None]
 
 
+def test_a_changes_events_are_written_due_now_and_unnumbered(connect, stocked):
+    ftd, _, _ = connect("ftd", customer_id=stocked.florist.pk)
+    dwf, _, _ = connect("dwf", customer_id=stocked.market.pk)
+    before = timezone.now()
+    line = stocked.add(8, price_a="0.500", price_b="0.450")
+    after = timezone.now()
+    events = list(Event.objects.filter(kind="inventory.changed", line_id=line.pk).order_by("id"))
+    assert sorted(e.endpoint_id for e in events) == sorted([ftd.endpoint_id, dwf.endpoint_id])
+    for event in events:
+        assert (event.company_id, event.seq, event.status, event.attempts) == (
+            stocked.company.pk,
+            None,  # numbered by the endpoint's deliverer, not by the writer
+            Event.Status.PENDING,
+            0,
+        )
+        assert (event.delivered_at, event.last_status_code, event.last_error) == (None, None, "")
+        assert before <= event.created_at <= after
+        assert before <= event.next_attempt_at <= after  # due at once
+        assert event.msg_id.startswith("msg_")
+        assert event.payload["inventoryId"] == line.pk
+        assert event.payload["change"] == "added"
+    assert len({e.msg_id for e in events}) == 2
+    by_endpoint = {e.endpoint_id: e.payload for e in events}
+    assert by_endpoint[ftd.endpoint_id]["channelId"] == ftd.pk
+    assert by_endpoint[ftd.endpoint_id]["item"]["price"] == "0.500"  # its customer's price
+    assert by_endpoint[dwf.endpoint_id]["item"]["price"] == "0.450"
+    assert by_endpoint[dwf.endpoint_id]["available"] == 8
+
+
 def test_reserved_lines_cap_and_buffer(connect, stocked):
     channel, _, _ = connect("ftd", customer_id=stocked.florist.pk)
     services.update(channel=channel, line_cap=5, buffer=2)
