@@ -935,14 +935,79 @@ def checkout(
     )
 
 
+def _held_hard_goods_sql(order: str) -> str:
+    """Whether the web order `order` (an alias) holds hard goods not given back: what
+    hardgoods.queries.held_on asks of a document, for statements written by hand here."""
+    sales = connection.ops.quote_name(HardGoodSale._meta.db_table)
+    return (
+        f"EXISTS (SELECT 1 FROM {sales} s WHERE s.company_id = {order}.company_id "
+        f"AND s.document_kind = %(hard_goods)s AND s.document_id = {order}.id "
+        "AND s.released_at IS NULL)"
+    )
+
+
+@cache
+def _check_out_sql() -> str:
+    """PostgreSQL: the pending order checked out (locked, its status, time and PO set) with
+    whether it holds hard goods, in one statement; no row when it is not pending or not the
+    customer's."""
+    quote = connection.ops.quote_name
+    table = quote(WebOrder._meta.db_table)
+    listed = ", ".join(f"o.{quote(f.column)}" for f in WebOrder._meta.concrete_fields)
+    return (
+        f"UPDATE {table} o SET status = {int(WebOrder.Status.CHECKED_OUT)}, "
+        "checked_out_at = %(now)s, "
+        "customer_po = CASE WHEN %(po)s = '' THEN o.customer_po ELSE %(po)s END "
+        "WHERE o.company_id = %(company)s AND o.customer_id = %(customer)s "
+        f"AND o.id = %(order)s AND o.status = {int(WebOrder.Status.PENDING)} "
+        f"RETURNING {listed}, {_held_hard_goods_sql('o')}"
+    )
+
+
+def _checked_out_order(company, customer_id: int, web_order_id: int, customer_po: str):
+    """The order to check out, locked (PostgreSQL: already marked checked out, in the
+    statement that locks it; SQLite: still pending, read with whether it holds hard goods),
+    or the refusal of an order that is not the customer's or not pending."""
+    if connection.vendor == "postgresql":
+        with prepared.cursor() as cursor:
+            cursor.execute(
+                _check_out_sql(),
+                {
+                    "now": timezone.now(),
+                    "po": customer_po or "",
+                    "company": company.pk,
+                    "customer": customer_id,
+                    "order": web_order_id,
+                    "hard_goods": WEB_ORDER_SALES,
+                },
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            *values, with_hard_goods = row
+            fields = [f.attname for f in WebOrder._meta.concrete_fields]
+            order = WebOrder.from_db(connection.alias, fields, values)
+            order.with_hard_goods = with_hard_goods
+            return order
+        order = _order(company, customer_id, web_order_id)  # not found: refused here
+    else:
+        order = _order(company, customer_id, web_order_id, read=_ORDER_TO_CHECK_OUT)
+    if order.status != WebOrder.Status.PENDING:
+        raise Conflict(
+            f"web order {web_order_id} is {order.get_status_display()}; only a pending one can "
+            "be checked out",
+            field="webOrderId",
+        )
+    return order
+
+
 @cache
 def _numbers_sql(committed_at_once: bool) -> str:
     """The statement that takes an order's numbers. `committed_at_once`: it runs on its own
     (autocommit), so it may commit without waiting for the disk; inside a transaction it may
     not (that would make the documents' commit asynchronous too)."""
     quote = connection.ops.quote_name
-    items, orders, counters, sales = (
-        quote(m._meta.db_table) for m in (WebOrderItem, WebOrder, NumberCounter, HardGoodSale)
+    items, orders, counters = (
+        quote(m._meta.db_table) for m in (WebOrderItem, WebOrder, NumberCounter)
     )
     return (
         "WITH wanted AS ("
@@ -956,9 +1021,7 @@ def _numbers_sql(committed_at_once: bool) -> str:
         f"UNION SELECT o.location_id, 'invoice' FROM {orders} o "
         "WHERE o.company_id = %(company)s AND o.id = %(order)s "
         "AND o.customer_id = %(customer)s AND o.status = %(pending)s "
-        f"AND EXISTS (SELECT 1 FROM {sales} s WHERE s.company_id = %(company)s "
-        "AND s.document_kind = %(hard_goods)s AND s.document_id = o.id "
-        "AND s.released_at IS NULL)), "
+        f"AND {_held_hard_goods_sql('o')}), "
         # The counters locked in one order, so two checkouts taking two numbers each never
         # wait on each other's second.
         f"locked AS (SELECT c.id FROM {counters} c JOIN wanted w ON c.location_id = w.location_id "
@@ -990,7 +1053,9 @@ def _numbers_first(company: Company, customer_id: int, web_order_id: int) -> dic
     return _numbers_taken(company, customer_id, web_order_id, committed_at_once=True)
 
 
-def _numbers_taken(company, customer_id, web_order_id, *, committed_at_once) -> dict:
+def _numbers_taken(
+    company, customer_id, web_order_id, *, committed_at_once, status=WebOrder.Status.PENDING
+) -> dict:
     """PostgreSQL: all of the order's numbers in one statement that locks their counters in
     the order of their ids, as every checkout does. Inside a transaction (a checkout with an
     Idempotency-Key) the counters stay locked until it commits; taking them one by one in
@@ -1004,7 +1069,9 @@ def _numbers_taken(company, customer_id, web_order_id, *, committed_at_once) -> 
                 "company": company.pk,
                 "order": web_order_id,
                 "customer": customer_id,
-                "pending": int(WebOrder.Status.PENDING),
+                # The order's status: pending, or (inside the checkout's transaction, once
+                # its statement locked the order) checked out by this very checkout.
+                "pending": int(status),
                 "hard_goods": WEB_ORDER_SALES,
             },
         )
@@ -1053,13 +1120,10 @@ def _checkout(
         # locked first as add_items locks it: two orders at once cannot both pass the limit.
         list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk"))
     # Whether it holds hard goods is read with it and kept on it for _document.
-    order = _order(company, customer_id, web_order_id, read=_ORDER_TO_CHECK_OUT)
-    if order.status != WebOrder.Status.PENDING:
-        raise Conflict(
-            f"web order {web_order_id} is {order.get_status_display()}; only a pending one can "
-            "be checked out",
-            field="webOrderId",
-        )
+    order = _checked_out_order(company, customer_id, web_order_id, customer_po)
+    # On PostgreSQL the statement that locked it marked it checked out (undone with the rest
+    # if the checkout fails).
+    marked = order.status == WebOrder.Status.CHECKED_OUT
     items = (_ORDER_ITEMS_WITH_ROWS if stock.rows_wanted(company.pk) else _ORDER_ITEMS).all(
         order.pk
     )
@@ -1069,7 +1133,9 @@ def _checkout(
     if not numbers and connection.vendor == "postgresql":
         # Inside the caller's transaction: the numbers now, their counters locked in the order
         # every checkout locks them (SQLite writes one transaction at a time).
-        numbers = _numbers_taken(company, customer_id, order.pk, committed_at_once=False)
+        numbers = _numbers_taken(
+            company, customer_id, order.pk, committed_at_once=False, status=order.status
+        )
     if ship_to_id is not None or carrier_id is not None or ship_date is not None:
         _set_header(company, order, items, ship_to_id, carrier_id, ship_date)
     company = customer.company
@@ -1119,9 +1185,10 @@ def _checkout(
         if future
         else None
     )
-    order.status = WebOrder.Status.CHECKED_OUT
-    order.checked_out_at = timezone.now()
-    shapes.update(order, ["status", "checked_out_at", "customer_po"])
+    if not marked:
+        order.status = WebOrder.Status.CHECKED_OUT
+        order.checked_out_at = timezone.now()
+        shapes.update(order, ["status", "checked_out_at", "customer_po"])
     if invoice is not None:
         record_change(invoice, "created")
     # The lines last: from their guarded UPDATEs to the commit, only the feed rows ...

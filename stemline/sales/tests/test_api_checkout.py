@@ -240,11 +240,23 @@ def test_cancelling_a_checked_out_order_voids_its_documents_and_returns_the_boxe
     assert WebOrder.objects.get(pk=done["webOrderId"]).status == WebOrder.Status.CANCELED
 
 
-def test_checkout_refusals(api, stocked, market_token, other_company):
+def _other_customers_order(api, stocked, make_token) -> int:
+    theirs = _unthrottled(make_token(stocked.company, "customer", customer_id=stocked.florist.pk))
+    return api("web-order.create", theirs, {}).json_body["webOrderId"]
+
+
+def test_checkout_refusals(api, stocked, market_token, other_company, make_token):
     empty = api("web-order.create", market_token, {}).json_body["webOrderId"]
     r = api("web-order.checkout", market_token, {"webOrderId": empty})
     assert r.status_code == 409
     assert r.json_body["errors"][0]["field"] == "webOrderId"
+    # A refused checkout leaves the order pending, as it was.
+    order = WebOrder.objects.get(pk=empty)
+    assert (order.status, order.checked_out_at) == (WebOrder.Status.PENDING, None)
+    for unknown in (empty + 999, _other_customers_order(api, stocked, make_token)):
+        r = api("web-order.checkout", market_token, {"webOrderId": unknown})
+        assert r.status_code == 404, r.json_body
+        assert r.json_body["errors"][0]["field"] == "webOrderId"
     line = stocked.add(5)
     order_id = _add(api, market_token, line, 2, webOrderId=empty)["webOrderId"]
     elsewhere = Location.objects.filter(company=other_company).first()
@@ -265,6 +277,8 @@ def test_checkout_refusals(api, stocked, market_token, other_company):
         {"webOrderId": order_id, "companyLocationId": stocked.location.pk},
     )
     assert r.status_code == 200, r.json_body
+    order.refresh_from_db()
+    assert order.status == WebOrder.Status.CHECKED_OUT and order.checked_out_at is not None
     r = api("web-order.checkout", market_token, {"webOrderId": order_id})
     assert r.status_code == 409  # already checked out
     assert "Checked out" in r.json_body["message"]
@@ -389,6 +403,8 @@ def test_a_retried_checkout_takes_effect_once(api, stocked, market_token):
     assert first.status_code == second.status_code == 200, second.json_body
     assert second.json_body == first.json_body
     assert Invoice.objects.count() == 1
+    assert Invoice.objects.get().customer_po == "PO-1"
+    assert WebOrder.objects.get(pk=order_id).customer_po == "PO-1"
     assert _held(line) == (0, 2, 3)
     # Without the key a second checkout is refused: the order is no longer pending.
     assert api("web-order.checkout", market_token, params).status_code == 409
