@@ -129,18 +129,21 @@ def with_charge_hints(customers: QuerySet[Customer]) -> QuerySet[Customer]:
     )
 
 
+def _could_apply(customer: Customer, fuel: bool, tax: bool, other: bool) -> bool:
+    """Whether a customer pays any of the company's active charges, given which kinds exist:
+    the fuel surcharge and the tax by its flags, any other charge perhaps (as an automatic
+    charge of its own)."""
+    return bool((fuel and customer.charge_fuel_surcharge) or (tax and customer.charge_tax) or other)
+
+
 def charges_may_apply(customer: Customer) -> bool:
     """Whether charges_for could find a charge for this customer (read from the annotations
     of `with_charge_hints`; True when the customer was read without them)."""
     try:
-        fuel, tax, other = (
-            customer.has_fuel_charge,
-            customer.has_tax_charge,
-            customer.has_other_charge,
-        )
+        kinds = (customer.has_fuel_charge, customer.has_tax_charge, customer.has_other_charge)
     except AttributeError:
         return True
-    return bool((fuel and customer.charge_fuel_surcharge) or (tax and customer.charge_tax) or other)
+    return _could_apply(customer, *kinds)
 
 
 def charges_for(customer: Customer) -> list[AppliedCharge]:
@@ -151,12 +154,8 @@ def charges_for(customer: Customer) -> list[AppliedCharge]:
     not read when none of the company's could apply (checkout works this out for every order)."""
     active = _ACTIVE_CHARGES.all(customer.company_id)
     fuel, tax = AdditionalCharge.Purpose.FUEL, AdditionalCharge.Purpose.TAX
-    if not any(
-        (c.purpose == fuel and customer.charge_fuel_surcharge)
-        or (c.purpose == tax and customer.charge_tax)
-        or c.purpose not in (fuel, tax)
-        for c in active
-    ):
+    purposes = {c.purpose for c in active}
+    if not _could_apply(customer, fuel in purposes, tax in purposes, bool(purposes - {fuel, tax})):
         return []
     own = {
         row.charge_id: row

@@ -88,25 +88,26 @@ _ORDER_KINDS = shapes.Select(
         .distinct()
     )
 )
-_CUSTOMER_AT_LOCATION = shapes.Select(
-    lambda company_id, pk, location_id: Customer.objects.filter(
-        company_id=company_id, pk=pk, active=True
-    ).annotate(
-        location_found=Subquery(
-            Location.objects.filter(company_id=company_id, pk=location_id, active=True).values(
-                "pk"
-            )[:1]
-        )
+
+
+def _customer_with_location(company_id, pk, locations):
+    """The active customer, annotated with the id of the first of `locations` (None: none)."""
+    return Customer.objects.filter(company_id=company_id, pk=pk, active=True).annotate(
+        location_found=Subquery(locations.values("pk")[:1])
     )[:1]
+
+
+_CUSTOMER_AT_LOCATION = shapes.Select(
+    lambda company_id, pk, location_id: _customer_with_location(
+        company_id,
+        pk,
+        Location.objects.filter(company_id=company_id, pk=location_id, active=True),
+    )
 )
 _CUSTOMER_AT_DEFAULT_LOCATION = shapes.Select(
-    lambda company_id, pk: Customer.objects.filter(
-        company_id=company_id, pk=pk, active=True
-    ).annotate(
-        location_found=Subquery(
-            Location.objects.filter(company_id=company_id, is_default=True).values("pk")[:1]
-        )
-    )[:1]
+    lambda company_id, pk: _customer_with_location(
+        company_id, pk, Location.objects.filter(company_id=company_id, is_default=True)
+    )
 )
 # Checkout's read of the customer: with its company, its first ship-to and whether any of the
 # company's charges could apply (one statement instead of three).
@@ -153,26 +154,34 @@ def customer_at(company: Company, customer_id: int, location_id: int | None) -> 
     if location_id is None:
         if company.multi_location:
             customer_of(company, customer_id)  # the customer's refusal comes first
-            raise Invalid("required for a multi-location company", field="companyLocationId")
+            _refuse_no_location()
         customer = _CUSTOMER_AT_DEFAULT_LOCATION.first(company.pk, customer_id)
     else:
         customer = _CUSTOMER_AT_LOCATION.first(company.pk, customer_id, location_id)
     if customer is None:
         raise NotFound(f"customer {customer_id} does not exist", field="customerId")
     if customer.location_found is None:
-        raise NotFound(f"location {location_id} does not exist", field="companyLocationId")
+        _refuse_unknown_location(location_id)
     return customer, customer.location_found
+
+
+def _refuse_no_location():
+    raise Invalid("required for a multi-location company", field="companyLocationId")
+
+
+def _refuse_unknown_location(location_id: int | None):
+    raise NotFound(f"location {location_id} does not exist", field="companyLocationId")
 
 
 def location_of(company: Company, location_id: int | None) -> Location:
     if location_id is None:
         if company.multi_location:
-            raise Invalid("required for a multi-location company", field="companyLocationId")
+            _refuse_no_location()
         location = _DEFAULT_LOCATION.first(company.pk)
     else:
         location = _LOCATION.first(company.pk, location_id)
     if location is None:
-        raise NotFound(f"location {location_id} does not exist", field="companyLocationId")
+        _refuse_unknown_location(location_id)
     return location
 
 
@@ -347,6 +356,18 @@ def pending_order(company, customer, location, web_order_id, token, *, queued=Fa
     return order
 
 
+def _order_columns(alias: str = "") -> str:
+    """Every column of a web order, in model order (as `_order_from` reads them back)."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}{quote(f.column)}" for f in WebOrder._meta.concrete_fields)
+
+
+def _order_from(values) -> WebOrder:
+    """The web order of a row of `_order_columns()`, as the ORM would make it."""
+    fields = [f.attname for f in WebOrder._meta.concrete_fields]
+    return WebOrder.from_db(connection.alias, fields, values)
+
+
 # What a new pending order's columns hold (any other column: NULL).
 _NEW_ORDER_VALUES = {
     "company_id": "%(company)s",
@@ -368,10 +389,10 @@ def _latest_or_new_sql() -> str:
     quote = connection.ops.quote_name
     table = quote(WebOrder._meta.db_table)
     fields = [f for f in WebOrder._meta.concrete_fields if not f.primary_key]
-    listed = ", ".join(quote(f.column) for f in WebOrder._meta.concrete_fields)
+    listed = _order_columns()
     made = ", ".join(quote(f.column) for f in fields)
     values = ", ".join(_NEW_ORDER_VALUES.get(f.attname, "NULL") for f in fields)
-    returned = ", ".join(f"o.{quote(f.column)}" for f in WebOrder._meta.concrete_fields)
+    returned = _order_columns("o.")
     return (
         f"WITH found AS (SELECT id FROM {table} WHERE company_id = %(company)s "
         "AND customer_id = %(customer)s AND location_id = %(location)s "
@@ -384,7 +405,7 @@ def _latest_or_new_sql() -> str:
     )
 
 
-def _latest_or_new(company, customer, location_id: int, token) -> tuple[WebOrder, bool]:
+def _latest_or_new(company, customer, location_id: int, token) -> WebOrder:
     with prepared.cursor() as cursor:
         cursor.execute(
             _latest_or_new_sql(),
@@ -397,13 +418,11 @@ def _latest_or_new(company, customer, location_id: int, token) -> tuple[WebOrder
                 "now": timezone.now(),
             },
         )
-        row = cursor.fetchone()
-    fields = [f.attname for f in WebOrder._meta.concrete_fields]
-    order = WebOrder.from_db(connection.alias, fields, row)
+        order = _order_from(cursor.fetchone())
     order.company, order.customer = company, customer
     if token is not None and order.token_id == token.pk:
         order.token = token
-    return order, True  # made or moved on: its deadline is set either way
+    return order
 
 
 def _pending_order(
@@ -426,7 +445,8 @@ def _pending_order(
             )
         return order, False
     if bump and connection.vendor == "postgresql":
-        return _latest_or_new(company, customer, location_id, token)
+        # Made or moved on: its deadline is set either way.
+        return _latest_or_new(company, customer, location_id, token), True
     order = _ORDER_PENDING.first(company.pk, customer.pk, location_id)
     if order is not None:
         return order, False
@@ -951,16 +971,14 @@ def _check_out_sql() -> str:
     """PostgreSQL: the pending order checked out (locked, its status, time and PO set) with
     whether it holds hard goods, in one statement; no row when it is not pending or not the
     customer's."""
-    quote = connection.ops.quote_name
-    table = quote(WebOrder._meta.db_table)
-    listed = ", ".join(f"o.{quote(f.column)}" for f in WebOrder._meta.concrete_fields)
+    table = connection.ops.quote_name(WebOrder._meta.db_table)
     return (
         f"UPDATE {table} o SET status = {int(WebOrder.Status.CHECKED_OUT)}, "
         "checked_out_at = %(now)s, "
         "customer_po = CASE WHEN %(po)s = '' THEN o.customer_po ELSE %(po)s END "
         "WHERE o.company_id = %(company)s AND o.customer_id = %(customer)s "
         f"AND o.id = %(order)s AND o.status = {int(WebOrder.Status.PENDING)} "
-        f"RETURNING {listed}, {_held_hard_goods_sql('o')}"
+        f"RETURNING {_order_columns('o.')}, {_held_hard_goods_sql('o')}"
     )
 
 
@@ -984,8 +1002,7 @@ def _checked_out_order(company, customer_id: int, web_order_id: int, customer_po
             row = cursor.fetchone()
         if row is not None:
             *values, with_hard_goods = row
-            fields = [f.attname for f in WebOrder._meta.concrete_fields]
-            order = WebOrder.from_db(connection.alias, fields, values)
+            order = _order_from(values)
             order.with_hard_goods = with_hard_goods
             return order
         order = _order(company, customer_id, web_order_id)  # not found: refused here

@@ -5,6 +5,7 @@ and Idempotency-Key retries."""
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from django.utils import timezone
 
 from stemline.core.models import Company, Location, Role
 from stemline.core.services import create_user
@@ -69,8 +70,6 @@ def _checked_out(api, token, stocked, **extra):
 
 
 def test_documents_whose_lines_name_no_ship_to_take_the_customers_first(api, stocked, market_token):
-    from django.utils import timezone
-
     ShipTo.objects.create(company=stocked.company, customer=stocked.market, name="Zeta Dock")
     alpha = ShipTo.objects.create(company=stocked.company, customer=stocked.market, name="Alpha")
     ShipTo.objects.create(

@@ -17,10 +17,11 @@ from django.utils import timezone
 from stemline.api.registry import registry
 from stemline.core.errors import Conflict
 from stemline.core.models import Company, Location
+from stemline.hardgoods.tests.conftest import Supplies
 from stemline.inventory import services as stock
 from stemline.inventory.models import InventoryLine, Origin
 from stemline.parties.models import Customer
-from stemline.sales import services
+from stemline.sales import hardgood_lines, services
 from stemline.sales.models import (
     DocumentStatus,
     Invoice,
@@ -511,9 +512,6 @@ def test_a_checkout_inside_a_transaction_takes_its_numbers_as_one_on_its_own_doe
     too, or each would hold the counter the other waits for (a deadlock, answered 503). The
     invoice of the order inside the transaction is of on-hand boxes, or of hard goods only
     (whose invoice number is taken in the same statement, never after it)."""
-    from stemline.hardgoods.tests.conftest import Supplies
-    from stemline.sales import hardgood_lines
-
     company, location = (
         stocked.company,
         Location.objects.get(company=stocked.company, is_default=True),
