@@ -1,7 +1,8 @@
 """A real database outage: `stemline serve` on a throwaway PostgreSQL cluster of its own, which
 the test stops and starts again. While it is down the API answers 503 with Retry-After and the
-envelope, the web application a plain "temporarily unavailable" page, and the log holds one
-line for the whole outage (no traceback per request); when it is back, both answer again."""
+envelope, the web application a plain "temporarily unavailable" page, the readiness probe
+(/readyz) 503 while the health check (/healthz) stays 200, and the log holds one line for the
+whole outage (no traceback per request); when it is back, all answer again."""
 
 import glob
 import json
@@ -154,6 +155,8 @@ def test_an_outage_answers_503_logs_once_and_recovers(cluster, tmp_path):
         assert signed_in.ok and "/login/" not in signed_in.url
         assert web.get(f"{base}/setup/customers/", timeout=10).status_code == 200
         assert requests.get(f"{base}/api/carrier.list", headers=api_headers, timeout=10).ok
+        ready = requests.get(f"{base}/readyz", timeout=10)
+        assert ready.status_code == 200 and ready.json() == {"status": 1, "message": "OK"}
 
         cluster.stop()
         for _ in range(10):
@@ -167,8 +170,13 @@ def test_an_outage_answers_503_logs_once_and_recovers(cluster, tmp_path):
             assert page.status_code == 503
             assert "Temporarily unavailable" in page.text
             assert page.headers["Retry-After"]
-        # The health check does not depend on the database.
+        # The health check does not depend on the database; the readiness probe does.
         assert requests.get(f"{base}/healthz", timeout=10).ok
+        not_ready = requests.get(f"{base}/readyz", timeout=10)
+        assert not_ready.status_code == 503, not_ready.text
+        assert int(not_ready.headers["Retry-After"]) > 0
+        assert not_ready.json()["status"] == 0
+        assert "temporarily unavailable" in not_ready.json()["message"]
         text = log_path.read_text()
         assert text.count("database unavailable") == 1, text
         assert "Traceback" not in text and "Internal Server Error" not in text, text
@@ -185,6 +193,7 @@ def test_an_outage_answers_503_logs_once_and_recovers(cluster, tmp_path):
         assert "database reachable again" in text, text
         assert text.count("database unavailable") == 1, text
         assert json.loads(requests.get(f"{base}/healthz", timeout=10).text)["status"] == 1
+        assert requests.get(f"{base}/readyz", timeout=10).json()["status"] == 1
     finally:
         server.terminate()
         server.wait(timeout=30)
