@@ -295,8 +295,19 @@ def hold_reason(customer: Customer, amount: Decimal = Decimal("0")) -> str:
     return "; ".join(r for r in (check(customer, amount) for check in _order_checks) if r)
 
 
-def record_change(document, kind: str) -> None:
-    """A row of invoice.sync / prebook.sync (numbered after commit)."""
+def _change_row(document, kind: str) -> DocumentChange:
+    return DocumentChange(
+        company_id=document.company_id,
+        feed=FEEDS[type(document).__name__],
+        seq=None,
+        document_id=document.pk,
+        kind=kind,
+    )
+
+
+def record_change(document, kind: str, *, written: bool = False) -> None:
+    """A row of invoice.sync / prebook.sync (numbered after commit). `written`: the row was
+    inserted with the document itself (see _document); the hooks and the numbering follow."""
     if isinstance(document, Invoice):
         for hook in _invoice_hooks:
             hook(document, kind)
@@ -304,17 +315,8 @@ def record_change(document, kind: str) -> None:
         for hook in _prebook_hooks:
             hook(document, kind)
     feed = FEEDS[type(document).__name__]
-    shapes.insert(
-        [
-            DocumentChange(
-                company_id=document.company_id,
-                feed=feed,
-                seq=None,
-                document_id=document.pk,
-                kind=kind,
-            )
-        ]
-    )
+    if not written:
+        shapes.insert([_change_row(document, kind)])
     # Numbered once committed (inventory.feeds): no writer waits on the feed's counter.
     feeds.sequence_after_commit(
         document.company_id, feed, DocumentChange, {"feed": feed}, spaced=True
@@ -825,9 +827,10 @@ def document_ship_date(company: Company, items) -> date:
 
 
 def _document(model, item_model, order, items, fee_rate, status, via_api, **header):
-    """The invoice or prebook of a web order's lines, worked out in full before it is written
-    (one INSERT of the header, one of the lines, one of the charges). `header`: the number,
-    the default ship-to, who confirmed it and why it waits, as checkout settled them."""
+    """The invoice or prebook of a web order's lines, worked out in full before it is written:
+    the header, its lines, its charges and its feed row ("created", for record_change with
+    `written=True`) in one statement on PostgreSQL. `header`: the number, the default
+    ship-to, who confirmed it and why it waits, as checkout settled them."""
     company = order.company
     first = items[0] if items else None  # an invoice of hard goods only has no box line
     rows = [
@@ -869,12 +872,14 @@ def _document(model, item_model, order, items, fee_rate, status, via_api, **head
     if model is Invoice:
         document.hold_reason = header.get("hold_reason", "")[:200]
         added = charges.worked_out(document)
-    shapes.insert([document])
-    for row in rows:
-        setattr(row, model.__name__.lower(), document)
-    shapes.insert(rows)
-    if added:
-        shapes.insert(added)
+    shapes.insert_family(
+        document,
+        [
+            (rows, f"{model.__name__.lower()}_id"),
+            (added, "invoice_id"),
+            ([_change_row(document, "created")], "document_id"),
+        ],
+    )
     if model is Invoice and getattr(order, "with_hard_goods", False):
         # The order's held hard goods are sold on its invoice too (hardgoods, issue 14): the
         # amount, fee and charges then count them.
@@ -1207,7 +1212,7 @@ def _checkout(
         order.checked_out_at = timezone.now()
         shapes.update(order, ["status", "checked_out_at", "customer_po"])
     if invoice is not None:
-        record_change(invoice, "created")
+        record_change(invoice, "created", written=True)
     # The lines last: from their guarded UPDATEs to the commit, only the feed rows ...
     stock.commit_held(
         company=company,
@@ -1217,7 +1222,7 @@ def _checkout(
     if prebook is not None:
         # ... and the prebook's hooks, which need its boxes sold: a prebook of a grower's offer
         # hands them over to a purchase order (availability), under the offer's lock already.
-        record_change(prebook, "created")
+        record_change(prebook, "created", written=True)
     return Checkout(order, invoice, prebook)
 
 
