@@ -352,8 +352,11 @@ def create_web_order(
 
 
 def pending_order(company, customer, location, web_order_id, token, *, queued=False) -> WebOrder:
-    order = _pending_order(company, customer, location.pk, web_order_id, token, queued=queued)[0]
-    if order.location_id == location.pk:
+    """The customer's pending web order at `location` (a Location, or its id as `customer_at`
+    gives it), locked: the one named, its latest there, or a new one."""
+    location_id = location if isinstance(location, int) else location.pk
+    order = _pending_order(company, customer, location_id, web_order_id, token, queued=queued)[0]
+    if isinstance(location, Location) and order.location_id == location.pk:
         order.location = location  # read already: order.location makes no query
     return order
 

@@ -349,6 +349,12 @@ def test_product_spec_refusals(api, stocked, taa_token):
         ({"productCode": "RFR50"}, 422, "boxTypeCode"),
         ({"productCode": "RFR50", "boxTypeCode": "HB", "inventoryIds": [line.pk]}, 422, None),
         ({"productCode": "RFR50", "boxTypeCode": "HB", "inventoryOrigin": 4}, 422, None),
+        # A location that is not the company's (customer and location are read together).
+        (
+            {"productCode": "RFR50", "boxTypeCode": "HB", "companyLocationId": 987654},
+            404,
+            "companyLocationId",
+        ),
         # No grower offers this spec (vendor availability): nothing to pick.
         ({"productCode": "RFR50", "boxTypeCode": "HB", "inventoryOrigin": 3}, 409, None),
     ]
