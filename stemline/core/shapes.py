@@ -256,16 +256,7 @@ def insert(objs: list[Model], *, using: str = DEFAULT_DB_ALIAS) -> list[Model]:
     found = _insert_sql.get(key)
     if found is None:
         fields = _insert_fields(model)
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in fields)
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        pk = model._meta.pk
-        sql = (
-            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
-            + ", ".join([row] * len(objs))
-            + f" RETURNING {quote(pk.column)}"
-        )
-        found = _insert_sql[key] = (sql, fields)
+        found = _insert_sql[key] = (_insert_text(connection, model, fields, len(objs)), fields)
     sql, fields = found
     params = _insert_params(objs, fields, connection)
     with prepared.cursor(using) as cursor:
@@ -274,6 +265,23 @@ def insert(objs: list[Model], *, using: str = DEFAULT_DB_ALIAS) -> list[Model]:
     # RETURNING gives the rows in the order of VALUES on both databases.
     _saved(objs, keys, using)
     return objs
+
+
+def _placeholder(field) -> str:
+    return "%s"
+
+
+def _insert_text(connection, model, fields, rows: int, slot=_placeholder) -> str:
+    """INSERT of `rows` rows of `fields` returning their keys; `slot(field)`: what each value
+    is written as (a parameter, unless told otherwise)."""
+    quote = connection.ops.quote_name
+    values = "(" + ", ".join(slot(f) for f in fields) + ")"
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) VALUES "
+        + ", ".join([values] * rows)
+        + f" RETURNING {quote(model._meta.pk.column)}"
+    )
 
 
 def _insert_params(objs: list[Model], fields: list, connection, skip=None) -> list:
@@ -339,19 +347,9 @@ def insert_family(
 
 def _family_statement(connection, parent_model, groups) -> tuple[str, list, list]:
     quote = connection.ops.quote_name
-
-    def insert_into(model, fields, rows: int, slot) -> str:
-        values = "(" + ", ".join(slot(f) for f in fields) + ")"
-        return (
-            f"INSERT INTO {quote(model._meta.db_table)} "
-            f"({', '.join(quote(f.column) for f in fields)}) VALUES "
-            + ", ".join([values] * rows)
-            + f" RETURNING {quote(model._meta.pk.column)}"
-        )
-
     parent_fields = _insert_fields(parent_model)
     pk = quote(parent_model._meta.pk.column)
-    parts = [f"p AS ({insert_into(parent_model, parent_fields, 1, _placeholder)})"]
+    parts = [f"p AS ({_insert_text(connection, parent_model, parent_fields, 1)})"]
     selects = [f"SELECT 0, {pk} FROM p"]
     skips = []
     for n, (rows, attname) in enumerate(groups, start=1):
@@ -362,16 +360,12 @@ def _family_statement(connection, parent_model, groups) -> tuple[str, list, list
         def slot(f, skip=skip) -> str:
             return f"(SELECT {pk} FROM p)" if f is skip else "%s"
 
-        parts.append(f"g{n} AS ({insert_into(model, fields, len(rows), slot)})")
+        parts.append(f"g{n} AS ({_insert_text(connection, model, fields, len(rows), slot)})")
         skips.append((fields, skip))
         selects.append(f"SELECT {n}, {quote(model._meta.pk.column)} FROM g{n}")
     # Each INSERT's RETURNING gives its rows in the order of its VALUES (as `insert` relies on);
     # the first column says whose key it is.
     return "WITH " + ", ".join(parts) + " " + " UNION ALL ".join(selects), parent_fields, skips
-
-
-def _placeholder(field) -> str:
-    return "%s"
 
 
 def _point_at(rows: list[Model], attname: str, parent: Model) -> None:
