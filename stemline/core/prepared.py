@@ -58,11 +58,31 @@ def _qmark_cursor_class():
 def _preparing_cursor_class():
     global _cursor_class
     if _cursor_class is None:
+        from functools import lru_cache
+
         from django.db.backends.postgresql.base import ServerBindingCursor
+        from psycopg import _queries
+
+        # psycopg keeps the rewrite of a text's placeholders only for texts of at most 4 KB
+        # and 50 parameters (an ORM's texts that vary per call); these texts never vary, and
+        # the longest of them (a document and its lines in one statement, a line's move with
+        # every column returned) cost most to rewrite: each is rewritten once per process.
+        rewrite = lru_cache(maxsize=_QMARK_TEXTS)(_queries._query2pg_nocache)
+
+        class KeptQuery(_queries.PostgresQuery):
+            def convert(self, query, vars):
+                if vars is None or not isinstance(query, (str, bytes)):
+                    return super().convert(query, vars)
+                self.query, self._want_formats, self._order, self._parts = rewrite(
+                    self._ensure_bytes(query), self._tx.encoding
+                )
+                self.dump(vars)
 
         class PreparingCursor(ServerBindingCursor):
             """Parameters bound on the server; every statement prepared (once: psycopg keeps
-            the prepared ones by their text)."""
+            the prepared ones by their text), its placeholders rewritten once."""
+
+            _query_cls = KeptQuery
 
             def execute(self, query, params=None, *, prepare=None, binary=None):
                 return super().execute(query, params, prepare=True, binary=binary)

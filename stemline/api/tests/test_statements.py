@@ -153,3 +153,23 @@ def test_an_api_call_to_a_host_not_allowed_is_refused(client, company_token, set
     assert r.status_code == 200
     # Once allowed is not always allowed: another host is still refused.
     assert client.get("/api/product.list", HTTP_HOST="evil.example.net").status_code == 400
+
+
+@pytest.mark.parametrize("order", ["as written", "reversed"])
+def test_a_long_statement_of_many_named_parameters_binds_each_call_its_own_values(order):
+    """The hot path's longest texts (over 4 KB, over 50 parameters: psycopg would rewrite
+    them on every call) are rewritten once and kept: each call still binds its own values,
+    by name, whatever order its parameters come in."""
+    from stemline.core import prepared
+
+    names = [f"value_{i:03d}" for i in range(80)]
+    padding = " ".join(f"/* {'x' * 40} */" for _ in range(100))  # past 4 KB
+    sql = "SELECT " + ", ".join(f"%({n})s" for n in names) + " " + padding
+    assert len(sql) > 4096
+    for call in range(3):
+        values = {n: call * 1000 + i for i, n in enumerate(names)}
+        params = dict(reversed(values.items())) if order == "reversed" else values
+        with prepared.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        assert [int(v) for v in row] == [values[n] for n in names]
