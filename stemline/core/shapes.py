@@ -288,10 +288,17 @@ def _insert_params(objs: list[Model], fields: list, connection, skip=None) -> li
     """The values of `fields` of each row; `skip`: a field the statement fills itself (the
     key of a parent inserted by the same statement, which may be assigned unsaved)."""
     params = []
-    checked = [f for f in fields if f is not skip] if skip is not None else None
+    checked = None
+    if skip is not None:
+        # The relations but `skip`, as a set: Django compares every field with each of a
+        # list's (and no fields at all would mean every field, `skip` too).
+        checked = frozenset(f for f in fields if f is not skip and f.is_relation)
     for obj in objs:
         # A related object assigned before it was saved gives its key now (as bulk_create).
-        obj._prepare_related_fields_for_save(operation_name="insert", fields=checked)
+        if checked is None:
+            obj._prepare_related_fields_for_save(operation_name="insert")
+        elif checked:
+            obj._prepare_related_fields_for_save(operation_name="insert", fields=checked)
         for f in fields:
             if f is not skip:
                 params.append(f.get_db_prep_save(f.pre_save(obj, add=True), connection))

@@ -297,6 +297,27 @@ def test_insert_family_is_all_or_nothing(stocked):
     assert WebOrder.objects.count() == before
 
 
+def test_insert_family_refuses_a_row_pointing_at_another_unsaved_record(stocked):
+    """Only the parent may be unsaved: a row whose line (say) was never saved is refused before
+    anything is written, as bulk_create refuses it."""
+    company = stocked.company
+    order = WebOrder(
+        company=company,
+        customer=stocked.florist,
+        location=Location.objects.get(company=company, is_default=True),
+        hold_expires_at=timezone.now(),
+    )
+    saved = stocked.add(5)
+    unsaved = InventoryLine(company=company, location=saved.location, product=saved.product)
+    item = WebOrderItem(
+        company=company, web_order=order, line=unsaved, origin=1, quantity=1, price=Decimal("1")
+    )
+    before = WebOrder.objects.count()
+    with pytest.raises(ValueError, match="unsaved related object 'line'"), transaction.atomic():
+        shapes.insert_family(order, [([item], "web_order_id")])
+    assert WebOrder.objects.count() == before
+
+
 def test_update_writes_only_the_fields_named(stocked):
     company = stocked.company
     order = WebOrder.objects.create(
