@@ -299,7 +299,9 @@ def main() -> int:
     parser.add_argument("--sqlite", action="store_true", help="the embedded default database")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--hot", type=int, default=4, help="hot inventory lines (4)")
-    parser.add_argument("--boxes", type=int, default=2000, help="boxes per hot line (2000)")
+    # Enough for 20 s at 250 orders a second (two boxes an order): a run that sells the lines
+    # out measures refusals, not orders.
+    parser.add_argument("--boxes", type=int, default=10_000, help="boxes per hot line (10,000)")
     parser.add_argument("--catalogue", type=int, default=10_000)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)

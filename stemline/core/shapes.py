@@ -385,6 +385,46 @@ def _point_at(rows: list[Model], attname: str, parent: Model) -> None:
             setattr(row, attname, parent.pk)
 
 
+_after_sql: dict[tuple, tuple[str, str, list, list[str]]] = {}
+
+
+def insert_after(
+    objs: list[Model], source: str, *, prefix: str = "row", using: str = DEFAULT_DB_ALIAS
+) -> tuple[str, str, dict]:
+    """The INSERT of unsaved `objs` (one model) as parts of a data-modifying WITH that write
+    them only if the part `source` (at most one row) gave a row: one part a row, `prefix0 AS
+    (INSERT INTO t (...) SELECT %(prefix0_0)s, ... FROM source RETURNING pk)`, ... (one row
+    each, so PostgreSQL types each parameter by its column, as in VALUES). PostgreSQL only:
+    the caller runs the statement, with the keys read by the second text (in the order of
+    `objs`), and hands them to `saved`. (parts, the keys' SELECT, named parameters)."""
+    if not objs:
+        raise ValueError("nothing to insert")
+    model = type(objs[0])
+    connection = connections[using]
+    key = (using, model, len(objs), source, prefix)
+    found = _after_sql.get(key)
+    if found is None:
+        quote = connection.ops.quote_name
+        fields = _insert_fields(model)
+        pk = quote(model._meta.pk.column)
+        head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+        names, parts, keys = [], [], []
+        for n in range(len(objs)):
+            row = [f"{prefix}{n}_{i}" for i in range(len(fields))]
+            names += row
+            values = ", ".join(f"%({name})s" for name in row)
+            parts.append(f"{prefix}{n} AS ({head} SELECT {values} FROM {source} RETURNING {pk})")
+            keys.append(f"SELECT {pk} FROM {prefix}{n}")
+        found = _after_sql[key] = (", ".join(parts), " UNION ALL ".join(keys), fields, names)
+    parts, keys, fields, names = found
+    return parts, keys, dict(zip(names, _insert_params(objs, fields, connection), strict=True))
+
+
+def saved(objs: list[Model], keys: list, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Rows written by a statement of the caller's (`insert_after`): their keys, in order."""
+    _saved(objs, keys, using)
+
+
 _update_sql: dict[tuple, tuple[str, list]] = {}
 
 

@@ -355,7 +355,7 @@ def _as_model(row) -> dict:
 
 
 def _move(
-    company_id: int, totals: dict[int, int], changes: str, condition: str, kind: str
+    company_id: int, totals: dict[int, int], changes: str, condition: str, kind: str, rows=()
 ) -> tuple[dict[int, dict], dict[int, int | None]]:
     """Change the quantities of each line, in primary-key order, by one guarded UPDATE that
     takes the line's lock, checks and writes at once (`%(n)s` in `changes` and `condition` is
@@ -367,7 +367,11 @@ def _move(
 
     Each line moved gets its feed row of `kind` (record_many, called with `written`, runs the
     rest): on PostgreSQL written by the UPDATE itself (a data-modifying WITH), so the lock is
-    held for one statement fewer; on SQLite by one INSERT after the UPDATEs."""
+    held for one statement fewer; on SQLite by one INSERT after the UPDATEs.
+
+    `rows`: unsaved records (of one model) to write with the moves, in the order given (a web
+    order's items with the boxes they hold): on PostgreSQL by the first line's UPDATE (written
+    only if it moved), on SQLite by one INSERT after the UPDATEs."""
     quote = connection.ops.quote_name
     table = quote(InventoryLine._meta.db_table)
     lock = (
@@ -385,17 +389,25 @@ def _move(
     fed = connection.vendor == "postgresql"
     if fed:
         feed = quote(InventoryChange._meta.db_table)
-        update = (
+        parts = (
             f"WITH moved AS ({update}), fed AS (INSERT INTO {feed} "
             "(company_id, seq, line_id, kind, available, created_at) "
             "SELECT company_id, NULL, id, %(kind)s, total - committed - held, %(at)s "
-            f"FROM moved) SELECT {columns} FROM moved"
+            "FROM moved)"
         )
+        update = f"{parts} SELECT {columns} FROM moved"
     row_of_feed = {"kind": str(kind), "at": timezone.now()} if fed else {}
+    attached = rows if fed else ()
     with prepared.cursor() as cursor:
         for pk in sorted(totals):
             params = {"n": int(totals[pk]), "pk": pk, "company": company_id, **row_of_feed}
-            cursor.execute(update, params)
+            text = update
+            if attached:
+                # The rows' keys come back in an array after the line's columns.
+                written, keys, values = shapes.insert_after(list(attached), "moved")
+                text = f"{parts}, {written} SELECT {columns}, ARRAY({keys}) FROM moved"
+                params.update(values)
+            cursor.execute(text, params)
             row = cursor.fetchone()
             if row is None:
                 cursor.execute(
@@ -404,12 +416,17 @@ def _move(
                     {"pk": pk, "company": company_id},
                 )
                 found = cursor.fetchone()
-                cursor.execute(update, params)  # held now: it cannot change
+                cursor.execute(text, params)  # held now: it cannot change
                 row = cursor.fetchone()
                 if row is None:
                     refused[pk] = None if found is None else found[0]
                     continue
+            if attached:
+                shapes.saved(list(attached), row[-1])
+                row, attached = row[:-1], ()
             quantities[pk] = _as_model(row)
+    if rows and not fed and quantities and not refused:
+        shapes.insert(list(rows))
     if not fed and quantities:
         _write_feed_rows(
             [
@@ -427,7 +444,13 @@ class _Refused(Exception):
 
 
 def _moved(
-    company: Company, totals: dict[int, int], changes: str, condition: str, lines, kind: str
+    company: Company,
+    totals: dict[int, int],
+    changes: str,
+    condition: str,
+    lines,
+    kind: str,
+    rows=(),
 ) -> tuple[dict[int, InventoryLine], dict[int, int | None]]:
     """`_move` the lines, all or none: with several lines in a savepoint, so a refusal leaves
     none changed. `lines`: as the caller read them (unlocked), else read here. The lines with
@@ -441,11 +464,11 @@ def _moved(
     try:
         if len(totals) > 1:
             with transaction.atomic():
-                quantities, refused = _move(company.pk, totals, changes, condition, kind)
+                quantities, refused = _move(company.pk, totals, changes, condition, kind, rows)
                 if refused:
                     raise _Refused(refused)
         else:
-            quantities, refused = _move(company.pk, totals, changes, condition, kind)
+            quantities, refused = _move(company.pk, totals, changes, condition, kind, rows)
     except _Refused as undone:
         return lines, undone.refused
     if refused:
@@ -475,7 +498,14 @@ def _shortages(totals: dict[int, int], refused: dict[int, int | None]) -> NotEno
     )
 
 
-def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str, kind: str, lines=None):
+def _take(
+    company: Company,
+    wanted: Iterable[tuple[int, int]],
+    into: str,
+    kind: str,
+    lines=None,
+    rows=(),
+):
     """Move available boxes into `held` or `committed`. `wanted` is (line id, boxes); lines
     named twice are summed before the check. All or nothing: NotEnoughStock names every short
     line. The lines (with their new quantities) and the boxes taken of each.
@@ -506,6 +536,7 @@ def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str, kind: 
         "total >= committed + held + %(n)s",
         lines,
         kind,
+        rows,
     )
     if refused:
         raise _shortages(totals, refused)
@@ -513,12 +544,13 @@ def _take(company: Company, wanted: Iterable[tuple[int, int]], into: str, kind: 
 
 
 def hold(
-    *, company: Company, wanted: Iterable[tuple[int, int]], lines=None
+    *, company: Company, wanted: Iterable[tuple[int, int]], lines=None, rows=()
 ) -> dict[int, InventoryLine]:
     """Hold boxes for a pending web order (see `_take`). `lines`: the lines as the caller
     read them (`lines_of`), so they are not read twice; their quantities are brought up to
-    date."""
-    lines, totals = _take(company, wanted, "held", InventoryChange.Kind.HELD, lines)
+    date. `rows`: unsaved records written with the moves (the order's items that hold the
+    boxes: on PostgreSQL by the first line's statement, see `_move`), given their keys."""
+    lines, totals = _take(company, wanted, "held", InventoryChange.Kind.HELD, lines, rows)
     record_many([lines[pk] for pk in sorted(totals)], InventoryChange.Kind.HELD, written=True)
     return lines
 

@@ -666,26 +666,25 @@ def add_items(
     if not deadline_set:
         order.hold_expires_at = _hold_deadline()
         shapes.update(order, ["hold_expires_at"])
-    items = shapes.insert(
-        [
-            WebOrderItem(
-                company=company,
-                web_order=order,
-                line=lines[r.inventory_id],
-                origin=origin,
-                quantity=r.quantity,
-                price=prices[r.inventory_id],
-                carrier=carrier,
-                ship_to=ship_to,
-                ship_date=ship_date,
-                mark_code=mark_code or lines[r.inventory_id].mark_code,
-            )
-            for r in requests
-        ]
-    )
-    # The lines last: from the first guarded UPDATE to the commit, only the feed rows and the
-    # checks of what was just held (a refusal undoes it all, one transaction).
-    stock.hold(company=company, wanted=list(held.items()), lines=lines)
+    items = [
+        WebOrderItem(
+            company=company,
+            web_order=order,
+            line=lines[r.inventory_id],
+            origin=origin,
+            quantity=r.quantity,
+            price=prices[r.inventory_id],
+            carrier=carrier,
+            ship_to=ship_to,
+            ship_date=ship_date,
+            mark_code=mark_code or lines[r.inventory_id].mark_code,
+        )
+        for r in requests
+    ]
+    # The lines last: from the first guarded UPDATE to the commit, only the feed rows, the
+    # items (written by the first line's statement on PostgreSQL) and the checks of what was
+    # just held (a refusal undoes it all, one transaction).
+    stock.hold(company=company, wanted=list(held.items()), lines=lines, rows=items)
     check_channel_quantities(channel, lines, held)
     if limits:
         check_shares(company, customer, limits, lines, held, excluding=[i.pk for i in items])

@@ -3,11 +3,13 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from stemline.core.errors import Conflict
 from stemline.inventory.models import InventoryLine
 from stemline.sales import services
-from stemline.sales.models import DocumentStatus
+from stemline.sales.models import DocumentStatus, WebOrder, WebOrderItem
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +60,43 @@ def test_holding_more_than_available_writes_nothing(stocked):
         {"inventoryId": a.pk, "requested": 3, "available": 2}
     ]
     assert list(InventoryLine.objects.values_list("held", flat=True)) == [0, 0]
+
+
+def _add(stocked, *requests):
+    return services.add_items(
+        company=stocked.company,
+        customer_id=stocked.florist.pk,
+        origin=1,
+        requests=[services.ItemRequest(line.pk, boxes) for line, boxes in requests],
+    )
+
+
+def test_an_orders_items_are_written_with_the_boxes_they_hold(stocked):
+    """On PostgreSQL the items are written by the statement that holds the first line's boxes
+    (one round trip fewer an add), in the order they were asked for, whatever the lines' order."""
+    a, b, c = stocked.add(5), stocked.add(5), stocked.add(5)
+    with CaptureQueriesContext(connection) as captured:
+        result = _add(stocked, (c, 1), (a, 2), (b, 3))
+    item_table = WebOrderItem._meta.db_table
+    writes = [q["sql"] for q in captured.captured_queries if item_table in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert len(writes) == 1 and writes[0].startswith("WITH moved AS (UPDATE"), writes
+    keys = [item.pk for item in result.items]
+    assert keys == sorted(keys) and None not in keys
+    assert list(
+        WebOrderItem.objects.filter(web_order=result.web_order)
+        .order_by("pk")
+        .values_list("pk", "line_id", "quantity")
+    ) == [(keys[0], c.pk, 1), (keys[1], a.pk, 2), (keys[2], b.pk, 3)]
+    assert [line.held for line in InventoryLine.objects.order_by("pk")] == [2, 3, 1]
+
+
+def test_a_refused_hold_leaves_no_item_and_no_order(stocked):
+    # The first line moves (and writes the items), the last is short: all of it is undone.
+    a, b = stocked.add(5), stocked.add(1)
+    orders = WebOrder.objects.count()
+    with pytest.raises(Conflict):
+        _add(stocked, (b, 2), (a, 1))
+    assert WebOrderItem.objects.count() == 0
+    assert WebOrder.objects.count() == orders
+    assert [line.held for line in InventoryLine.objects.order_by("pk")] == [0, 0]
