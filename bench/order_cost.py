@@ -204,6 +204,8 @@ def run(args, label: str, seeded: dict) -> int:
         stats = pstats.Stats(profiler)
         if os.environ.get("ORDER_COST_CALLERS"):
             stats.print_callers(os.environ["ORDER_COST_CALLERS"])
+        if os.environ.get("ORDER_COST_CALLEES"):
+            stats.print_callees(os.environ["ORDER_COST_CALLEES"])
         stats.sort_stats("tottime").print_stats(args.profile)
         stats.sort_stats("cumulative").print_stats(args.profile * 2)
     return 0

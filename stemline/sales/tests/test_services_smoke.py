@@ -100,3 +100,27 @@ def test_a_refused_hold_leaves_no_item_and_no_order(stocked):
     assert WebOrderItem.objects.count() == 0
     assert WebOrder.objects.count() == orders
     assert [line.held for line in InventoryLine.objects.order_by("pk")] == [0, 0]
+
+
+def test_checkout_puts_the_items_on_the_invoice_in_the_order_they_were_added(stocked):
+    a, b = stocked.add(5), stocked.add(5)
+    result = _add(stocked, (b, 1), (a, 2), (b, 2))
+    done = services.checkout(
+        company=stocked.company, customer_id=stocked.florist.pk, web_order_id=result.web_order.pk
+    )
+    assert [(line.web_order_item_id, line.boxes) for line in done.invoice.items.order_by("pk")] == [
+        (item.pk, item.quantity) for item in result.items
+    ]
+    assert [line.committed for line in InventoryLine.objects.order_by("pk")] == [2, 3]
+
+
+def test_checkout_of_an_order_without_lines_is_refused_and_leaves_it_pending(stocked):
+    order = services.create_web_order(
+        company=stocked.company, customer_id=stocked.florist.pk, location_id=None
+    )
+    with pytest.raises(Conflict, match="has no lines"):
+        services.checkout(
+            company=stocked.company, customer_id=stocked.florist.pk, web_order_id=order.pk
+        )
+    order.refresh_from_db()
+    assert order.status == WebOrder.Status.PENDING
