@@ -278,14 +278,19 @@ def test_insert_family_writes_a_parent_and_its_rows_in_one_statement_on_postgres
     assert DocumentChange.objects.get(pk=change.pk).document_id == order.pk == change.document_id
 
 
-def test_insert_family_is_all_or_nothing(stocked):
+def _unsaved_order(stocked) -> WebOrder:
     company = stocked.company
-    order = WebOrder(
+    return WebOrder(
         company=company,
         customer=stocked.florist,
         location=Location.objects.get(company=company, is_default=True),
         hold_expires_at=timezone.now(),
     )
+
+
+def test_insert_family_is_all_or_nothing(stocked):
+    company = stocked.company
+    order = _unsaved_order(stocked)
     # A row the database refuses (a quantity is required): the parent is not kept either.
     bad = WebOrderItem(
         company=company, web_order=order, line_id=stocked.add(5).pk, origin=1, price=Decimal("1")
@@ -301,12 +306,7 @@ def test_insert_family_refuses_a_row_pointing_at_another_unsaved_record(stocked)
     """Only the parent may be unsaved: a row whose line (say) was never saved is refused before
     anything is written, as bulk_create refuses it."""
     company = stocked.company
-    order = WebOrder(
-        company=company,
-        customer=stocked.florist,
-        location=Location.objects.get(company=company, is_default=True),
-        hold_expires_at=timezone.now(),
-    )
+    order = _unsaved_order(stocked)
     saved = stocked.add(5)
     unsaved = InventoryLine(company=company, location=saved.location, product=saved.product)
     item = WebOrderItem(
