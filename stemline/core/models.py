@@ -8,7 +8,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.base import ModelState
+from django.db.models.fields.files import FileDescriptor
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.functions import Upper
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 
 def validate_time_zone(value: str) -> None:
@@ -30,7 +35,69 @@ def _new_account_id() -> int:
     return secrets.randbelow(900_000) + 100_000
 
 
-class Company(models.Model):
+# Descriptors whose setting stores a loaded value in the instance's __dict__ and nothing else
+# when the instance is new (a foreign key's also drops a cached related object, which a new one
+# has not; a file's wraps the stored name only when it is read).
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute, FileDescriptor)
+_loadable: dict[type, tuple[str, ...] | None] = {}
+
+
+def _plain_attnames(cls) -> tuple[str, ...] | None:
+    """The attribute names of `cls`'s columns, in the order a full row has them, when a row can
+    be loaded by filling the instance's __dict__ (Django's own `__init__`, every column's
+    descriptor a plain one); None when it cannot."""
+    try:
+        return _loadable[cls]
+    except KeyError:
+        pass
+    names = None
+    if cls.__init__ is models.Model.__init__:
+        fields = cls._meta.concrete_fields
+        found = [_descriptor(cls, f.attname) for f in fields]
+        if all(type(d) in _PLAIN_DESCRIPTORS for d in found):
+            names = tuple(f.attname for f in fields)
+    _loadable[cls] = names
+    return names
+
+
+def _descriptor(cls, name: str):
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+class Row(models.Model):
+    """Base of Stemline's models: a row read whole from the database becomes its instance
+    without Django's generic `__init__` (a setattr through each column's descriptor and two
+    signals with nobody listening). What it makes is what `Model.from_db` makes: the same
+    values in `__dict__`, `_state.adding` False and `_state.db` set; a partial row (`only`,
+    `defer`), a model with its own `__init__` or a column with its own descriptor, and a model
+    that someone listens to with `pre_init` / `post_init`, take Django's way (issue 16: an
+    order reads about 17 instances)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        names = _plain_attnames(cls)
+        if (
+            names is None
+            or len(values) != len(names)
+            or pre_init.has_listeners(cls)
+            or post_init.has_listeners(cls)
+        ):
+            return super().from_db(db, field_names, values)
+        new = cls.__new__(cls)
+        state = new._state = ModelState()
+        state.adding = False
+        state.db = db
+        new.__dict__.update(zip(names, values, strict=True))
+        return new
+
+
+class Company(Row):
     name = models.CharField(max_length=200)
     account_id = models.PositiveIntegerField(unique=True, default=_new_account_id)
     multi_location = models.BooleanField(default=False)
@@ -103,7 +170,7 @@ class Company(models.Model):
         return [p for p in (self.address, self.address_2, place, self.country) if p]
 
 
-class CompanyOwned(models.Model):
+class CompanyOwned(Row):
     """Base of every tenant row: it belongs to exactly one company."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
