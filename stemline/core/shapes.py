@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import models as fields_of
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
@@ -284,6 +285,63 @@ def _insert_text(connection, model, fields, rows: int, slot=_placeholder) -> str
     )
 
 
+# How a column's value is made ready for the driver, where Django's own `get_db_prep_save`
+# would only hand it on: exact field classes (a subclass may prepare its values its own way)
+# and, at each call, a value of the exact type named (anything else takes Django's way).
+_TEXT, _FLAG, _INTEGER, _KEY = 1, 2, 3, 4
+_KINDS = {
+    fields_of.CharField: _TEXT,
+    fields_of.TextField: _TEXT,
+    fields_of.BooleanField: _FLAG,
+    **dict.fromkeys(
+        (
+            fields_of.IntegerField,
+            fields_of.SmallIntegerField,
+            fields_of.BigIntegerField,
+            fields_of.PositiveIntegerField,
+            fields_of.PositiveSmallIntegerField,
+            fields_of.PositiveBigIntegerField,
+        ),
+        _INTEGER,
+    ),
+}
+_AUTO_KEYS = (fields_of.AutoField, fields_of.BigAutoField, fields_of.SmallAutoField)
+_SIMPLE_TYPE = {_TEXT: str, _FLAG: bool, _INTEGER: int, _KEY: int}
+_plans: dict[tuple[str, int], tuple] = {}
+
+
+def _plan(field, connection) -> tuple:
+    """(field, kind or 0, the exact type a value must be of, the backend's integer adapter,
+    the field's internal type), once per field and database."""
+    key = (connection.alias, id(field))
+    found = _plans.get(key)
+    if found is None:
+        kind = _KINDS.get(type(field), 0)
+        if type(field) is fields_of.ForeignKey and type(field.target_field) in _AUTO_KEYS:
+            # A key: ForeignKey hands an int to the target's AutoField, which gives it back.
+            kind = _KEY
+        found = _plans[key] = (
+            field,
+            kind,
+            _SIMPLE_TYPE.get(kind),
+            connection.ops.adapt_integerfield_value,
+            field.get_internal_type(),
+        )
+    return found
+
+
+def _prep(plan: tuple, obj, connection):
+    """What `field.get_db_prep_save(field.pre_save(obj, add=True), connection)` gives."""
+    field, kind, simple, adapt, internal = plan
+    value = field.pre_save(obj, add=True)
+    if kind:
+        if value is None:
+            return None
+        if type(value) is simple:
+            return adapt(value, internal) if kind == _INTEGER else value
+    return field.get_db_prep_save(value, connection)
+
+
 def _insert_params(objs: list[Model], fields: list, connection, skip=None) -> list:
     """The values of `fields` of each row; `skip`: a field the statement fills itself (the
     key of a parent inserted by the same statement, which may be assigned unsaved)."""
@@ -293,15 +351,14 @@ def _insert_params(objs: list[Model], fields: list, connection, skip=None) -> li
         # The relations but `skip`, as a set: Django compares every field with each of a
         # list's (and no fields at all would mean every field, `skip` too).
         checked = frozenset(f for f in fields if f is not skip and f.is_relation)
+    plans = [_plan(f, connection) for f in fields if f is not skip]
     for obj in objs:
         # A related object assigned before it was saved gives its key now (as bulk_create).
         if checked is None:
             obj._prepare_related_fields_for_save(operation_name="insert")
         elif checked:
             obj._prepare_related_fields_for_save(operation_name="insert", fields=checked)
-        for f in fields:
-            if f is not skip:
-                params.append(f.get_db_prep_save(f.pre_save(obj, add=True), connection))
+        params.extend([_prep(plan, obj, connection) for plan in plans])
     return params
 
 
