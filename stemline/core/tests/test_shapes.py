@@ -318,6 +318,28 @@ def test_insert_family_refuses_a_row_pointing_at_another_unsaved_record(stocked)
     assert WebOrder.objects.count() == before
 
 
+def test_insert_takes_the_key_of_a_record_saved_after_it_was_assigned(stocked):
+    """As bulk_create: a row given a record before that record was saved writes the record's
+    key (and keeps pointing at it); an unsaved one is refused, its row not written."""
+    order = _unsaved_order(stocked)
+    item = WebOrderItem(
+        company=stocked.company,
+        web_order=order,
+        line=stocked.add(5),
+        origin=1,
+        quantity=2,
+        price=Decimal("1"),
+    )
+    with pytest.raises(ValueError, match="unsaved related object 'web_order'"):
+        shapes.insert([item])
+    assert not WebOrderItem.objects.exists()
+    shapes.insert([order])
+    shapes.insert([item])
+    saved = WebOrderItem.objects.get()
+    assert saved.web_order_id == order.pk == item.web_order_id and item.web_order is order
+    assert (saved.pk, saved.quantity) == (item.pk, 2)
+
+
 def test_update_writes_only_the_fields_named(stocked):
     company = stocked.company
     order = WebOrder.objects.create(
