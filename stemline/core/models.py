@@ -1,5 +1,6 @@
 """Companies (tenants), their locations, and the people who work in them."""
 
+import inspect
 import secrets
 from decimal import Decimal
 
@@ -53,18 +54,11 @@ def _plain_attnames(cls) -> tuple[str, ...] | None:
     names = None
     if cls.__init__ is models.Model.__init__:
         fields = cls._meta.concrete_fields
-        found = [_descriptor(cls, f.attname) for f in fields]
+        found = [inspect.getattr_static(cls, f.attname, None) for f in fields]
         if all(type(d) in _PLAIN_DESCRIPTORS for d in found):
             names = tuple(f.attname for f in fields)
     _loadable[cls] = names
     return names
-
-
-def _descriptor(cls, name: str):
-    for klass in cls.__mro__:
-        if name in klass.__dict__:
-            return klass.__dict__[name]
-    return None
 
 
 class Row(models.Model):

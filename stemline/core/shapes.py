@@ -346,66 +346,20 @@ def _insert_params(objs: list[Model], fields: list, connection, skip=None) -> li
     """The values of `fields` of each row; `skip`: a field the statement fills itself (the
     key of a parent inserted by the same statement, which may be assigned unsaved)."""
     params = []
+    checked = None
+    if skip is not None:
+        # The relations but `skip`, as a set: Django compares every field with each of a
+        # list's (and no fields at all would mean every field, `skip` too).
+        checked = frozenset(f for f in fields if f is not skip and f.is_relation)
     plans = [_plan(f, connection) for f in fields if f is not skip]
-    if objs:
-        relations = _relations(type(objs[0]), skip)
     for obj in objs:
         # A related object assigned before it was saved gives its key now (as bulk_create).
-        _check_relations(obj, relations)
+        if checked is None:
+            obj._prepare_related_fields_for_save(operation_name="insert")
+        elif checked:
+            obj._prepare_related_fields_for_save(operation_name="insert", fields=checked)
         params.extend([_prep(plan, obj, connection) for plan in plans])
     return params
-
-
-_relations_of: dict[tuple, tuple] = {}
-
-
-def _relations(model, skip) -> tuple:
-    """The relations `Model._prepare_related_fields_for_save` checks, `skip` left out: the
-    concrete ones and the generic foreign keys."""
-    key = (model, skip)
-    found = _relations_of.get(key)
-    if found is None:
-        found = _relations_of[key] = (
-            tuple(f for f in model._meta.concrete_fields if f.is_relation and f is not skip),
-            tuple(
-                f
-                for f in model._meta.private_fields
-                if f.is_relation and hasattr(f, "fk_field") and f is not skip
-            ),
-        )
-    return found
-
-
-def _check_relations(obj, relations: tuple, operation_name: str = "insert") -> None:
-    """`obj._prepare_related_fields_for_save(operation_name)`, word for word, over the model's
-    relations only (Django walks every field and, given some, looks each one up in them)."""
-    concrete, generic = relations
-    cache = obj._state.fields_cache
-    for field in concrete:
-        if field.cache_name not in cache:
-            continue
-        related = getattr(obj, field.name, None)
-        if not related:
-            continue
-        if not related._is_pk_set():
-            if not field.remote_field.multiple:
-                field.remote_field.delete_cached_value(related)
-            raise ValueError(
-                f"{operation_name}() prohibited to prevent data loss due to unsaved related "
-                f"object '{field.name}'."
-            )
-        if getattr(obj, field.attname) in field.empty_values:
-            setattr(obj, field.name, related)  # saved after it was assigned
-        if getattr(related, field.target_field.attname) != getattr(obj, field.attname):
-            field.delete_cached_value(obj)
-    for field in generic:
-        if field.cache_name in cache:
-            related = field.get_cached_value(obj, default=None)
-            if related and not related._is_pk_set():
-                raise ValueError(
-                    f"{operation_name}() prohibited to prevent data loss due to unsaved "
-                    f"related object '{field.name}'."
-                )
 
 
 def _saved(objs: list[Model], keys: list, using: str) -> None:
