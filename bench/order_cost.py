@@ -36,6 +36,9 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--channels", type=int, default=0)
+    parser.add_argument(
+        "--history", type=int, default=20_000, help="checked-out orders already made (20,000)"
+    )
     parser.add_argument("--profile", type=int, default=0, help="print the top N functions")
     parser.add_argument("--show-sql", action="store_true", help="print one order's statements")
     args = parser.parse_args()
@@ -56,7 +59,7 @@ def main() -> int:
         out = io.StringIO()
         real_stdout, sys.stdout = sys.stdout, out
         try:
-            seed(1, 4, 10_000, 10_000, args.channels)
+            seed(1, 4, 10_000, 10_000, args.channels, args.history)
         finally:
             sys.stdout = real_stdout
         seeded = json.loads(out.getvalue().strip().splitlines()[-1])

@@ -5,7 +5,8 @@ customer catalogue over 10,000 lines.
     python bench/orders.py --sqlite              # the embedded default instead
 
 Seeds a company with `--hot` hot on-hand lines of `--boxes` boxes and 10,000 catalogue lines,
-one customer (with its Customer token) per client, starts the production server, then `--clients`
+one customer (with its Customer token) per client, `--history` (20,000) checked-out orders with
+their invoices already made (a live database's order tables are not empty), starts the production server, then `--clients`
 processes each place orders for `--duration` seconds: `web-order-item.add` for 1-3 boxes of a
 random hot line, then `web-order.checkout`. It prints orders per second, p50/p99 of a whole
 order (add + checkout), how many were refused for lack of stock (409), 5xx answers, and the
@@ -113,7 +114,9 @@ def floor(url: str, clients: int, hot: int, duration: float, transactions: int) 
 MARKETPLACES = ("dwf", "ftd", "bloomnet", "ibuyflowers")
 
 
-def seed(clients: int, hot: int, boxes: int, catalogue: int, channels: int = 0) -> None:
+def seed(
+    clients: int, hot: int, boxes: int, catalogue: int, channels: int = 0, history_orders=20_000
+) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stemline.settings")
     sys.path.insert(0, str(REPO))
     import django
@@ -197,14 +200,147 @@ def seed(clients: int, hot: int, boxes: int, catalogue: int, channels: int = 0) 
         channel_services.connect(
             company=company, marketplace=slug, endpoint_url=f"http://127.0.0.1:9/{slug}"
         )
+    history(company, location, box, buyers, catalogue_ids(company), orders=history_orders)
     # Fresh tables have no planner statistics until autovacuum gets to them; a live database
-    # has them, so the figures are taken with them.
+    # has them, so the figures are taken with them (and the seeding's rows vacuumed now, not
+    # by autovacuum during the first round).
     from django.db import connection
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
     print(json.dumps({"account": company.account_id, "hot": hot_ids, "buyers": buyers}))
+
+
+def catalogue_ids(company) -> list[int]:
+    from stemline.inventory.models import InventoryLine
+
+    return list(
+        InventoryLine.objects.filter(company=company, total=5).values_list("pk", flat=True)[:2000]
+    )
+
+
+def history(company, location, box, buyers, line_ids, *, orders: int) -> None:
+    """The orders a live wholesaler already has when the week starts: `orders` checked-out web
+    orders of the buyers (one box of a catalogue line each), their invoices (numbered 1 up,
+    the location's counter after them), invoice lines, document changes and the inventory
+    changes of their holds and sales, numbered by the feeds' own numbering. Without them the
+    order tables are empty when the planner first sees them, and a plan made for an empty
+    table (a scan of every row) would be timed as it grows, which no live database does."""
+    if not orders or not line_ids:
+        return
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.db import transaction
+    from django.db.models import F
+    from django.utils import timezone
+
+    from stemline.inventory import feeds
+    from stemline.inventory.models import InventoryChange, InventoryLine
+    from stemline.sales.models import (
+        DocumentChange,
+        Invoice,
+        InvoiceItem,
+        NumberCounter,
+        WebOrder,
+        WebOrderItem,
+    )
+
+    rnd = random.Random(16)
+    lines = {line.pk: line for line in InventoryLine.objects.filter(pk__in=line_ids)}
+    start = timezone.now() - timedelta(days=60)
+    price = Decimal("0.500")
+    batch = 2000
+    chosen: list[int] = []
+    with transaction.atomic():
+        for first in range(0, orders, batch):
+            count = min(batch, orders - first)
+            at = [start + timedelta(seconds=60 * (first + i)) for i in range(count)]
+            picked = [lines[rnd.choice(line_ids)] for _ in range(count)]
+            chosen.extend(line.pk for line in picked)
+            customers = [buyers[(first + i) % len(buyers)]["customer"] for i in range(count)]
+            made = WebOrder.objects.bulk_create(
+                WebOrder(
+                    company=company,
+                    customer_id=customers[i],
+                    location=location,
+                    status=WebOrder.Status.CHECKED_OUT,
+                    hold_expires_at=at[i],
+                    checked_out_at=at[i],
+                )
+                for i in range(count)
+            )
+            items = WebOrderItem.objects.bulk_create(
+                WebOrderItem(
+                    company=company,
+                    web_order=order,
+                    line=picked[i],
+                    origin=1,
+                    quantity=1,
+                    price=price,
+                )
+                for i, order in enumerate(made)
+            )
+            invoices = Invoice.objects.bulk_create(
+                Invoice(
+                    company=company,
+                    location=location,
+                    number=first + i + 1,
+                    customer_id=customers[i],
+                    status=1,
+                    fee_rate=Decimal("0.015"),
+                    transaction_fee=Decimal("0.19"),
+                    amount=Decimal("125.00"),
+                    web_order=order,
+                    confirmed_at=at[i],
+                )
+                for i, order in enumerate(made)
+            )
+            InvoiceItem.objects.bulk_create(
+                InvoiceItem(
+                    company=company,
+                    invoice=invoice,
+                    line=picked[i],
+                    product_id=picked[i].product_id,
+                    box_type=box,
+                    boxes=1,
+                    unit_type="Stem",
+                    units_per_box=250,
+                    price=price,
+                    web_order_item=items[i],
+                )
+                for i, invoice in enumerate(invoices)
+            )
+            DocumentChange.objects.bulk_create(
+                DocumentChange(
+                    company=company, feed="invoices", document_id=invoice.pk, kind="created"
+                )
+                for invoice in invoices
+            )
+            InventoryChange.objects.bulk_create(
+                InventoryChange(company=company, line_id=line.pk, kind=kind, available=5)
+                for line in picked
+                for kind in ("held", "sold")
+            )
+        # What was sold came out of the lines: each line's total and committed grow by it,
+        # so what is left to sell (and the bench's oversold check) is as before.
+        sold: dict[int, int] = {}
+        for line_id in chosen:
+            sold[line_id] = sold.get(line_id, 0) + 1
+        by_count: dict[int, list[int]] = {}
+        for line_id, boxes in sold.items():
+            by_count.setdefault(boxes, []).append(line_id)
+        for boxes, ids in by_count.items():
+            InventoryLine.objects.filter(pk__in=ids).update(
+                total=F("total") + boxes, committed=F("committed") + boxes
+            )
+        counter, _ = NumberCounter.objects.get_or_create(
+            company=company, location=location, kind="invoice"
+        )
+        NumberCounter.objects.filter(pk=counter.pk).update(value=orders)
+    feeds.sequence(company.pk, "inventory", InventoryChange)
+    feeds.sequence(company.pk, "invoices", DocumentChange, where={"feed": "invoices"})
 
 
 def _post(conn, path, headers, body):
@@ -254,7 +390,8 @@ def buyer(port, account, buyer_info, hot, stop_at, out):
     out.put((done, refused, errors, latencies))
 
 
-def oversold(env) -> tuple[int, int]:
+def oversold(env, hot: list[int]) -> tuple[int, int]:
+    """(boxes sold beyond a line's total over every line, boxes sold of the hot lines)."""
     script = (
         "import django, json; django.setup();"
         "from django.db.models import Sum;"
@@ -264,7 +401,7 @@ def oversold(env) -> tuple[int, int]:
         ".annotate(s=Sum('boxes')).values_list('line', 's'));"
         "lines = InventoryLine.objects.filter(pk__in=sold);"
         "print(json.dumps([sum(max(0, sold[l.pk] - l.total) for l in lines),"
-        " sum(sold.values())]))"
+        f" sum(sold.get(l, 0) for l in {hot!r})]))"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
@@ -358,15 +495,23 @@ def main() -> int:
         default=0,
         help="marketplace channels attached (0-4); issue 16: with 4, >= 80%% of the rate without",
     )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=20_000,
+        help="checked-out orders (and their invoices) already in the database (20,000)",
+    )
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
-        seed(args.clients, args.hot, args.boxes, args.catalogue, args.channels)
+        seed(args.clients, args.hot, args.boxes, args.catalogue, args.channels, args.history)
         return 0
     if not (1 <= args.clients <= 64 and 1 <= args.duration <= 300 and 1 <= args.hot <= 100):
         parser.error("--clients 1-64, --duration 1-300 s, --hot 1-100")
     if not 1 <= args.rounds <= 10:
         parser.error("--rounds 1-10")
+    if not 0 <= args.history <= 1_000_000:
+        parser.error("--history 0-1,000,000")
     if args.boxes is None:
         args.boxes = max(10_000, 150 * args.rounds * args.duration)
     if not 0 <= args.channels <= len(MARKETPLACES):
@@ -402,6 +547,8 @@ def main() -> int:
                 str(args.catalogue),
                 "--channels",
                 str(args.channels),
+                "--history",
+                str(args.history),
             ],
             cwd=REPO,
             env=env,
@@ -432,7 +579,7 @@ def main() -> int:
         refused = sum(r["refused"] for r in rounds)
         errors = sum(r["errors"] for r in rounds)
         latencies = sorted(x for r in rounds for x in r["latencies"])
-        over, sold = oversold(env)
+        over, sold = oversold(env, info["hot"])
         p50 = list_p50(server.port, info["account"], info["buyers"][0])
         print(
             f"\n== {database.label}: stemline serve, {args.workers} workers x {args.threads} "
