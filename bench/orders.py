@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import framework_floor  # noqa: E402
 from gateway import LOCAL_POSTGRES, REPO, Database, Server, percentile  # noqa: E402
 
 LIST_P50_TARGET_MS = 50.0
@@ -435,9 +436,10 @@ def list_p50(port, account, buyer_info, rounds=60) -> float:
     return percentile(sorted(times[5:]), 50)
 
 
-def _round(port, info, duration, database, *, floors) -> dict:
+def _round(port, info, duration, database, *, floors, server=(2, 4)) -> dict:
     """One round: the buyers for `duration` s, then (PostgreSQL) the floor of one and of two
-    transactions as long each, in the same database."""
+    transactions and the framework's floor (`server`: its workers and threads) as long each,
+    in the same database."""
     out = mp.Queue()
     stop_at = time.monotonic() + duration
     procs = [
@@ -466,6 +468,10 @@ def _round(port, info, duration, database, *, floors) -> dict:
             found["floors"][n] = floor(
                 database.url, len(info["buyers"]), len(info["hot"]), duration, n
             )
+        print(f"[{database.label}] the same purchase through bare Django ...", flush=True)
+        found["floors"]["framework"] = framework_floor.run(
+            database.url, len(info["buyers"]), len(info["hot"]), duration, *server
+        )
     return found
 
 
@@ -573,7 +579,14 @@ def main() -> int:
             if args.rounds > 1:
                 print(f"[{database.label}] round {n + 1} of {args.rounds} ...", flush=True)
             rounds.append(
-                _round(server.port, info, args.duration, database, floors=not args.sqlite)
+                _round(
+                    server.port,
+                    info,
+                    args.duration,
+                    database,
+                    floors=not args.sqlite,
+                    server=(args.workers, args.threads),
+                )
             )
         done = sum(r["done"] for r in rounds)
         refused = sum(r["refused"] for r in rounds)
@@ -593,7 +606,9 @@ def main() -> int:
                 f"{r['p99']:.1f} ms"
                 + (
                     f"; floor {r['floors'][1]:.0f} / {floor_2:.0f} orders/s (one / two "
-                    f"transactions): {r['rate'] / floor_2:.1%} of the two-transaction floor"
+                    f"transactions): {r['rate'] / floor_2:.1%} of the two-transaction floor; "
+                    f"through bare Django {r['floors']['framework']:.0f} orders/s "
+                    f"({r['floors']['framework'] / floor_2:.1%} of it)"
                     if floor_2
                     else ""
                 )
@@ -613,6 +628,15 @@ def main() -> int:
                     f"   floor, {label}: {per_second:8.0f} orders/s (median); Stemline is "
                     f"{statistics.median(r['rate'] / r['floors'][n] for r in rounds):.1%} of it"
                 )
+            bare = statistics.median(r["floors"]["framework"] for r in rounds)
+            print(
+                f"   the two-transaction purchase through bare Django and gunicorn "
+                f"(bench/framework_floor.py): {bare:.0f} orders/s (median), "
+                f"{statistics.median(r['floors']['framework'] / r['floors'][2] for r in rounds):.1%}"
+                f" of the two-transaction floor; Stemline is "
+                f"{statistics.median(r['rate'] / r['floors']['framework'] for r in rounds):.1%}"
+                " of it"
+            )
             print(
                 f"   target: >= {FLOOR_SHARE_TARGET:.0%} of the two-transaction floor "
                 f"(median of the rounds' ratios {share:.1%}): "
