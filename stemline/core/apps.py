@@ -11,4 +11,5 @@ class CoreConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registers the deploy checks)
             outage,  # noqa: F401  (notices when the database is reachable again)
+            timestamps,  # noqa: F401  (time stamps parsed in C on PostgreSQL)
         )
