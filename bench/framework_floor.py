@@ -31,21 +31,23 @@ HERE = Path(__file__).resolve().parent
 LINES, ITEMS = "framework_line", "framework_item"
 
 
-def _tables(dsn: str, hot: int, create: bool) -> None:
+def purchase_tables(dsn: str, hot: int, lines: str, items: str, *, create: bool) -> None:
+    """The floor's two tables (`hot` lines of 100,000,000 boxes, their items), made afresh, or
+    dropped (`create=False`). Shared with `orders.floor`, which names its own."""
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"DROP TABLE IF EXISTS {ITEMS}, {LINES}")
+        conn.execute(f"DROP TABLE IF EXISTS {items}, {lines}")
         if create:
             conn.execute(
-                f"CREATE TABLE {LINES} (id int PRIMARY KEY, total int, held int, sold int)"
+                f"CREATE TABLE {lines} (id int PRIMARY KEY, total int, held int, sold int)"
             )
             conn.execute(
-                f"CREATE TABLE {ITEMS} (id bigserial PRIMARY KEY, line_id int, qty int, "
+                f"CREATE TABLE {items} (id bigserial PRIMARY KEY, line_id int, qty int, "
                 "state text, at timestamptz DEFAULT now())"
             )
             for i in range(hot):
-                conn.execute(f"INSERT INTO {LINES} VALUES (%s, 100000000, 0, 0)", [i])
+                conn.execute(f"INSERT INTO {lines} VALUES (%s, 100000000, 0, 0)", [i])
 
 
 def _buyer(port: int, n: int, hot: int, stop_at: float, out) -> None:
@@ -93,7 +95,7 @@ def run(url: str, clients: int, hot: int, duration: float, workers: int, threads
     from gateway import _free_port
 
     dsn = url.replace("postgres://", "postgresql://", 1)
-    _tables(dsn, hot, create=True)
+    purchase_tables(dsn, hot, LINES, ITEMS, create=True)
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -128,13 +130,14 @@ def run(url: str, clients: int, hot: int, duration: float, workers: int, threads
                     raise RuntimeError("the framework floor's server did not start") from None
                 time.sleep(0.2)
         # A first load, not counted: a server just started serves its first seconds at about
-        # half its rate (as Stemline's, which the bench warms before its rounds).
+        # half its rate. This one starts afresh each round; Stemline's serves every round, so
+        # only its first round is cold.
         _load(port, clients, hot, WARM_SECONDS)
         return _load(port, clients, hot, duration)
     finally:
         server.terminate()
         server.wait(30)
-        _tables(dsn, hot, create=False)
+        purchase_tables(dsn, hot, LINES, ITEMS, create=False)
 
 
 def _application():

@@ -6,8 +6,8 @@ customer catalogue over 10,000 lines.
 
 Seeds a company with `--hot` hot on-hand lines of `--boxes` boxes and 10,000 catalogue lines,
 one customer (with its Customer token) per client, `--history` (20,000) checked-out orders with
-their invoices already made (a live database's order tables are not empty), starts the production server, then `--clients`
-processes each place orders for `--duration` seconds: `web-order-item.add` for 1-3 boxes of a
+their invoices already made (a live database's order tables are not empty), starts the
+production server, then `--clients` processes each place orders for `--duration` seconds: `web-order-item.add` for 1-3 boxes of a
 random hot line, then `web-order.checkout`. It prints orders per second, p50/p99 of a whole
 order (add + checkout), how many were refused for lack of stock (409), 5xx answers, and the
 boxes oversold (sold beyond a line's total: must be 0), read from the database afterwards.
@@ -56,15 +56,7 @@ def floor(url: str, clients: int, hot: int, duration: float, transactions: int) 
     import psycopg
 
     dsn = url.replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS floor_item, floor_line")
-        conn.execute("CREATE TABLE floor_line (id int PRIMARY KEY, total int, held int, sold int)")
-        conn.execute(
-            "CREATE TABLE floor_item (id bigserial PRIMARY KEY, line_id int, qty int, "
-            "state text, at timestamptz DEFAULT now())"
-        )
-        for i in range(hot):
-            conn.execute("INSERT INTO floor_line VALUES (%s, 100000000, 0, 0)", [i])
+    framework_floor.purchase_tables(dsn, hot, "floor_line", "floor_item", create=True)
     done = [0] * clients
     stop_at = time.monotonic() + duration
 
@@ -107,8 +99,7 @@ def floor(url: str, clients: int, hot: int, duration: float, transactions: int) 
     for t in threads:
         t.join(duration + 60)
     elapsed = time.monotonic() - started
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS floor_item, floor_line")
+    framework_floor.purchase_tables(dsn, hot, "floor_line", "floor_item", create=False)
     return sum(done) / elapsed
 
 
@@ -170,7 +161,7 @@ def seed(
         stock.update_line(company=company, line_id=line.pk, quantity=boxes)
         hot_ids.append(line.pk)
     with transaction.atomic():
-        InventoryLine.objects.bulk_create(
+        catalogue_lines = InventoryLine.objects.bulk_create(
             [
                 InventoryLine(company=company, product=products[i % 50], total=5, **pack)
                 for i in range(catalogue)
@@ -201,7 +192,7 @@ def seed(
         channel_services.connect(
             company=company, marketplace=slug, endpoint_url=f"http://127.0.0.1:9/{slug}"
         )
-    history(company, location, box, buyers, catalogue_ids(company), orders=history_orders)
+    history(company, location, box, buyers, catalogue_lines[:2000], orders=history_orders)
     # Fresh tables have no planner statistics until autovacuum gets to them; a live database
     # has them, so the figures are taken with them (and the seeding's rows vacuumed now, not
     # by autovacuum during the first round).
@@ -213,23 +204,16 @@ def seed(
     print(json.dumps({"account": company.account_id, "hot": hot_ids, "buyers": buyers}))
 
 
-def catalogue_ids(company) -> list[int]:
-    from stemline.inventory.models import InventoryLine
-
-    return list(
-        InventoryLine.objects.filter(company=company, total=5).values_list("pk", flat=True)[:2000]
-    )
-
-
-def history(company, location, box, buyers, line_ids, *, orders: int) -> None:
+def history(company, location, box, buyers, lines, *, orders: int) -> None:
     """The orders a live wholesaler already has when the week starts: `orders` checked-out web
-    orders of the buyers (one box of a catalogue line each), their invoices (numbered 1 up,
+    orders of the buyers (one box of one of the catalogue `lines` each), their invoices (numbered 1 up,
     the location's counter after them), invoice lines, document changes and the inventory
     changes of their holds and sales, numbered by the feeds' own numbering. Without them the
     order tables are empty when the planner first sees them, and a plan made for an empty
     table (a scan of every row) would be timed as it grows, which no live database does."""
-    if not orders or not line_ids:
+    if not orders or not lines:
         return
+    from collections import Counter
     from datetime import timedelta
     from decimal import Decimal
 
@@ -249,17 +233,16 @@ def history(company, location, box, buyers, line_ids, *, orders: int) -> None:
     )
 
     rnd = random.Random(16)
-    lines = {line.pk: line for line in InventoryLine.objects.filter(pk__in=line_ids)}
     start = timezone.now() - timedelta(days=60)
     price = Decimal("0.500")
     batch = 2000
-    chosen: list[int] = []
+    sold: Counter[int] = Counter()  # boxes by line
     with transaction.atomic():
         for first in range(0, orders, batch):
             count = min(batch, orders - first)
             at = [start + timedelta(seconds=60 * (first + i)) for i in range(count)]
-            picked = [lines[rnd.choice(line_ids)] for _ in range(count)]
-            chosen.extend(line.pk for line in picked)
+            picked = [rnd.choice(lines) for _ in range(count)]
+            sold.update(line.pk for line in picked)
             customers = [buyers[(first + i) % len(buyers)]["customer"] for i in range(count)]
             made = WebOrder.objects.bulk_create(
                 WebOrder(
@@ -326,13 +309,10 @@ def history(company, location, box, buyers, line_ids, *, orders: int) -> None:
             )
         # What was sold came out of the lines: each line's total and committed grow by it,
         # so what is left to sell (and the bench's oversold check) is as before.
-        sold: dict[int, int] = {}
-        for line_id in chosen:
-            sold[line_id] = sold.get(line_id, 0) + 1
         by_count: dict[int, list[int]] = {}
         for line_id, boxes in sold.items():
             by_count.setdefault(boxes, []).append(line_id)
-        for boxes, ids in by_count.items():
+        for boxes, ids in by_count.items():  # one UPDATE per distinct count, not per line
             InventoryLine.objects.filter(pk__in=ids).update(
                 total=F("total") + boxes, committed=F("committed") + boxes
             )

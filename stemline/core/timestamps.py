@@ -18,7 +18,9 @@ from functools import cache
 from django.db.backends.signals import connection_created
 
 
-def _fast_loader_class():
+@cache
+def loader_class():
+    """The C-backed loader class, or None where psycopg has no C module."""
     try:
         from psycopg._cmodule import _psycopg
     except ImportError:
@@ -42,20 +44,14 @@ def _fast_loader_class():
     return UtcTimestamptzLoader
 
 
-@cache
-def loader_class():
-    """The C-backed loader class, or None where psycopg has no C module."""
-    return _fast_loader_class()
-
-
 def install(wrapper) -> bool:
     """Use the C-backed loader on this Django connection if its zone is UTC; whether it did."""
     if wrapper.vendor != "postgresql" or wrapper.timezone is not datetime.UTC:
         return False
     raw = wrapper.connection
-    zone = raw.pgconn.parameter_status(b"TimeZone") if raw is not None else None
     loader = loader_class()
-    if loader is None or zone != b"UTC":  # psycopg gives timezone.utc for "UTC" only
+    # psycopg's C loader gives datetime.UTC for a session zone of "UTC" only.
+    if loader is None or raw.pgconn.parameter_status(b"TimeZone") != b"UTC":
         return False
     raw.adapters.register_loader("timestamptz", loader)
     return True
